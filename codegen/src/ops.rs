@@ -1,0 +1,213 @@
+//! Rewrite-op JSON Schemas (`schema/ops/NAME.vN.json`) to op IR.
+//!
+//! The generator understands the subset of JSON Schema (draft 7) that op files use, and refuses
+//! everything else, so a validator it emits never silently ignores a rule the schema states.
+//!
+//! # Invariants
+//! - Every op is `{"op": const NAME, "data": {...}}` with `additionalProperties: false` at both
+//!   levels; the op name equals the file name's first segment.
+//! - Properties keep the order the file lists them in; ops are keyed by name.
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostics, Loc};
+
+/// One op.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
+    /// The op name, e.g. `AddNode`.
+    pub name: String,
+    /// The schema version, e.g. `v0`.
+    pub version: String,
+    /// The file it came from.
+    pub file: String,
+    /// Its description.
+    pub description: String,
+    /// The fields of `data`, in file order.
+    pub fields: Vec<OpField>,
+}
+
+/// One field of an op's `data`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpField {
+    /// The JSON name, e.g. `payload_b64`.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Its type and checks.
+    pub ty: OpFieldType,
+    /// Where it is defined.
+    pub loc: Loc,
+}
+
+/// The type of an op field, with its checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpFieldType {
+    /// A string.
+    String {
+        /// `minLength`, in Unicode scalar values.
+        min_length: Option<u64>,
+        /// `maxLength`, in Unicode scalar values.
+        max_length: Option<u64>,
+        /// `pattern`.
+        pattern: Option<String>,
+        /// `contentEncoding: base64`: the field holds bytes.
+        base64: bool,
+    },
+    /// An integer.
+    Integer {
+        /// `minimum`.
+        minimum: Option<i64>,
+        /// `maximum`.
+        maximum: Option<i64>,
+    },
+    /// A boolean.
+    Boolean,
+}
+
+/// Finds the place of a JSON pointer in `source` by walking its keys in order; good enough for
+/// diagnostics, which only need to land on the right key.
+fn locate(file: &str, source: &str, pointer: &[&str]) -> Loc {
+    let mut offset = 0;
+    for key in pointer {
+        let needle = format!("\"{key}\"");
+        match source[offset..].find(&needle) {
+            Some(found) => offset += found,
+            None => break,
+        }
+    }
+    crate::kinds::loc_at(file, source, offset)
+}
+
+const OP_KEYWORDS: &[&str] = &["$schema", "$id", "title", "description", "type", "required", "additionalProperties", "properties"];
+const FIELD_KEYWORDS: &[&str] = &["description", "type", "minLength", "maxLength", "pattern", "contentEncoding", "minimum", "maximum"];
+
+/// Parses one op schema file named `file` (e.g. `schema/ops/AddNode.v0.json`).
+pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
+    let root: Value = match serde_json::from_str(source) {
+        Ok(root) => root,
+        Err(error) => {
+            diags.error(&Loc::new(file, error.line(), error.column()), format!("invalid JSON: {error}"));
+            return None;
+        }
+    };
+    let stem = file.rsplit('/').next().unwrap_or(file);
+    let mut parts = stem.split('.');
+    let (Some(name), Some(version), Some("json"), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        diags.error(&Loc::new(file, 1, 1), "op schema files are named NAME.vN.json");
+        return None;
+    };
+    let at = |pointer: &[&str]| locate(file, source, pointer);
+    let errors_before = diags.clone();
+    check_object_schema(&root, &[], OP_KEYWORDS, &at, diags);
+    if root.pointer("/properties/op/const").and_then(Value::as_str) != Some(name) {
+        diags.error(&at(&["properties", "op"]), format!("`properties.op` must be `{{\"const\": \"{name}\"}}`, as the file name says"));
+    }
+    let required = string_list(root.get("required"));
+    if required != ["op", "data"] && required != ["data", "op"] {
+        diags.error(&at(&["required"]), "`required` must be [\"op\", \"data\"]");
+    }
+    let data = root.pointer("/properties/data").cloned().unwrap_or(Value::Null);
+    check_object_schema(&data, &["properties", "data"], OP_KEYWORDS, &at, diags);
+    let fields = parse_fields(&data, &at, diags);
+    let description = root.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if description.is_empty() {
+        diags.error(&at(&[]), format!("op `{name}` has no description"));
+    }
+    if diags.has_errors() && !errors_before.has_errors() {
+        return None;
+    }
+    Some(Op { name: name.to_owned(), version: version.to_owned(), file: file.to_owned(), description, fields })
+}
+
+fn string_list(value: Option<&Value>) -> Vec<&str> {
+    value.and_then(Value::as_array).map(|items| items.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+}
+
+fn check_object_schema(schema: &Value, pointer: &[&str], allowed: &[&str], at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) {
+    let Some(map) = schema.as_object() else {
+        diags.error(&at(pointer), "expected a JSON Schema object");
+        return;
+    };
+    for key in map.keys() {
+        if !allowed.contains(&key.as_str()) {
+            let mut path = pointer.to_vec();
+            path.push(key);
+            diags.error(&at(&path), format!("unsupported JSON Schema keyword `{key}` for an op object"));
+        }
+    }
+    if map.get("type").and_then(Value::as_str) != Some("object") {
+        diags.error(&at(pointer), "op objects must have `\"type\": \"object\"`");
+    }
+    if map.get("additionalProperties") != Some(&Value::Bool(false)) {
+        diags.error(&at(pointer), "op objects must have `\"additionalProperties\": false`");
+    }
+}
+
+fn parse_fields(data: &Value, at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) -> Vec<OpField> {
+    let required = string_list(data.get("required"));
+    let Some(properties) = data.get("properties").and_then(Value::as_object) else {
+        diags.error(&at(&["properties", "data"]), "`data` must list its `properties`");
+        return Vec::new();
+    };
+    for name in &required {
+        if !properties.contains_key(*name) {
+            diags.error(&at(&["properties", "data", "required"]), format!("required field `{name}` is not a property"));
+        }
+    }
+    let mut fields = Vec::with_capacity(properties.len());
+    for (name, schema) in properties {
+        let pointer = ["properties", "data", "properties", name.as_str()];
+        let loc = at(&pointer);
+        if let Some(field) = parse_field(name, schema, required.contains(&name.as_str()), &loc, diags) {
+            fields.push(field);
+        }
+    }
+    fields
+}
+
+fn parse_field(name: &str, schema: &Value, required: bool, loc: &Loc, diags: &mut Diagnostics) -> Option<OpField> {
+    let map = schema.as_object()?;
+    for key in map.keys() {
+        if !FIELD_KEYWORDS.contains(&key.as_str()) {
+            diags.error(loc, format!("unsupported JSON Schema keyword `{key}` on field `{name}`"));
+        }
+    }
+    let uint = |key: &str| map.get(key).and_then(Value::as_u64);
+    let int = |key: &str| map.get(key).and_then(Value::as_i64);
+    let ty = match map.get("type").and_then(Value::as_str) {
+        Some("string") => {
+            let base64 = match map.get("contentEncoding").and_then(Value::as_str) {
+                None => false,
+                Some("base64") => true,
+                Some(other) => {
+                    diags.error(loc, format!("field `{name}`: contentEncoding `{other}` is not supported (only base64)"));
+                    false
+                }
+            };
+            let pattern = map.get("pattern").and_then(Value::as_str).map(str::to_owned);
+            if let Some(pattern) = &pattern
+                && regex_syntax::Parser::new().parse(pattern).is_err()
+            {
+                diags.error(loc, format!("field `{name}`: pattern is not a valid regex"));
+            }
+            OpFieldType::String { min_length: uint("minLength"), max_length: uint("maxLength"), pattern, base64 }
+        }
+        Some("integer") => OpFieldType::Integer { minimum: int("minimum"), maximum: int("maximum") },
+        Some("boolean") => OpFieldType::Boolean,
+        other => {
+            diags.error(loc, format!("field `{name}`: type {other:?} is not supported (string, integer, boolean)"));
+            return None;
+        }
+    };
+    let description = map.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if description.is_empty() {
+        diags.error(loc, format!("field `{name}` has no description"));
+    }
+    Some(OpField { name: name.to_owned(), description, required, ty, loc: loc.clone() })
+}
+
+#[cfg(test)]
+mod tests;
