@@ -55,6 +55,9 @@ pub enum OpFieldType {
         pattern: Option<String>,
         /// `contentEncoding: base64`: the field holds bytes.
         base64: bool,
+        /// `x-jitos-max-bytes`: most decoded bytes of a base64 field (`LIMIT_EXCEEDED` past it).
+        /// JSON Schema can bound only the text, which admits up to two more bytes.
+        max_bytes: Option<u64>,
     },
     /// An integer.
     Integer {
@@ -82,7 +85,7 @@ fn locate(file: &str, source: &str, pointer: &[&str]) -> Loc {
 }
 
 const OP_KEYWORDS: &[&str] = &["$schema", "$id", "title", "description", "type", "required", "additionalProperties", "properties"];
-const FIELD_KEYWORDS: &[&str] = &["description", "type", "minLength", "maxLength", "pattern", "contentEncoding", "minimum", "maximum"];
+const FIELD_KEYWORDS: &[&str] = &["description", "type", "minLength", "maxLength", "pattern", "contentEncoding", "x-jitos-max-bytes", "minimum", "maximum"];
 
 /// Parses one op schema file named `file` (e.g. `schema/ops/AddNode.v0.json`).
 pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
@@ -100,8 +103,15 @@ pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
         return None;
     };
     let at = |pointer: &[&str]| locate(file, source, pointer);
-    let errors_before = diags.clone();
-    check_object_schema(&root, &[], OP_KEYWORDS, &at, diags);
+    let mut local = Diagnostics::default();
+    let op = parse_checked(&root, name, version, file, &at, &mut local);
+    let failed = local.has_errors();
+    diags.extend(local);
+    if failed { None } else { op }
+}
+
+fn parse_checked(root: &Value, name: &str, version: &str, file: &str, at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) -> Option<Op> {
+    check_object_schema(root, &[], OP_KEYWORDS, at, diags);
     if root.pointer("/properties/op/const").and_then(Value::as_str) != Some(name) {
         diags.error(&at(&["properties", "op"]), format!("`properties.op` must be `{{\"const\": \"{name}\"}}`, as the file name says"));
     }
@@ -110,14 +120,13 @@ pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
         diags.error(&at(&["required"]), "`required` must be [\"op\", \"data\"]");
     }
     let data = root.pointer("/properties/data").cloned().unwrap_or(Value::Null);
-    check_object_schema(&data, &["properties", "data"], OP_KEYWORDS, &at, diags);
-    let fields = parse_fields(&data, &at, diags);
+    check_object_schema(&data, &["properties", "data"], OP_KEYWORDS, at, diags);
+    let mut fields = parse_fields(&data, at, diags);
+    // serde_json's map order depends on a cargo feature; name order does not.
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
     let description = root.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
     if description.is_empty() {
         diags.error(&at(&[]), format!("op `{name}` has no description"));
-    }
-    if diags.has_errors() && !errors_before.has_errors() {
-        return None;
     }
     Some(Op { name: name.to_owned(), version: version.to_owned(), file: file.to_owned(), description, fields })
 }
@@ -193,7 +202,11 @@ fn parse_field(name: &str, schema: &Value, required: bool, loc: &Loc, diags: &mu
             {
                 diags.error(loc, format!("field `{name}`: pattern is not a valid regex"));
             }
-            OpFieldType::String { min_length: uint("minLength"), max_length: uint("maxLength"), pattern, base64 }
+            let max_bytes = uint("x-jitos-max-bytes");
+            if max_bytes.is_some() && !base64 {
+                diags.error(loc, format!("field `{name}`: x-jitos-max-bytes needs contentEncoding base64"));
+            }
+            OpFieldType::String { min_length: uint("minLength"), max_length: uint("maxLength"), pattern, base64, max_bytes }
         }
         Some("integer") => OpFieldType::Integer { minimum: int("minimum"), maximum: int("maximum") },
         Some("boolean") => OpFieldType::Boolean,

@@ -1,1 +1,5 @@
 //! placeholder
+
+mod ops_jsonschema;
+mod parity;
+mod ui;

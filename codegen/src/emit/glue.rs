@@ -358,7 +358,7 @@ fn conversion(ctx: &Ctx<'_>, ty: &TypeRef, value: TokenStream, owned: bool) -> T
                 let iter = if owned { quote!(into_iter) } else { quote!(iter) };
                 quote!(gql::FieldValue::list(#value.#iter().map(|item| #item)))
             }
-            TypeRef::Named(name) => named_conversion(ctx, name, value, owned),
+            TypeRef::Named(name) => named_conversion(ctx, name, &value, owned),
             TypeRef::NonNull(_) => conversion(ctx, inner, value, owned),
         },
         nullable => {
@@ -368,7 +368,7 @@ fn conversion(ctx: &Ctx<'_>, ty: &TypeRef, value: TokenStream, owned: bool) -> T
     }
 }
 
-fn named_conversion(ctx: &Ctx<'_>, name: &str, value: TokenStream, owned: bool) -> TokenStream {
+fn named_conversion(ctx: &Ctx<'_>, name: &str, value: &TokenStream, owned: bool) -> TokenStream {
     let krate = &ctx.schema_crate;
     let reference = if owned { quote!(&#value) } else { value.clone() };
     if let Some(repr) = ctx.schema.scalar_repr(name) {

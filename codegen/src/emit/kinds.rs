@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use crate::kinds::{Family, Registry, digest};
+use crate::kinds::{Family, Kind, Registry, digest};
 use crate::naming::type_ident;
 
 /// The file text for both registries.
@@ -42,28 +42,21 @@ fn emit_registry(registry: &Registry) -> TokenStream {
         Family::Node => (format_ident!("NodeKind"), "node"),
         Family::Edge => (format_ident!("EdgeKind"), "edge"),
     };
-    let kinds: Vec<_> = registry.kinds.values().collect();
+    let kinds: Vec<&Kind> = registry.kinds.values().collect();
     let variants: Vec<_> = kinds.iter().map(|k| type_ident(&k.name)).collect();
-    let names: Vec<&str> = kinds.iter().map(|k| k.name.as_str()).collect();
     let ids: Vec<u16> = kinds.iter().map(|k| k.id).collect();
-    let descriptions: Vec<&str> = kinds.iter().map(|k| k.description.as_str()).collect();
-    let sinces: Vec<&str> = kinds.iter().map(|k| k.since.as_str()).collect();
-    let deprecations: Vec<TokenStream> = kinds
+    let variant_docs: Vec<TokenStream> = kinds
         .iter()
-        .map(|k| match &k.deprecated {
-            Some(reason) => quote!(::std::option::Option::Some(#reason)),
-            None => quote!(::std::option::Option::None),
-        })
+        .map(|k| docs(Some(&format!("`{}` (id {}, since {}): {}", k.name, k.id, k.since, k.description)), &k.loc))
         .collect();
-    let variant_docs: Vec<TokenStream> = kinds.iter().map(|k| docs(Some(&format!("`{}` (id {}, since {}): {}", k.name, k.id, k.since, k.description)), &k.loc)).collect();
     let reserved: Vec<u16> = registry.reserved.keys().copied().collect();
-    let count = kinds.len();
     let digest_bytes = digest(registry);
     let digest_ident = format_ident!("{}_KIND_REGISTRY_DIGEST", title.to_uppercase());
     let reserved_ident = format_ident!("{}_KIND_RESERVED_IDS", title.to_uppercase());
     let type_doc = format!(" The {title} kind registry.");
     let digest_doc = format!(" blake3 of the canonical encoding of the {title} kind registry.");
     let reserved_doc = format!(" Retired {title} kind ids, never to be given again.");
+    let methods = registry_methods(&ident, &kinds);
     quote! {
         #[doc = #type_doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,6 +71,41 @@ fn emit_registry(registry: &Registry) -> TokenStream {
         #[doc = #reserved_doc]
         pub const #reserved_ident: &[u16] = &[#(#reserved),*];
 
+        #methods
+
+        impl ::std::convert::TryFrom<u16> for #ident {
+            type Error = UnknownKindId;
+
+            fn try_from(id: u16) -> ::std::result::Result<#ident, UnknownKindId> {
+                match id {
+                    #( #ids => ::std::result::Result::Ok(#ident::#variants), )*
+                    _ => ::std::result::Result::Err(UnknownKindId(id)),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
+}
+
+fn registry_methods(ident: &proc_macro2::Ident, kinds: &[&Kind]) -> TokenStream {
+    let variants: Vec<_> = kinds.iter().map(|k| type_ident(&k.name)).collect();
+    let names: Vec<&str> = kinds.iter().map(|k| k.name.as_str()).collect();
+    let descriptions: Vec<&str> = kinds.iter().map(|k| k.description.as_str()).collect();
+    let sinces: Vec<&str> = kinds.iter().map(|k| k.since.as_str()).collect();
+    let deprecations: Vec<TokenStream> = kinds
+        .iter()
+        .map(|k| match &k.deprecated {
+            Some(reason) => quote!(::std::option::Option::Some(#reason)),
+            None => quote!(::std::option::Option::None),
+        })
+        .collect();
+    let count = kinds.len();
+    quote! {
         impl #ident {
             /// Every kind, in id order.
             pub const ALL: [#ident; #count] = [#( #ident::#variants ),*];
@@ -113,23 +141,6 @@ fn emit_registry(registry: &Registry) -> TokenStream {
             /// Why the kind is deprecated, if it is.
             pub const fn deprecated(self) -> ::std::option::Option<&'static str> {
                 match self { #( #ident::#variants => #deprecations, )* }
-            }
-        }
-
-        impl ::std::convert::TryFrom<u16> for #ident {
-            type Error = UnknownKindId;
-
-            fn try_from(id: u16) -> ::std::result::Result<#ident, UnknownKindId> {
-                match id {
-                    #( #ids => ::std::result::Result::Ok(#ident::#variants), )*
-                    _ => ::std::result::Result::Err(UnknownKindId(id)),
-                }
-            }
-        }
-
-        impl ::std::fmt::Display for #ident {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
             }
         }
     }

@@ -163,9 +163,9 @@ fn usize_option(value: Option<u64>) -> TokenStream {
 
 fn field_parser(field: &OpField, field_idx: usize, op: &str) -> TokenStream {
     match &field.ty {
-        OpFieldType::String { max_length, base64: true, .. } => {
-            let max = usize_option(*max_length);
-            quote!(|raw: &Json, path: &InputPath, errors: &mut ValidationErrors| parse::base64(raw, #max, path, errors))
+        OpFieldType::String { max_length, base64: true, max_bytes, .. } => {
+            let (max, max_bytes) = (usize_option(*max_length), usize_option(*max_bytes));
+            quote!(|raw: &Json, path: &InputPath, errors: &mut ValidationErrors| parse::base64(raw, #max, #max_bytes, path, errors))
         }
         OpFieldType::String { min_length, max_length, pattern, .. } => {
             let (min, max) = (usize_option(*min_length), usize_option(*max_length));

@@ -1,3 +1,5 @@
+//! Case conversion: every input shape, keywords escaped.
+
 use super::*;
 
 #[test]

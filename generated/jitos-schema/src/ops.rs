@@ -142,6 +142,7 @@ impl AddNode {
             |raw: &Json, path: &InputPath, errors: &mut ValidationErrors| parse::base64(
                 raw,
                 ::std::option::Option::Some(1398104usize),
+                ::std::option::Option::Some(1048576usize),
                 path,
                 errors,
             ),

@@ -593,8 +593,8 @@ pub mod parse {
     }
 
     /// RFC 4648 standard base64 with padding and no whitespace; more than `max_length`
-    /// characters is `LIMIT_EXCEEDED`.
-    pub fn base64(raw: &Json, max_length: Option<usize>, path: &InputPath, errors: &mut ValidationErrors) -> Option<Vec<u8>> {
+    /// characters or `max_bytes` decoded bytes is `LIMIT_EXCEEDED`.
+    pub fn base64(raw: &Json, max_length: Option<usize>, max_bytes: Option<usize>, path: &InputPath, errors: &mut ValidationErrors) -> Option<Vec<u8>> {
         use base64::Engine as _;
         let text = string(raw, path, errors)?;
         if let Some(max_length) = max_length
@@ -604,6 +604,11 @@ pub mod parse {
             return None;
         }
         match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
+            Ok(bytes) if max_bytes.is_some_and(|max_bytes| bytes.len() > max_bytes) => {
+                let max_bytes = max_bytes.unwrap_or_default();
+                errors.push(ErrorCode::LimitExceeded, path, format!("must decode to at most {max_bytes} bytes"));
+                None
+            }
             Ok(bytes) => Some(bytes),
             Err(error) => {
                 errors.push(ErrorCode::InvalidInput, path, format!("invalid base64 (standard alphabet, padded): {error}"));

@@ -34,7 +34,7 @@ impl Parse for crate::inputs::CollapseSwsInput {
             parse::text(
                 value,
                 ::std::option::Option::None,
-                ::std::option::Option::Some(20usize),
+                ::std::option::Option::None,
                 ::std::option::Option::Some((&*PATTERN_0, "^(0|[1-9][0-9]*)$")),
                 &path_sws_id,
                 errors,
@@ -118,7 +118,7 @@ impl Parse for crate::inputs::DiscardSwsInput {
             parse::text(
                 value,
                 ::std::option::Option::None,
-                ::std::option::Option::Some(20usize),
+                ::std::option::Option::None,
                 ::std::option::Option::Some((&*PATTERN_0, "^(0|[1-9][0-9]*)$")),
                 &path_sws_id,
                 errors,
@@ -499,7 +499,7 @@ impl Parse for crate::inputs::QuerySwsArgs {
             parse::text(
                 value,
                 ::std::option::Option::None,
-                ::std::option::Option::Some(20usize),
+                ::std::option::Option::None,
                 ::std::option::Option::Some((&*PATTERN_0, "^(0|[1-9][0-9]*)$")),
                 &path_id,
                 errors,
@@ -923,7 +923,7 @@ impl Parse for crate::inputs::ViewRefInput {
                 parse::text(
                     present,
                     ::std::option::Option::None,
-                    ::std::option::Option::Some(20usize),
+                    ::std::option::Option::None,
                     ::std::option::Option::Some((&*PATTERN_0, "^(0|[1-9][0-9]*)$")),
                     &path_sws_id,
                     errors,

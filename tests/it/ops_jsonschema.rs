@@ -1,0 +1,4 @@
+//! stub
+//!
+//! # Invariants
+//! - none yet
