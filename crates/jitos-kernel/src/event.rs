@@ -1,0 +1,173 @@
+//! Events: the entries of the global log, and their canonical encoding.
+//!
+//! An event records what a command did: its kind, the view it targeted, its validated ops in
+//! canonical form, the caller's meta, the discard reason when there is one, and the digest of the
+//! view right after it. Its id is blake3 of its canonical CBOR (`docs/spec/events.md`).
+//!
+//! # Invariants
+//! - `encode` is a pure function of the event; equal events have equal bytes and equal ids.
+//! - Every byte string (payloads, digests) is a CBOR byte string, never text or an int array.
+
+use base64::Engine as _;
+use jitos_core::cbor::{self, Value};
+use jitos_core::{EncodeError, Hash};
+use jitos_schema::Json;
+use jitos_schema::enums::EventKind;
+use jitos_schema::ops::Op;
+
+use crate::view::ViewKey;
+
+/// Version of the event encoding, the `v` field.
+pub const EVENT_FORMAT_VERSION: u64 = 0;
+
+/// One entry of the global log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the log, from 0.
+    pub idx: u64,
+    /// What happened.
+    pub kind: EventKind,
+    /// The view the event targets.
+    pub view: ViewKey,
+    /// The validated ops (empty for events other than rewrites).
+    pub ops: Vec<Op>,
+    /// The caller's meta, as given.
+    pub meta: Option<Json>,
+    /// Why an SWS was discarded (DISCARD events only).
+    pub reason: Option<String>,
+    /// The digest of `view` right after the event.
+    pub view_digest: Hash,
+    /// blake3 of the canonical encoding of everything above.
+    pub id: Hash,
+}
+
+/// Why an event could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventEncodeError {
+    /// The meta nests deeper than the canonical encoding allows.
+    #[error("meta: {0}")]
+    Meta(EncodeError),
+}
+
+impl Event {
+    /// Builds an event and computes its id.
+    ///
+    /// # Errors
+    /// When the meta cannot be encoded canonically (too deep).
+    pub fn new(
+        idx: u64,
+        kind: EventKind,
+        view: ViewKey,
+        ops: Vec<Op>,
+        meta: Option<Json>,
+        reason: Option<String>,
+        view_digest: Hash,
+    ) -> Result<Event, EventEncodeError> {
+        let mut event = Event {
+            idx,
+            kind,
+            view,
+            ops,
+            meta,
+            reason,
+            view_digest,
+            id: Hash::ZERO,
+        };
+        let bytes = event.encode()?;
+        event.id = jitos_core::hash_bytes(&bytes);
+        Ok(event)
+    }
+
+    /// The canonical CBOR of the event (without its id, which is the hash of these bytes).
+    ///
+    /// # Errors
+    /// When the meta cannot be encoded canonically (too deep).
+    pub fn encode(&self) -> Result<Vec<u8>, EventEncodeError> {
+        let meta = match &self.meta {
+            Some(meta) => json_to_cbor(meta).map_err(EventEncodeError::Meta)?,
+            None => Value::Null,
+        };
+        let text = |t: &str| Value::text(t);
+        let entries = vec![
+            (text("v"), Value::from(EVENT_FORMAT_VERSION)),
+            (text("idx"), Value::from(self.idx)),
+            (text("kind"), text(self.kind.as_str())),
+            (text("view"), self.view.to_cbor()),
+            (text("ops"), Value::array(self.ops.iter().map(op_to_cbor))),
+            (text("meta"), meta),
+            (
+                text("reason"),
+                self.reason.as_deref().map_or(Value::Null, text),
+            ),
+            (text("view_digest"), Value::from(self.view_digest)),
+        ];
+        let value = Value::map(entries).map_err(EventEncodeError::Meta)?;
+        cbor::encode(&value).map_err(EventEncodeError::Meta)
+    }
+}
+
+/// The canonical CBOR of an op: `{"op": NAME, "data": {...}}`, payloads as byte strings.
+pub fn op_to_cbor(op: &Op) -> Value {
+    let data = match op {
+        Op::AddNode(add) => vec![
+            (Value::text("kind"), Value::text(add.kind.as_str())),
+            (Value::text("payload"), Value::bytes(add.payload.clone())),
+        ],
+    };
+    let data = Value::map(data).unwrap_or(Value::Null);
+    Value::map([
+        (Value::text("op"), Value::text(op.name())),
+        (Value::text("data"), data),
+    ])
+    .unwrap_or(Value::Null)
+}
+
+/// JSON to canonical CBOR: integers stay integers, other numbers follow the float rules of
+/// contract §1, objects become maps with keys sorted by their encoded bytes.
+///
+/// # Errors
+/// When the value nests deeper than the encoding allows.
+pub fn json_to_cbor(json: &Json) -> Result<Value, EncodeError> {
+    json_to_cbor_at(json, 0)
+}
+
+fn json_to_cbor_at(json: &Json, depth: usize) -> Result<Value, EncodeError> {
+    if depth > jitos_core::limits::CBOR_DEPTH_MAX {
+        return Err(EncodeError::DepthExceeded);
+    }
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::Bool(flag) => Value::from(*flag),
+        Json::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
+            (Some(unsigned), _, _) => Value::from(unsigned),
+            (None, Some(signed), _) => Value::from(signed),
+            (None, None, Some(float)) => Value::float(float),
+            (None, None, None) => Value::Null,
+        },
+        Json::String(text) => Value::text(text.as_str()),
+        Json::Array(items) => Value::array(
+            items
+                .iter()
+                .map(|item| json_to_cbor_at(item, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Json::Object(map) => {
+            let entries = map
+                .iter()
+                .map(|(key, value)| {
+                    Ok((
+                        Value::text(key.as_str()),
+                        json_to_cbor_at(value, depth + 1)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, EncodeError>>()?;
+            Value::map(entries)?
+        }
+    })
+}
+
+/// Standard base64 with padding, the API's text form of bytes.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,26 @@
+//! jitos-kernel: the deterministic core. One single-writer command loop owns the state (System,
+//! the SWS overlays, the global event log); reads are served from the immutable snapshots it
+//! publishes. The kernel implements the resolver traits generated from `schema/`, so the API and
+//! the kernel cannot drift apart.
+//!
+//! # Invariants
+//! - History is the system: every accepted state-changing command appends exactly one event;
+//!   a refused one appends nothing and changes nothing.
+//! - Determinism: the same commands in the same order give byte-identical events, ids and
+//!   digests. No wall clock, randomness or unordered iteration reaches an event.
+//! - System is never written directly; writes go into SWS overlays.
+
+mod error;
+mod event;
+mod output;
+mod resolvers;
+mod service;
+mod state;
+mod view;
+
+pub use error::KernelError;
+pub use event::{EVENT_FORMAT_VERSION, Event, EventEncodeError, json_to_cbor, op_to_cbor};
+pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
+pub use service::{Kernel, SUBSCRIBER_LAG_MAX};
+pub use state::{Command, State, SwsRecord, SwsState};
+pub use view::ViewKey;
