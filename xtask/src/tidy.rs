@@ -26,8 +26,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("xtask", &["jitos-codegen"]),
     ("jitos-core", &["jitos-schema"]),
     ("jitos-graph", &["jitos-core", "jitos-schema"]),
-    ("jitos-net", &["jitos-core", "jitos-schema", "jitos-schema-graphql"]),
-    ("jitosd", &["jitos-net", "jitos-core", "jitos-schema", "jitos-schema-graphql"]),
+    ("jitos-kernel", &["jitos-graph", "jitos-core", "jitos-schema"]),
+    ("jitos-net", &["jitos-kernel", "jitos-core", "jitos-schema", "jitos-schema-graphql"]),
+    ("jitosd", &["jitos-net", "jitos-kernel", "jitos-core", "jitos-schema", "jitos-schema-graphql"]),
     ("jitos-tests", &["*"]),
 ];
 

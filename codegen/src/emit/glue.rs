@@ -35,10 +35,12 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
         None => quote!(::std::option::Option::None),
     };
     let (mutation, subscription) = (option(&ctx.schema.mutation), option(&ctx.schema.subscription));
-    let bounds: Vec<TokenStream> = ctx.schema.roots().iter().map(|(_, name)| {
+    let mut bounds: Vec<TokenStream> = ctx.schema.roots().iter().map(|(_, name)| {
         let ident = type_ident(name);
         quote!(#krate::resolvers::#ident)
     }).collect();
+    bounds.push(quote!(#krate::resolvers::ArgumentErrors));
+    let helpers = helpers(ctx);
     let tokens = quote! {
         #![allow(clippy::too_many_lines, reason = "one builder per type, one closure per field")]
         #![allow(unused_imports, reason = "not every schema uses every helper")]
@@ -49,38 +51,7 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
         use ::futures_util::StreamExt as _;
         use #krate::runtime::{FieldError, Json, Parse, Valid};
 
-        /// Turns a resolver error into a GraphQL error carrying `extensions.code` and, when the
-        /// error is about an input, `extensions.field`.
-        pub fn to_graphql_error(error: FieldError) -> ::async_graphql::Error {
-            let code = error.code.as_str();
-            let field = error.field.clone();
-            ::async_graphql::Error::new(error.message).extend_with(|_, extensions| {
-                extensions.set("code", code);
-                if let ::std::option::Option::Some(field) = &field {
-                    extensions.set("field", field.as_str());
-                }
-            })
-        }
-
-        /// Validates a field's arguments with the generated validator.
-        fn validated<T: Parse>(args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Valid<T>> {
-            let mut raw = ::serde_json::Map::new();
-            for (name, value) in args.iter() {
-                let json = value.as_value().clone().into_json().map_err(|error| {
-                    to_graphql_error(FieldError::new(#krate::runtime::ErrorCode::InvalidInput, name.as_str(), error))
-                })?;
-                raw.insert(name.to_string(), json);
-            }
-            T::validate(&Json::Object(raw)).map_err(|errors| to_graphql_error(errors.into()))
-        }
-
-        fn hex32_value(bytes: &[u8; 32]) -> Value {
-            Value::String(#krate::runtime::hex32_to_string(bytes))
-        }
-
-        fn json_value(json: &Json) -> Value {
-            Value::from_json(json.clone()).unwrap_or(Value::Null)
-        }
+        #helpers
 
         /// The schema builder: every type of the canonical schema, wired to `resolvers`.
         /// Add limits and data to it, then `finish()`.
@@ -96,6 +67,68 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
     };
     let doc = "async-graphql glue: the canonical schema, served by the resolver traits.\n\n# Invariants\n- Exactly the types, fields, arguments, defaults, descriptions and deprecations of the SDL.\n- Arguments are validated before any resolver runs.";
     super::format_file(&ctx.schema.file, doc, &tokens)
+}
+
+/// The functions every field closure calls: error conversion, argument validation, scalars.
+fn helpers(ctx: &Ctx<'_>) -> TokenStream {
+    let krate = &ctx.schema_crate;
+    // Only schemas with arguments on non-root fields need the plain validator.
+    let object_args = ctx.schema.types.values().any(|def| {
+        !ctx.schema.is_root(&def.name) && matches!(&def.kind, TypeKind::Object { fields, .. } if fields.iter().any(|f| !f.args.is_empty()))
+    });
+    let validated = if object_args {
+        quote! {
+            /// Validates a field's arguments with the generated validator.
+            fn validated<T: Parse>(args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Valid<T>> {
+                T::validate(&raw_arguments(args)?).map_err(|errors| to_graphql_error(errors.into()))
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        /// Turns a resolver error into a GraphQL error carrying `extensions.code` and, when the
+        /// error is about an input, `extensions.field`.
+        pub fn to_graphql_error(error: FieldError) -> ::async_graphql::Error {
+            let code = error.code.as_str();
+            let field = error.field.clone();
+            ::async_graphql::Error::new(error.message).extend_with(|_, extensions| {
+                extensions.set("code", code);
+                if let ::std::option::Option::Some(field) = &field {
+                    extensions.set("field", field.as_str());
+                }
+            })
+        }
+
+        /// A field's arguments as JSON, the raw input of the generated validators.
+        fn raw_arguments(args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Json> {
+            let mut raw = ::serde_json::Map::new();
+            for (name, value) in args.iter() {
+                let json = value.as_value().clone().into_json().map_err(|error| {
+                    to_graphql_error(FieldError::new(#krate::runtime::ErrorCode::InvalidInput, name.as_str(), error))
+                })?;
+                raw.insert(name.to_string(), json);
+            }
+            ::std::result::Result::Ok(Json::Object(raw))
+        }
+
+        #validated
+
+        /// Validates a root field's arguments; on failure the resolvers decide what to answer.
+        fn validated_root<T: Parse, R: #krate::resolvers::ArgumentErrors>(resolvers: &R, field: &'static str, args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Valid<T>> {
+            let raw = raw_arguments(args)?;
+            T::validate(&raw).map_err(|errors| to_graphql_error(resolvers.argument_errors(field, &raw, errors)))
+        }
+
+        fn hex32_value(bytes: &[u8; 32]) -> Value {
+            Value::String(#krate::runtime::hex32_to_string(bytes))
+        }
+
+        fn json_value(json: &Json) -> Value {
+            Value::from_json(json.clone()).unwrap_or(Value::Null)
+        }
+
+    }
 }
 
 fn type_ref(ty: &TypeRef) -> TokenStream {
@@ -278,7 +311,7 @@ fn root_builder(ctx: &Ctx<'_>, kind: RootKind, def: &TypeDef) -> (TokenStream, T
         RootKind::Query | RootKind::Mutation => quote!(gql::Object),
     };
     let builder_fn = quote! {
-        fn #builder<R: #krate::resolvers::#trait_ident>(resolvers: &Arc<R>) -> #object {
+        fn #builder<R: #krate::resolvers::#trait_ident + #krate::resolvers::ArgumentErrors>(resolvers: &Arc<R>) -> #object {
             #object::new(#name) #description #( .field(#fields) )*
         }
     };
@@ -293,7 +326,8 @@ fn root_field(ctx: &Ctx<'_>, kind: RootKind, owner: &TypeDef, field: &Field) -> 
         (TokenStream::new(), TokenStream::new())
     } else {
         let args = args_ident(&owner.name, &field.name);
-        (quote!(let args = validated::<#krate::inputs::#args>(&ctx.args)?;), quote!(, args))
+        let field_name = format!("{}.{}", owner.name, field.name);
+        (quote!(let args = validated_root::<#krate::inputs::#args, R>(&*resolvers, #field_name, &ctx.args)?;), quote!(, args))
     };
     let ctx_param = if field.args.is_empty() { quote!(_ctx) } else { quote!(ctx) };
     let name = &field.name;

@@ -309,3 +309,30 @@ impl jitos_schema::resolvers::Subscription for Kernel {
         .into())
     }
 }
+
+impl jitos_schema::resolvers::ArgumentErrors for Kernel {
+    /// Contract §5 ranks the view first: a well-formed view that names no SWS is `NOT_FOUND`
+    /// even when a later argument (a page, the ops) also has a format fault.
+    fn argument_errors(
+        &self,
+        _field: &'static str,
+        raw: &jitos_schema::Json,
+        errors: jitos_schema::ValidationErrors,
+    ) -> FieldError {
+        let unknown_view = raw
+            .get("view")
+            .and_then(|view| {
+                jitos_schema::inputs::ViewRefInput::validate_at(
+                    view,
+                    &InputPath::root().field("view"),
+                )
+                .ok()
+            })
+            .and_then(|view| resolve_view(&self.snapshot(), &view, "view").err())
+            .filter(|error| error.code == jitos_schema::ErrorCode::NotFound);
+        match unknown_view {
+            Some(error) => error.into(),
+            None => errors.into(),
+        }
+    }
+}

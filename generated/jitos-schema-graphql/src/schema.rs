@@ -30,10 +30,8 @@ pub fn to_graphql_error(error: FieldError) -> ::async_graphql::Error {
             }
         })
 }
-/// Validates a field's arguments with the generated validator.
-fn validated<T: Parse>(
-    args: &gql::ObjectAccessor<'_>,
-) -> ::async_graphql::Result<Valid<T>> {
+/// A field's arguments as JSON, the raw input of the generated validators.
+fn raw_arguments(args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Json> {
     let mut raw = ::serde_json::Map::new();
     for (name, value) in args.iter() {
         let json = value
@@ -51,7 +49,19 @@ fn validated<T: Parse>(
             })?;
         raw.insert(name.to_string(), json);
     }
-    T::validate(&Json::Object(raw)).map_err(|errors| to_graphql_error(errors.into()))
+    ::std::result::Result::Ok(Json::Object(raw))
+}
+/// Validates a root field's arguments; on failure the resolvers decide what to answer.
+fn validated_root<T: Parse, R: ::jitos_schema::resolvers::ArgumentErrors>(
+    resolvers: &R,
+    field: &'static str,
+    args: &gql::ObjectAccessor<'_>,
+) -> ::async_graphql::Result<Valid<T>> {
+    let raw = raw_arguments(args)?;
+    T::validate(&raw)
+        .map_err(|errors| to_graphql_error(
+            resolvers.argument_errors(field, &raw, errors),
+        ))
 }
 fn hex32_value(bytes: &[u8; 32]) -> Value {
     Value::String(::jitos_schema::runtime::hex32_to_string(bytes))
@@ -64,7 +74,8 @@ fn json_value(json: &Json) -> Value {
 pub fn schema_builder<R>(resolvers: &Arc<R>) -> gql::SchemaBuilder
 where
     R: ::jitos_schema::resolvers::Query + ::jitos_schema::resolvers::Mutation
-        + ::jitos_schema::resolvers::Subscription,
+        + ::jitos_schema::resolvers::Subscription
+        + ::jitos_schema::resolvers::ArgumentErrors,
 {
     gql::Schema::build(
             "Query",
@@ -1313,9 +1324,9 @@ fn type_kernel_info() -> gql::Object {
                 .description("Status of the last commit attempt."),
         )
 }
-fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
-    resolvers: &Arc<R>,
-) -> gql::Object {
+fn root_mutation<
+    R: ::jitos_schema::resolvers::Mutation + ::jitos_schema::resolvers::ArgumentErrors,
+>(resolvers: &Arc<R>) -> gql::Object {
     gql::Object::new("Mutation")
         .description("Writes. Each accepted write appends exactly one event to the log.")
         .field({
@@ -1332,9 +1343,10 @@ fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::MutationCreateSwsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Mutation.createSws", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Mutation>::create_sws(
                                     &*resolvers,
                                     args,
@@ -1374,9 +1386,10 @@ fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::MutationCollapseSwsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Mutation.collapseSws", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Mutation>::collapse_sws(
                                     &*resolvers,
                                     args,
@@ -1420,9 +1433,10 @@ fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::MutationDiscardSwsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Mutation.discardSws", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Mutation>::discard_sws(
                                     &*resolvers,
                                     args,
@@ -1466,9 +1480,10 @@ fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::MutationApplyRewriteArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Mutation.applyRewrite", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Mutation>::apply_rewrite(
                                     &*resolvers,
                                     args,
@@ -1525,9 +1540,10 @@ fn root_mutation<R: ::jitos_schema::resolvers::Mutation>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::MutationSubmitIntentArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Mutation.submitIntent", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Mutation>::submit_intent(
                                     &*resolvers,
                                     args,
@@ -1671,7 +1687,9 @@ fn type_page_input() -> gql::InputObject {
                 ),
         )
 }
-fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::Object {
+fn root_query<
+    R: ::jitos_schema::resolvers::Query + ::jitos_schema::resolvers::ArgumentErrors,
+>(resolvers: &Arc<R>) -> gql::Object {
     gql::Object::new("Query")
         .description("Reads. Every read is answered from an immutable snapshot.")
         .field({
@@ -1711,9 +1729,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QuerySwsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.sws", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::sws(
                                     &*resolvers,
                                     args,
@@ -1759,9 +1778,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryListSwsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.listSws", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::list_sws(
                                     &*resolvers,
                                     args,
@@ -1805,9 +1825,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryGraphArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.graph", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::graph(
                                     &*resolvers,
                                     args,
@@ -1881,9 +1902,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryNodeArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.node", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::node(
                                     &*resolvers,
                                     args,
@@ -1930,9 +1952,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryEdgeArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.edge", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::edge(
                                     &*resolvers,
                                     args,
@@ -1993,9 +2016,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryRewritesArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.rewrites", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::rewrites(
                                     &*resolvers,
                                     args,
@@ -2060,9 +2084,10 @@ fn root_query<R: ::jitos_schema::resolvers::Query>(resolvers: &Arc<R>) -> gql::O
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::FieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::QueryEventsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Query.events", &ctx.args)?;
                             let value = <R as ::jitos_schema::resolvers::Query>::events(
                                     &*resolvers,
                                     args,
@@ -2557,9 +2582,10 @@ fn type_submit_intent_payload() -> gql::Object {
                 .description("The planned DAG, when planning only."),
         )
 }
-fn root_subscription<R: ::jitos_schema::resolvers::Subscription>(
-    resolvers: &Arc<R>,
-) -> gql::Subscription {
+fn root_subscription<
+    R: ::jitos_schema::resolvers::Subscription
+        + ::jitos_schema::resolvers::ArgumentErrors,
+>(resolvers: &Arc<R>) -> gql::Subscription {
     gql::Subscription::new("Subscription")
         .description("Live event streams, over WebSocket (graphql-transport-ws).")
         .field({
@@ -2576,9 +2602,10 @@ fn root_subscription<R: ::jitos_schema::resolvers::Subscription>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::SubscriptionFieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::SubscriptionRewritesArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Subscription.rewrites", &ctx.args)?;
                             let stream = <R as ::jitos_schema::resolvers::Subscription>::rewrites(
                                     &*resolvers,
                                     args,
@@ -2659,9 +2686,10 @@ fn root_subscription<R: ::jitos_schema::resolvers::Subscription>(
                     move |ctx| {
                         let resolvers = Arc::clone(&resolvers);
                         gql::SubscriptionFieldFuture::new(async move {
-                            let args = validated::<
+                            let args = validated_root::<
                                 ::jitos_schema::inputs::SubscriptionTaskEventsArgs,
-                            >(&ctx.args)?;
+                                R,
+                            >(&*resolvers, "Subscription.taskEvents", &ctx.args)?;
                             let stream = <R as ::jitos_schema::resolvers::Subscription>::task_events(
                                     &*resolvers,
                                     args,

@@ -223,6 +223,35 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
         >,
     > + ::std::marker::Send;
 }
+/// What a root field answers when its arguments fail validation.
+///
+/// The generated validators see one field's arguments, not the state; this hook lets
+/// the implementation rank a state-dependent fault of an earlier argument (an unknown
+/// id, say) above the format faults of later ones, as an error-precedence rule may ask.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not say how to answer invalid arguments",
+    note = "implement the resolvers in jitos-kernel"
+)]
+pub trait ArgumentErrors: ::std::marker::Send + ::std::marker::Sync + 'static {
+    /// The error for root field `field` (`Type.field`) whose arguments `raw` failed
+    /// with `errors` (every problem, in validation order).
+    fn argument_errors(
+        &self,
+        field: &'static str,
+        raw: &crate::runtime::Json,
+        errors: crate::runtime::ValidationErrors,
+    ) -> crate::runtime::FieldError;
+}
+impl ArgumentErrors for Unimplemented {
+    fn argument_errors(
+        &self,
+        _field: &'static str,
+        _raw: &crate::runtime::Json,
+        errors: crate::runtime::ValidationErrors,
+    ) -> crate::runtime::FieldError {
+        errors.into()
+    }
+}
 /// Answers every field with `NOT_IMPLEMENTED`: what a server serves before anything
 /// implements the resolvers. It is a placeholder, never a kernel.
 #[derive(Debug, Clone, Copy, Default)]

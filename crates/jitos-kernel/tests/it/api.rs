@@ -2,8 +2,8 @@
 //! the M1 mapping, and byte-identical results across fresh kernels.
 
 use jitos_kernel::{Kernel, rule_pack_id};
-use jitos_schema::ErrorCode;
 use jitos_schema::resolvers::{Mutation as _, Query as _};
+use jitos_schema::{ErrorCode, Parse as _};
 use serde_json::json;
 
 use crate::support::{args, assert_error, kernel};
@@ -275,4 +275,28 @@ async fn kernel_info_reports_the_pins() {
     assert_eq!(info.rule_pack_id, Some(*rule_pack_id().as_bytes()));
     assert_eq!(info.policy_id, Some(0));
     assert!(info.version.contains("jitos-kernel"));
+}
+
+/// Contract §5: with several faults, the view decides before the page and the ops, even when
+/// the later faults are format faults caught by the generated validators.
+#[tokio::test]
+async fn an_unknown_view_outranks_later_format_faults() {
+    use jitos_schema::resolvers::ArgumentErrors as _;
+    let kernel = kernel();
+    let raw = json!({ "view": { "kind": "SWS", "swsId": "4" }, "page": { "first": 0 } });
+    let errors = jitos_schema::inputs::QueryRewritesArgs::validate(&raw)
+        .expect_err("page.first 0 is invalid");
+    assert_eq!(errors.first().map(|e| e.path.as_str()), Some("page.first"));
+    let error = kernel.argument_errors("Query.rewrites", &raw, errors.clone());
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (ErrorCode::NotFound, Some("view.swsId"))
+    );
+    kernel.create_sws(args(json!({}))).await.expect("createSws");
+    let known = json!({ "view": { "kind": "SWS", "swsId": "0" }, "page": { "first": 0 } });
+    let error = kernel.argument_errors("Query.rewrites", &known, errors);
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("page.first"))
+    );
 }
