@@ -5,3 +5,4 @@
 mod api;
 mod model;
 mod support;
+mod vectors;
