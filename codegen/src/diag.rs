@@ -21,7 +21,11 @@ pub struct Loc {
 impl Loc {
     /// A place in `file`.
     pub fn new(file: &str, line: usize, column: usize) -> Loc {
-        Loc { file: file.to_owned(), line, column }
+        Loc {
+            file: file.to_owned(),
+            line,
+            column,
+        }
     }
 }
 
@@ -79,7 +83,11 @@ impl Diagnostics {
     }
 
     fn push(&mut self, loc: &Loc, severity: Severity, message: String) {
-        self.items.push(Diagnostic { loc: loc.clone(), severity, message });
+        self.items.push(Diagnostic {
+            loc: loc.clone(),
+            severity,
+            message,
+        });
     }
 
     /// Whether any error was recorded.

@@ -133,7 +133,10 @@ impl ScalarRepr {
 
     /// Whether values are numbers that `min`/`max` constraints apply to.
     pub fn is_numeric(self) -> bool {
-        matches!(self, ScalarRepr::Int | ScalarRepr::Float | ScalarRepr::U64 | ScalarRepr::U32)
+        matches!(
+            self,
+            ScalarRepr::Int | ScalarRepr::Float | ScalarRepr::U64 | ScalarRepr::U32
+        )
     }
 
     /// Whether values are strings that length and pattern constraints apply to.

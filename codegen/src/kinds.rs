@@ -114,12 +114,22 @@ struct ReservedEntry {
 pub(crate) fn loc_at(file: &str, source: &str, offset: usize) -> Loc {
     let before = &source[..offset.min(source.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |newline| before[newline + 1..].chars().count()) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |newline| {
+            before[newline + 1..].chars().count()
+        })
+        + 1;
     Loc::new(file, line, column)
 }
 
 /// Parses and checks one registry file.
-pub fn parse(family: Family, file: &str, source: &str, diags: &mut Diagnostics) -> Option<Registry> {
+pub fn parse(
+    family: Family,
+    file: &str,
+    source: &str,
+    diags: &mut Diagnostics,
+) -> Option<Registry> {
     let parsed: RegistryFile = match toml::from_str(source) {
         Ok(parsed) => parsed,
         Err(error) => {
@@ -128,16 +138,28 @@ pub fn parse(family: Family, file: &str, source: &str, diags: &mut Diagnostics) 
             return None;
         }
     };
-    let mut registry = Registry { family, kinds: BTreeMap::new(), reserved: BTreeMap::new() };
+    let mut registry = Registry {
+        family,
+        kinds: BTreeMap::new(),
+        reserved: BTreeMap::new(),
+    };
     for spanned in parsed.reserved {
         let loc = loc_at(file, source, spanned.span().start);
         let entry = spanned.into_inner();
         if let Some(first) = registry.reserved.get(&entry.id) {
-            let message = format!("reserved id {} is listed twice: `{}` here and `{}` at {}", entry.id, entry.name, first.name, first.loc);
+            let message = format!(
+                "reserved id {} is listed twice: `{}` here and `{}` at {}",
+                entry.id, entry.name, first.name, first.loc
+            );
             diags.error(&loc, message);
             continue;
         }
-        let reserved = Reserved { id: entry.id, name: entry.name, reason: entry.reason, loc };
+        let reserved = Reserved {
+            id: entry.id,
+            name: entry.name,
+            reason: entry.reason,
+            loc,
+        };
         registry.reserved.insert(reserved.id, reserved);
     }
     for spanned in parsed.kinds {
@@ -161,18 +183,39 @@ pub fn parse(family: Family, file: &str, source: &str, diags: &mut Diagnostics) 
 fn add_kind(registry: &mut Registry, kind: Kind, diags: &mut Diagnostics) {
     let family = registry.family.as_str();
     let well_formed = kind.name.starts_with(|c: char| c.is_ascii_uppercase())
-        && kind.name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        && kind
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     if !well_formed {
-        diags.error(&kind.loc, format!("{family} kind name `{}` must be SCREAMING_SNAKE_CASE", kind.name));
+        diags.error(
+            &kind.loc,
+            format!(
+                "{family} kind name `{}` must be SCREAMING_SNAKE_CASE",
+                kind.name
+            ),
+        );
     }
     if kind.description.is_empty() {
-        diags.error(&kind.loc, format!("{family} kind `{}` has no description", kind.name));
+        diags.error(
+            &kind.loc,
+            format!("{family} kind `{}` has no description", kind.name),
+        );
     }
     if kind.since.trim().is_empty() {
-        diags.error(&kind.loc, format!("{family} kind `{}` has an empty `since`", kind.name));
+        diags.error(
+            &kind.loc,
+            format!("{family} kind `{}` has an empty `since`", kind.name),
+        );
     }
     if registry.family == Family::Node && !(kind.from.is_empty() && kind.to.is_empty()) {
-        diags.error(&kind.loc, format!("node kind `{}`: only edge kinds have `from`/`to`", kind.name));
+        diags.error(
+            &kind.loc,
+            format!(
+                "node kind `{}`: only edge kinds have `from`/`to`",
+                kind.name
+            ),
+        );
     }
     if let Some(reserved) = registry.reserved.get(&kind.id) {
         let message = format!(
@@ -181,13 +224,23 @@ fn add_kind(registry: &mut Registry, kind: Kind, diags: &mut Diagnostics) {
         );
         diags.error(&kind.loc, message);
     }
-    if let Some(other) = registry.kinds.values().find(|other| other.name == kind.name) {
-        let message = format!("{family} kind `{}` is defined twice: id {} here and id {} at {}", kind.name, kind.id, other.id, other.loc);
+    if let Some(other) = registry
+        .kinds
+        .values()
+        .find(|other| other.name == kind.name)
+    {
+        let message = format!(
+            "{family} kind `{}` is defined twice: id {} here and id {} at {}",
+            kind.name, kind.id, other.id, other.loc
+        );
         diags.error(&kind.loc, message);
         return;
     }
     if let Some(other) = registry.kinds.get(&kind.id) {
-        let message = format!("{family} kind id {} is used twice: `{}` here and `{}` at {}", kind.id, kind.name, other.name, other.loc);
+        let message = format!(
+            "{family} kind id {} is used twice: `{}` here and `{}` at {}",
+            kind.id, kind.name, other.name, other.loc
+        );
         diags.error(&kind.loc, message);
         return;
     }
@@ -199,7 +252,13 @@ pub fn check_endpoints(nodes: &Registry, edges: &Registry, diags: &mut Diagnosti
     for edge in edges.kinds.values() {
         for endpoint in edge.from.iter().chain(&edge.to) {
             if !nodes.kinds.values().any(|node| node.name == *endpoint) {
-                diags.error(&edge.loc, format!("edge kind `{}` names unknown node kind `{endpoint}`", edge.name));
+                diags.error(
+                    &edge.loc,
+                    format!(
+                        "edge kind `{}` names unknown node kind `{endpoint}`",
+                        edge.name
+                    ),
+                );
             }
         }
     }
@@ -222,7 +281,11 @@ pub fn check_lock(file: &str, lock: &str, registries: &[&Registry], diags: &mut 
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let (Some(family), Some(Ok(id)), Some(name)) = (words.first(), words.get(1).map(|w| w.parse::<u16>()), words.get(2)) else {
+        let (Some(family), Some(Ok(id)), Some(name)) = (
+            words.first(),
+            words.get(1).map(|w| w.parse::<u16>()),
+            words.get(2),
+        ) else {
             diags.error(&loc, format!("malformed lock line `{line}`"));
             continue;
         };
@@ -230,7 +293,16 @@ pub fn check_lock(file: &str, lock: &str, registries: &[&Registry], diags: &mut 
             diags.error(&loc, format!("unknown family `{family}`"));
             continue;
         };
-        check_locked(registry, &LockEntry { family: (*family).to_owned(), id, name: (*name).to_owned() }, &loc, diags);
+        check_locked(
+            registry,
+            &LockEntry {
+                family: (*family).to_owned(),
+                id,
+                name: (*name).to_owned(),
+            },
+            &loc,
+            diags,
+        );
     }
 }
 
@@ -239,18 +311,33 @@ fn check_locked(registry: &Registry, locked: &LockEntry, loc: &Loc, diags: &mut 
     if let Some(kind) = registry.kinds.values().find(|kind| kind.name == *name)
         && kind.id != *id
     {
-        let message = format!("{family} kind `{name}` was id {id} ({loc}) and is now id {} ({}): ids are never renumbered", kind.id, kind.loc);
+        let message = format!(
+            "{family} kind `{name}` was id {id} ({loc}) and is now id {} ({}): ids are never renumbered",
+            kind.id, kind.loc
+        );
         diags.error(&kind.loc, message);
+        // A renumbered kind is not also a removed one: one error per mistake.
+        if !registry.kinds.contains_key(id) && !registry.reserved.contains_key(id) {
+            return;
+        }
     }
-    let holder = registry.kinds.get(id).map(|k| (&k.name, &k.loc)).or_else(|| registry.reserved.get(id).map(|r| (&r.name, &r.loc)));
+    let holder = registry
+        .kinds
+        .get(id)
+        .map(|k| (&k.name, &k.loc))
+        .or_else(|| registry.reserved.get(id).map(|r| (&r.name, &r.loc)));
     match holder {
         Some((holder_name, _)) if holder_name == name => {}
         Some((holder_name, holder_loc)) => {
-            let message = format!("{family} id {id} was `{name}` ({loc}) and is now `{holder_name}` ({holder_loc}): ids are never reused");
+            let message = format!(
+                "{family} id {id} was `{name}` ({loc}) and is now `{holder_name}` ({holder_loc}): ids are never reused"
+            );
             diags.error(holder_loc, message);
         }
         None => {
-            let message = format!("{family} kind `{name}` (id {id}, {loc}) was removed: retire it with a [[reserved]] entry instead");
+            let message = format!(
+                "{family} kind `{name}` (id {id}, {loc}) was removed: retire it with a [[reserved]] entry instead"
+            );
             diags.error(loc, message);
         }
     }
@@ -258,11 +345,22 @@ fn check_locked(registry: &Registry, locked: &LockEntry, loc: &Loc, diags: &mut 
 
 /// The lock file for `registries`: every kind and reserved id, by family then id.
 pub fn lock_text(registries: &[&Registry]) -> String {
-    let mut text = String::from("# @generated by `cargo xtask codegen`: every kind id ever given. Append-only; do not edit.\n");
+    let mut text = String::from(
+        "# @generated by `cargo xtask codegen`: every kind id ever given. Append-only; do not edit.\n",
+    );
     for registry in registries {
         let family = registry.family.as_str();
-        let mut entries: Vec<(u16, &str, &str)> = registry.kinds.values().map(|k| (k.id, k.name.as_str(), "")).collect();
-        entries.extend(registry.reserved.values().map(|r| (r.id, r.name.as_str(), " reserved")));
+        let mut entries: Vec<(u16, &str, &str)> = registry
+            .kinds
+            .values()
+            .map(|k| (k.id, k.name.as_str(), ""))
+            .collect();
+        entries.extend(
+            registry
+                .reserved
+                .values()
+                .map(|r| (r.id, r.name.as_str(), " reserved")),
+        );
         entries.sort_unstable();
         for (id, name, suffix) in entries {
             text.push_str(&format!("{family} {id} {name}{suffix}\n"));

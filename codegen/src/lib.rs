@@ -65,12 +65,20 @@ pub struct Options {
 impl Options {
     /// The options `cargo xtask codegen` uses for this repository.
     pub fn workspace() -> Options {
-        Options { layout: Layout::Workspace, missing_description: Severity::Error, crate_name: "jitos-schema".to_owned() }
+        Options {
+            layout: Layout::Workspace,
+            missing_description: Severity::Error,
+            crate_name: "jitos-schema".to_owned(),
+        }
     }
 
     /// The options for a standalone crate named `crate_name`.
     pub fn standalone(crate_name: &str) -> Options {
-        Options { layout: Layout::Standalone, missing_description: Severity::Error, crate_name: crate_name.to_owned() }
+        Options {
+            layout: Layout::Standalone,
+            missing_description: Severity::Error,
+            crate_name: crate_name.to_owned(),
+        }
     }
 }
 
@@ -98,18 +106,36 @@ pub fn generate(inputs: &Inputs<'_>, options: &Options) -> Result<Output, Diagno
         diags.error(&Loc::new("<inputs>", 1, 1), "no SDL file given");
         return Err(diags);
     };
-    let scalars = inputs.scalars.map(|source| parse_scalars(source, &mut diags)).unwrap_or_default();
-    let sdl_options = sdl::SdlOptions { scalars, missing_description: options.missing_description };
+    let scalars = inputs
+        .scalars
+        .map(|source| parse_scalars(source, &mut diags))
+        .unwrap_or_default();
+    let sdl_options = sdl::SdlOptions {
+        scalars,
+        missing_description: options.missing_description,
+    };
     let schema = sdl::lower(sdl.name, sdl.text, &sdl_options, &mut diags);
     let registries = parse_registries(inputs, &mut diags);
-    let mut ops: Vec<ops::Op> = inputs.ops.iter().filter_map(|source| ops::parse(source.name, source.text, &mut diags)).collect();
+    let mut ops: Vec<ops::Op> = inputs
+        .ops
+        .iter()
+        .filter_map(|source| ops::parse(source.name, source.text, &mut diags))
+        .collect();
     ops.sort_by(|a, b| a.name.cmp(&b.name));
     for pair in ops.windows(2) {
         if pair[0].name == pair[1].name {
-            diags.error(&Loc::new(&pair[1].file, 1, 1), format!("op `{}` is defined twice; also in {}", pair[1].name, pair[0].file));
+            diags.error(
+                &Loc::new(&pair[1].file, 1, 1),
+                format!(
+                    "op `{}` is defined twice; also in {}",
+                    pair[1].name, pair[0].file
+                ),
+            );
         }
     }
-    let Some(schema) = schema else { return Err(diags) };
+    let Some(schema) = schema else {
+        return Err(diags);
+    };
     if diags.has_errors() {
         return Err(diags);
     }
@@ -120,7 +146,10 @@ pub fn generate(inputs: &Inputs<'_>, options: &Options) -> Result<Output, Diagno
     {
         files.insert(KINDS_LOCK.to_owned(), kinds::lock_text(&[nodes, edges]));
     }
-    Ok(Output { files, warnings: diags.sorted() })
+    Ok(Output {
+        files,
+        warnings: diags.sorted(),
+    })
 }
 
 fn parse_scalars(source: Source<'_>, diags: &mut Diagnostics) -> BTreeMap<String, ir::ScalarRepr> {
@@ -132,7 +161,11 @@ fn parse_scalars(source: Source<'_>, diags: &mut Diagnostics) -> BTreeMap<String
     let parsed: BTreeMap<String, toml::Spanned<ScalarEntry>> = match toml::from_str(source.text) {
         Ok(parsed) => parsed,
         Err(error) => {
-            let loc = kinds::loc_at(source.name, source.text, error.span().map_or(0, |span| span.start));
+            let loc = kinds::loc_at(
+                source.name,
+                source.text,
+                error.span().map_or(0, |span| span.start),
+            );
             diags.error(&loc, error.message().to_owned());
             return BTreeMap::new();
         }
@@ -144,23 +177,45 @@ fn parse_scalars(source: Source<'_>, diags: &mut Diagnostics) -> BTreeMap<String
             Some(repr) => {
                 scalars.insert(name, repr);
             }
-            None => diags.error(&loc, format!("scalar `{name}`: unknown repr `{}` (string, json, hex32, u64, u32)", entry.get_ref().repr)),
+            None => diags.error(
+                &loc,
+                format!(
+                    "scalar `{name}`: unknown repr `{}` (string, json, hex32, u64, u32)",
+                    entry.get_ref().repr
+                ),
+            ),
         }
     }
     scalars
 }
 
-fn parse_registries(inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Option<(kinds::Registry, kinds::Registry)> {
+fn parse_registries(
+    inputs: &Inputs<'_>,
+    diags: &mut Diagnostics,
+) -> Option<(kinds::Registry, kinds::Registry)> {
     let (node_source, edge_source) = match (inputs.node_kinds, inputs.edge_kinds) {
         (None, None) => return None,
         (Some(nodes), Some(edges)) => (nodes, edges),
         (Some(only), None) | (None, Some(only)) => {
-            diags.error(&Loc::new(only.name, 1, 1), "node and edge kind registries come together");
+            diags.error(
+                &Loc::new(only.name, 1, 1),
+                "node and edge kind registries come together",
+            );
             return None;
         }
     };
-    let nodes = kinds::parse(kinds::Family::Node, node_source.name, node_source.text, diags);
-    let edges = kinds::parse(kinds::Family::Edge, edge_source.name, edge_source.text, diags);
+    let nodes = kinds::parse(
+        kinds::Family::Node,
+        node_source.name,
+        node_source.text,
+        diags,
+    );
+    let edges = kinds::parse(
+        kinds::Family::Edge,
+        edge_source.name,
+        edge_source.text,
+        diags,
+    );
     let (nodes, edges) = (nodes?, edges?);
     kinds::check_endpoints(&nodes, &edges, diags);
     if let Some(lock) = inputs.kinds_lock {
@@ -169,12 +224,27 @@ fn parse_registries(inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Option<(kin
     Some((nodes, edges))
 }
 
-fn emit_all(schema: &ir::Schema, registries: Option<&(kinds::Registry, kinds::Registry)>, ops: &[ops::Op], options: &Options) -> BTreeMap<String, String> {
+fn emit_all(
+    schema: &ir::Schema,
+    registries: Option<&(kinds::Registry, kinds::Registry)>,
+    ops: &[ops::Op],
+    options: &Options,
+) -> BTreeMap<String, String> {
     let (schema_crate, implement_note) = match options.layout {
-        Layout::Workspace => (quote::quote!(::jitos_schema), "implement the resolvers in jitos-kernel".to_owned()),
-        Layout::Standalone => (quote::quote!(crate), "implement every method of the resolver traits".to_owned()),
+        Layout::Workspace => (
+            quote::quote!(::jitos_schema),
+            "implement the resolvers in jitos-kernel".to_owned(),
+        ),
+        Layout::Standalone => (
+            quote::quote!(crate),
+            "implement every method of the resolver traits".to_owned(),
+        ),
     };
-    let ctx = emit::Ctx { schema, schema_crate, implement_note };
+    let ctx = emit::Ctx {
+        schema,
+        schema_crate,
+        implement_note,
+    };
     let mut modules: Vec<(&str, String)> = vec![
         ("runtime", emit::RUNTIME.to_owned()),
         ("enums", emit::enums::emit(&ctx)),
@@ -184,7 +254,19 @@ fn emit_all(schema: &ir::Schema, registries: Option<&(kinds::Registry, kinds::Re
         ("resolvers", emit::resolvers::emit(&ctx)),
     ];
     if let Some((nodes, edges)) = registries {
-        let source = format!("{} and {}", nodes.kinds.values().next().map_or("", |k| k.loc.file.as_str()), edges.kinds.values().next().map_or("", |k| k.loc.file.as_str()));
+        let source = format!(
+            "{} and {}",
+            nodes
+                .kinds
+                .values()
+                .next()
+                .map_or("", |k| k.loc.file.as_str()),
+            edges
+                .kinds
+                .values()
+                .next()
+                .map_or("", |k| k.loc.file.as_str())
+        );
         modules.push(("kinds", emit::kinds::emit(nodes, edges, &source)));
     }
     if !ops.is_empty() {
@@ -195,22 +277,34 @@ fn emit_all(schema: &ir::Schema, registries: Option<&(kinds::Registry, kinds::Re
     match options.layout {
         Layout::Workspace => {
             let names: Vec<&str> = modules.iter().map(|(name, _)| *name).collect();
-            files.insert(format!("{WORKSPACE_SCHEMA_CRATE}/src/lib.rs"), emit::crates::schema_lib(&schema.file, &names));
+            files.insert(
+                format!("{WORKSPACE_SCHEMA_CRATE}/src/lib.rs"),
+                emit::crates::schema_lib(&schema.file, &names),
+            );
             for (name, text) in modules {
                 files.insert(format!("{WORKSPACE_SCHEMA_CRATE}/src/{name}.rs"), text);
             }
-            files.insert(format!("{WORKSPACE_GLUE_CRATE}/src/lib.rs"), emit::crates::glue_lib(&schema.file));
+            files.insert(
+                format!("{WORKSPACE_GLUE_CRATE}/src/lib.rs"),
+                emit::crates::glue_lib(&schema.file),
+            );
             files.insert(format!("{WORKSPACE_GLUE_CRATE}/src/schema.rs"), glue);
         }
         Layout::Standalone => {
             let mut names: Vec<&str> = modules.iter().map(|(name, _)| *name).collect();
             names.push("graphql");
-            files.insert("src/lib.rs".to_owned(), emit::crates::schema_lib(&schema.file, &names));
+            files.insert(
+                "src/lib.rs".to_owned(),
+                emit::crates::schema_lib(&schema.file, &names),
+            );
             for (name, text) in modules {
                 files.insert(format!("src/{name}.rs"), text);
             }
             files.insert("src/graphql.rs".to_owned(), glue);
-            files.insert("Cargo.toml".to_owned(), emit::crates::standalone_manifest(&options.crate_name));
+            files.insert(
+                "Cargo.toml".to_owned(),
+                emit::crates::standalone_manifest(&options.crate_name),
+            );
         }
     }
     files

@@ -6,7 +6,8 @@
 //! # Invariants
 //! - Every op is `{"op": const NAME, "data": {...}}` with `additionalProperties: false` at both
 //!   levels; the op name equals the file name's first segment.
-//! - Properties keep the order the file lists them in; ops are keyed by name.
+//! - Fields are ordered by name (serde_json's map order depends on a cargo feature; names do
+//!   not); ops are keyed by name.
 
 use serde_json::Value;
 
@@ -84,22 +85,49 @@ fn locate(file: &str, source: &str, pointer: &[&str]) -> Loc {
     crate::kinds::loc_at(file, source, offset)
 }
 
-const OP_KEYWORDS: &[&str] = &["$schema", "$id", "title", "description", "type", "required", "additionalProperties", "properties"];
-const FIELD_KEYWORDS: &[&str] = &["description", "type", "minLength", "maxLength", "pattern", "contentEncoding", "x-jitos-max-bytes", "minimum", "maximum"];
+const OP_KEYWORDS: &[&str] = &[
+    "$schema",
+    "$id",
+    "title",
+    "description",
+    "type",
+    "required",
+    "additionalProperties",
+    "properties",
+];
+const FIELD_KEYWORDS: &[&str] = &[
+    "description",
+    "type",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "contentEncoding",
+    "x-jitos-max-bytes",
+    "minimum",
+    "maximum",
+];
 
 /// Parses one op schema file named `file` (e.g. `schema/ops/AddNode.v0.json`).
 pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
     let root: Value = match serde_json::from_str(source) {
         Ok(root) => root,
         Err(error) => {
-            diags.error(&Loc::new(file, error.line(), error.column()), format!("invalid JSON: {error}"));
+            diags.error(
+                &Loc::new(file, error.line(), error.column()),
+                format!("invalid JSON: {error}"),
+            );
             return None;
         }
     };
     let stem = file.rsplit('/').next().unwrap_or(file);
     let mut parts = stem.split('.');
-    let (Some(name), Some(version), Some("json"), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        diags.error(&Loc::new(file, 1, 1), "op schema files are named NAME.vN.json");
+    let (Some(name), Some(version), Some("json"), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        diags.error(
+            &Loc::new(file, 1, 1),
+            "op schema files are named NAME.vN.json",
+        );
         return None;
     };
     let at = |pointer: &[&str]| locate(file, source, pointer);
@@ -110,32 +138,86 @@ pub fn parse(file: &str, source: &str, diags: &mut Diagnostics) -> Option<Op> {
     if failed { None } else { op }
 }
 
-fn parse_checked(root: &Value, name: &str, version: &str, file: &str, at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) -> Option<Op> {
+fn parse_checked(
+    root: &Value,
+    name: &str,
+    version: &str,
+    file: &str,
+    at: &dyn Fn(&[&str]) -> Loc,
+    diags: &mut Diagnostics,
+) -> Option<Op> {
     check_object_schema(root, &[], OP_KEYWORDS, at, diags);
     if root.pointer("/properties/op/const").and_then(Value::as_str) != Some(name) {
-        diags.error(&at(&["properties", "op"]), format!("`properties.op` must be `{{\"const\": \"{name}\"}}`, as the file name says"));
+        diags.error(
+            &at(&["properties", "op"]),
+            format!("`properties.op` must be `{{\"const\": \"{name}\"}}`, as the file name says"),
+        );
+    }
+    if let Some(properties) = root.get("properties").and_then(Value::as_object) {
+        for key in properties
+            .keys()
+            .filter(|key| *key != "op" && *key != "data")
+        {
+            diags.error(
+                &at(&["properties", key]),
+                format!("op objects have exactly the properties `op` and `data`, not `{key}`"),
+            );
+        }
+    }
+    if let Some(op) = root.pointer("/properties/op").and_then(Value::as_object) {
+        for key in op
+            .keys()
+            .filter(|key| *key != "const" && *key != "description")
+        {
+            diags.error(
+                &at(&["properties", "op", key]),
+                format!("`properties.op` takes only `const` and `description`, not `{key}`"),
+            );
+        }
     }
     let required = string_list(root.get("required"));
     if required != ["op", "data"] && required != ["data", "op"] {
         diags.error(&at(&["required"]), "`required` must be [\"op\", \"data\"]");
     }
-    let data = root.pointer("/properties/data").cloned().unwrap_or(Value::Null);
+    let data = root
+        .pointer("/properties/data")
+        .cloned()
+        .unwrap_or(Value::Null);
     check_object_schema(&data, &["properties", "data"], OP_KEYWORDS, at, diags);
     let mut fields = parse_fields(&data, at, diags);
     // serde_json's map order depends on a cargo feature; name order does not.
     fields.sort_by(|a, b| a.name.cmp(&b.name));
-    let description = root.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let description = root
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if description.is_empty() {
         diags.error(&at(&[]), format!("op `{name}` has no description"));
     }
-    Some(Op { name: name.to_owned(), version: version.to_owned(), file: file.to_owned(), description, fields })
+    Some(Op {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        file: file.to_owned(),
+        description,
+        fields,
+    })
 }
 
 fn string_list(value: Option<&Value>) -> Vec<&str> {
-    value.and_then(Value::as_array).map(|items| items.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
-fn check_object_schema(schema: &Value, pointer: &[&str], allowed: &[&str], at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) {
+fn check_object_schema(
+    schema: &Value,
+    pointer: &[&str],
+    allowed: &[&str],
+    at: &dyn Fn(&[&str]) -> Loc,
+    diags: &mut Diagnostics,
+) {
     let Some(map) = schema.as_object() else {
         diags.error(&at(pointer), "expected a JSON Schema object");
         return;
@@ -144,44 +226,71 @@ fn check_object_schema(schema: &Value, pointer: &[&str], allowed: &[&str], at: &
         if !allowed.contains(&key.as_str()) {
             let mut path = pointer.to_vec();
             path.push(key);
-            diags.error(&at(&path), format!("unsupported JSON Schema keyword `{key}` for an op object"));
+            diags.error(
+                &at(&path),
+                format!("unsupported JSON Schema keyword `{key}` for an op object"),
+            );
         }
     }
     if map.get("type").and_then(Value::as_str) != Some("object") {
         diags.error(&at(pointer), "op objects must have `\"type\": \"object\"`");
     }
     if map.get("additionalProperties") != Some(&Value::Bool(false)) {
-        diags.error(&at(pointer), "op objects must have `\"additionalProperties\": false`");
+        diags.error(
+            &at(pointer),
+            "op objects must have `\"additionalProperties\": false`",
+        );
     }
 }
 
-fn parse_fields(data: &Value, at: &dyn Fn(&[&str]) -> Loc, diags: &mut Diagnostics) -> Vec<OpField> {
+fn parse_fields(
+    data: &Value,
+    at: &dyn Fn(&[&str]) -> Loc,
+    diags: &mut Diagnostics,
+) -> Vec<OpField> {
     let required = string_list(data.get("required"));
     let Some(properties) = data.get("properties").and_then(Value::as_object) else {
-        diags.error(&at(&["properties", "data"]), "`data` must list its `properties`");
+        diags.error(
+            &at(&["properties", "data"]),
+            "`data` must list its `properties`",
+        );
         return Vec::new();
     };
     for name in &required {
         if !properties.contains_key(*name) {
-            diags.error(&at(&["properties", "data", "required"]), format!("required field `{name}` is not a property"));
+            diags.error(
+                &at(&["properties", "data", "required"]),
+                format!("required field `{name}` is not a property"),
+            );
         }
     }
     let mut fields = Vec::with_capacity(properties.len());
     for (name, schema) in properties {
         let pointer = ["properties", "data", "properties", name.as_str()];
         let loc = at(&pointer);
-        if let Some(field) = parse_field(name, schema, required.contains(&name.as_str()), &loc, diags) {
+        if let Some(field) =
+            parse_field(name, schema, required.contains(&name.as_str()), &loc, diags)
+        {
             fields.push(field);
         }
     }
     fields
 }
 
-fn parse_field(name: &str, schema: &Value, required: bool, loc: &Loc, diags: &mut Diagnostics) -> Option<OpField> {
+fn parse_field(
+    name: &str,
+    schema: &Value,
+    required: bool,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<OpField> {
     let map = schema.as_object()?;
     for key in map.keys() {
         if !FIELD_KEYWORDS.contains(&key.as_str()) {
-            diags.error(loc, format!("unsupported JSON Schema keyword `{key}` on field `{name}`"));
+            diags.error(
+                loc,
+                format!("unsupported JSON Schema keyword `{key}` on field `{name}`"),
+            );
         }
     }
     let uint = |key: &str| map.get(key).and_then(Value::as_u64);
@@ -196,7 +305,10 @@ fn parse_field(name: &str, schema: &Value, required: bool, loc: &Loc, diags: &mu
                     false
                 }
             };
-            let pattern = map.get("pattern").and_then(Value::as_str).map(str::to_owned);
+            let pattern = map
+                .get("pattern")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             if let Some(pattern) = &pattern
                 && regex_syntax::Parser::new().parse(pattern).is_err()
             {
@@ -204,22 +316,49 @@ fn parse_field(name: &str, schema: &Value, required: bool, loc: &Loc, diags: &mu
             }
             let max_bytes = uint("x-jitos-max-bytes");
             if max_bytes.is_some() && !base64 {
-                diags.error(loc, format!("field `{name}`: x-jitos-max-bytes needs contentEncoding base64"));
+                diags.error(
+                    loc,
+                    format!("field `{name}`: x-jitos-max-bytes needs contentEncoding base64"),
+                );
             }
-            OpFieldType::String { min_length: uint("minLength"), max_length: uint("maxLength"), pattern, base64, max_bytes }
+            OpFieldType::String {
+                min_length: uint("minLength"),
+                max_length: uint("maxLength"),
+                pattern,
+                base64,
+                max_bytes,
+            }
         }
-        Some("integer") => OpFieldType::Integer { minimum: int("minimum"), maximum: int("maximum") },
+        Some("integer") => OpFieldType::Integer {
+            minimum: int("minimum"),
+            maximum: int("maximum"),
+        },
         Some("boolean") => OpFieldType::Boolean,
         other => {
-            diags.error(loc, format!("field `{name}`: type {other:?} is not supported (string, integer, boolean)"));
+            diags.error(
+                loc,
+                format!(
+                    "field `{name}`: type {other:?} is not supported (string, integer, boolean)"
+                ),
+            );
             return None;
         }
     };
-    let description = map.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let description = map
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if description.is_empty() {
         diags.error(loc, format!("field `{name}` has no description"));
     }
-    Some(OpField { name: name.to_owned(), description, required, ty, loc: loc.clone() })
+    Some(OpField {
+        name: name.to_owned(),
+        description,
+        required,
+        ty,
+        loc: loc.clone(),
+    })
 }
 
 #[cfg(test)]

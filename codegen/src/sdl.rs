@@ -11,8 +11,7 @@ use graphql_parser::schema as ast;
 
 use crate::diag::{Diagnostics, Loc, Severity};
 use crate::ir::{
-    EnumValue, Field, InputValue, RootKind, ScalarRepr, Schema, TypeDef,
-    TypeKind, TypeRef,
+    EnumValue, Field, InputValue, RootKind, ScalarRepr, Schema, TypeDef, TypeKind, TypeRef,
 };
 
 mod check;
@@ -28,7 +27,12 @@ pub struct SdlOptions {
 }
 
 /// Parses and checks `source`, named `file` in diagnostics.
-pub fn lower(file: &str, source: &str, options: &SdlOptions, diags: &mut Diagnostics) -> Option<Schema> {
+pub fn lower(
+    file: &str,
+    source: &str,
+    options: &SdlOptions,
+    diags: &mut Diagnostics,
+) -> Option<Schema> {
     let document = match ast::parse_schema::<String>(source) {
         Ok(document) => document,
         Err(error) => {
@@ -39,17 +43,29 @@ pub fn lower(file: &str, source: &str, options: &SdlOptions, diags: &mut Diagnos
             return None;
         }
     };
-    let mut lowering = Lowering { file, options, diags, types: BTreeMap::new(), roots: None };
+    let mut lowering = Lowering {
+        file,
+        options,
+        diags,
+        types: BTreeMap::new(),
+        roots: None,
+    };
     lowering.collect(&document);
     let mut schema = lowering.finish()?;
     check::check(&mut schema, diags);
-    if diags.has_errors() { None } else { Some(schema) }
+    if diags.has_errors() {
+        None
+    } else {
+        Some(schema)
+    }
 }
 
 /// graphql-parser reports positions inside its message as `... at LINE:COLUMN ...`.
 fn parse_error_position(message: &str) -> (usize, usize) {
     let position = message.split_whitespace().find_map(|word| {
-        let (line, column) = word.trim_matches(|c: char| !c.is_ascii_digit()).split_once(':')?;
+        let (line, column) = word
+            .trim_matches(|c: char| !c.is_ascii_digit())
+            .split_once(':')?;
         Some((line.parse().ok()?, column.parse().ok()?))
     });
     position.unwrap_or((1, 1))
@@ -115,15 +131,25 @@ impl Lowering<'_> {
             return;
         }
         if let Some(first) = self.types.get(&def.name) {
-            let message = format!("duplicate type `{}`; first defined at {}", def.name, first.loc);
+            let message = format!(
+                "duplicate type `{}`; first defined at {}",
+                def.name, first.loc
+            );
             self.diags.error(&def.loc, message);
             return;
         }
         self.types.insert(def.name.clone(), def);
     }
 
-    fn description(&mut self, loc: &Loc, what: &str, description: Option<&String>) -> Option<String> {
-        let description = description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty());
+    fn description(
+        &mut self,
+        loc: &Loc,
+        what: &str,
+        description: Option<&String>,
+    ) -> Option<String> {
+        let description = description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
         if description.is_none() {
             let message = format!("{what} has no description");
             match self.options.missing_description {
@@ -145,7 +171,12 @@ impl Lowering<'_> {
                 let fields = self.fields(&object.name, &object.fields);
                 let interfaces = sorted(&object.implements_interfaces);
                 let kind = TypeKind::Object { interfaces, fields };
-                TypeDef { name: object.name.clone(), loc, description, kind }
+                TypeDef {
+                    name: object.name.clone(),
+                    loc,
+                    description,
+                    kind,
+                }
             }
             ast::TypeDefinition::Interface(interface) => {
                 let loc = self.loc(interface.position);
@@ -154,16 +185,32 @@ impl Lowering<'_> {
                 let description = self.description(&loc, &what, interface.description.as_ref());
                 let fields = self.fields(&interface.name, &interface.fields);
                 let interfaces = sorted(&interface.implements_interfaces);
-                let kind = TypeKind::Interface { interfaces, fields, implementors: Vec::new() };
-                TypeDef { name: interface.name.clone(), loc, description, kind }
+                let kind = TypeKind::Interface {
+                    interfaces,
+                    fields,
+                    implementors: Vec::new(),
+                };
+                TypeDef {
+                    name: interface.name.clone(),
+                    loc,
+                    description,
+                    kind,
+                }
             }
             ast::TypeDefinition::Union(union) => {
                 let loc = self.loc(union.position);
                 directives::warn_unknown(&loc, &union.directives, &[], self.diags);
                 let what = format!("union `{}`", union.name);
                 let description = self.description(&loc, &what, union.description.as_ref());
-                let kind = TypeKind::Union { members: sorted(&union.types) };
-                TypeDef { name: union.name.clone(), loc, description, kind }
+                let kind = TypeKind::Union {
+                    members: sorted(&union.types),
+                };
+                TypeDef {
+                    name: union.name.clone(),
+                    loc,
+                    description,
+                    kind,
+                }
             }
             ast::TypeDefinition::Enum(enumeration) => {
                 let loc = self.loc(enumeration.position);
@@ -171,7 +218,12 @@ impl Lowering<'_> {
                 let what = format!("enum `{}`", enumeration.name);
                 let description = self.description(&loc, &what, enumeration.description.as_ref());
                 let values = self.enum_values(&enumeration.name, &enumeration.values);
-                TypeDef { name: enumeration.name.clone(), loc, description, kind: TypeKind::Enum { values } }
+                TypeDef {
+                    name: enumeration.name.clone(),
+                    loc,
+                    description,
+                    kind: TypeKind::Enum { values },
+                }
             }
             ast::TypeDefinition::InputObject(input) => {
                 let loc = self.loc(input.position);
@@ -179,7 +231,12 @@ impl Lowering<'_> {
                 let what = format!("input `{}`", input.name);
                 let description = self.description(&loc, &what, input.description.as_ref());
                 let fields = self.input_values(&input.name, "input field", &input.fields);
-                TypeDef { name: input.name.clone(), loc, description, kind: TypeKind::Input { fields } }
+                TypeDef {
+                    name: input.name.clone(),
+                    loc,
+                    description,
+                    kind: TypeKind::Input { fields },
+                }
             }
         };
         self.insert(def);
@@ -191,8 +248,18 @@ impl Lowering<'_> {
         let what = format!("scalar `{}`", scalar.name);
         let description = self.description(&loc, &what, scalar.description.as_ref());
         let specified_by = directives::specified_by(&loc, &scalar.directives, self.diags);
-        let repr = self.options.scalars.get(&scalar.name).copied().unwrap_or(ScalarRepr::Json);
-        TypeDef { name: scalar.name.clone(), loc, description, kind: TypeKind::Scalar { repr, specified_by } }
+        let repr = self
+            .options
+            .scalars
+            .get(&scalar.name)
+            .copied()
+            .unwrap_or(ScalarRepr::Json);
+        TypeDef {
+            name: scalar.name.clone(),
+            loc,
+            description,
+            kind: TypeKind::Scalar { repr, specified_by },
+        }
     }
 
     fn fields(&mut self, owner: &str, fields: &[ast::Field<'_, String>]) -> Vec<Field> {
@@ -200,7 +267,10 @@ impl Lowering<'_> {
         for field in fields {
             let loc = self.loc(field.position);
             if let Some(first) = lowered.iter().find(|f| f.name == field.name) {
-                let message = format!("duplicate field `{owner}.{}`; first defined at {}", field.name, first.loc);
+                let message = format!(
+                    "duplicate field `{owner}.{}`; first defined at {}",
+                    field.name, first.loc
+                );
                 self.diags.error(&loc, message);
                 continue;
             }
@@ -222,12 +292,20 @@ impl Lowering<'_> {
         lowered
     }
 
-    fn input_values(&mut self, owner: &str, what: &str, values: &[ast::InputValue<'_, String>]) -> Vec<InputValue> {
+    fn input_values(
+        &mut self,
+        owner: &str,
+        what: &str,
+        values: &[ast::InputValue<'_, String>],
+    ) -> Vec<InputValue> {
         let mut lowered: Vec<InputValue> = Vec::with_capacity(values.len());
         for value in values {
             let loc = self.loc(value.position);
             if let Some(first) = lowered.iter().find(|v| v.name == value.name) {
-                let message = format!("duplicate {what} `{owner}.{}`; first defined at {}", value.name, first.loc);
+                let message = format!(
+                    "duplicate {what} `{owner}.{}`; first defined at {}",
+                    value.name, first.loc
+                );
                 self.diags.error(&loc, message);
                 continue;
             }
@@ -236,9 +314,12 @@ impl Lowering<'_> {
             let label = format!("{what} `{owner}.{}`", value.name);
             let description = self.description(&loc, &label, value.description.as_ref());
             let default = value.default_value.as_ref().and_then(|default| {
-                directives::value_to_json(default).map_err(|message| {
-                    self.diags.error(&loc, format!("default of {label}: {message}"));
-                }).ok()
+                directives::value_to_json(default)
+                    .map_err(|message| {
+                        self.diags
+                            .error(&loc, format!("default of {label}: {message}"));
+                    })
+                    .ok()
             });
             lowered.push(InputValue {
                 name: value.name.clone(),
@@ -253,17 +334,27 @@ impl Lowering<'_> {
         lowered
     }
 
-    fn enum_values(&mut self, owner: &str, values: &[ast::EnumValue<'_, String>]) -> Vec<EnumValue> {
+    fn enum_values(
+        &mut self,
+        owner: &str,
+        values: &[ast::EnumValue<'_, String>],
+    ) -> Vec<EnumValue> {
         let mut lowered: Vec<EnumValue> = Vec::with_capacity(values.len());
         for value in values {
             let loc = self.loc(value.position);
             if let Some(first) = lowered.iter().find(|v| v.name == value.name) {
-                let message = format!("duplicate enum value `{owner}.{}`; first defined at {}", value.name, first.loc);
+                let message = format!(
+                    "duplicate enum value `{owner}.{}`; first defined at {}",
+                    value.name, first.loc
+                );
                 self.diags.error(&loc, message);
                 continue;
             }
             if matches!(value.name.as_str(), "true" | "false" | "null") {
-                self.diags.error(&loc, format!("enum value `{owner}.{}` is not allowed", value.name));
+                self.diags.error(
+                    &loc,
+                    format!("enum value `{owner}.{}` is not allowed", value.name),
+                );
             }
             directives::warn_unknown(&loc, &value.directives, &["deprecated"], self.diags);
             let label = format!("enum value `{owner}.{}`", value.name);
@@ -282,7 +373,8 @@ impl Lowering<'_> {
         let (name, position, directives) = extension_header(extension);
         let loc = self.loc(position);
         let Some(mut def) = self.types.remove(name) else {
-            self.diags.error(&loc, format!("extension of undefined type `{name}`"));
+            self.diags
+                .error(&loc, format!("extension of undefined type `{name}`"));
             return;
         };
         directives::warn_unknown(&loc, directives, &[], self.diags);
@@ -292,7 +384,12 @@ impl Lowering<'_> {
                 self.extend_fields(fields, added, name);
                 extend_sorted(interfaces, &ext.implements_interfaces);
             }
-            (ast::TypeExtension::Interface(ext), TypeKind::Interface { interfaces, fields, .. }) => {
+            (
+                ast::TypeExtension::Interface(ext),
+                TypeKind::Interface {
+                    interfaces, fields, ..
+                },
+            ) => {
                 let added = self.fields(name, &ext.fields);
                 self.extend_fields(fields, added, name);
                 extend_sorted(interfaces, &ext.implements_interfaces);
@@ -304,7 +401,10 @@ impl Lowering<'_> {
                 let added = self.enum_values(name, &ext.values);
                 for value in added {
                     if let Some(first) = values.iter().find(|v| v.name == value.name) {
-                        let message = format!("duplicate enum value `{name}.{}`; first defined at {}", value.name, first.loc);
+                        let message = format!(
+                            "duplicate enum value `{name}.{}`; first defined at {}",
+                            value.name, first.loc
+                        );
                         self.diags.error(&value.loc, message);
                     } else {
                         values.push(value);
@@ -315,7 +415,10 @@ impl Lowering<'_> {
                 let added = self.input_values(name, "input field", &ext.fields);
                 for field in added {
                     if let Some(first) = fields.iter().find(|f| f.name == field.name) {
-                        let message = format!("duplicate input field `{name}.{}`; first defined at {}", field.name, first.loc);
+                        let message = format!(
+                            "duplicate input field `{name}.{}`; first defined at {}",
+                            field.name, first.loc
+                        );
                         self.diags.error(&field.loc, message);
                     } else {
                         fields.push(field);
@@ -324,7 +427,10 @@ impl Lowering<'_> {
             }
             (ast::TypeExtension::Scalar(_), TypeKind::Scalar { .. }) => {}
             _ => {
-                let message = format!("extension of `{name}` does not match its kind (defined at {})", def.loc);
+                let message = format!(
+                    "extension of `{name}` does not match its kind (defined at {})",
+                    def.loc
+                );
                 self.diags.error(&loc, message);
             }
         }
@@ -334,7 +440,10 @@ impl Lowering<'_> {
     fn extend_fields(&mut self, fields: &mut Vec<Field>, added: Vec<Field>, owner: &str) {
         for field in added {
             if let Some(first) = fields.iter().find(|f| f.name == field.name) {
-                let message = format!("duplicate field `{owner}.{}`; first defined at {}", field.name, first.loc);
+                let message = format!(
+                    "duplicate field `{owner}.{}`; first defined at {}",
+                    field.name, first.loc
+                );
                 self.diags.error(&field.loc, message);
             } else {
                 fields.push(field);
@@ -343,7 +452,13 @@ impl Lowering<'_> {
     }
 
     fn finish(self) -> Option<Schema> {
-        let Lowering { file, diags, types, roots, .. } = self;
+        let Lowering {
+            file,
+            diags,
+            types,
+            roots,
+            ..
+        } = self;
         let root_name = |kind: RootKind, explicit: Option<&Option<String>>| -> Option<String> {
             match explicit {
                 Some(name) => name.clone(),
@@ -364,13 +479,23 @@ impl Lowering<'_> {
             diags.error(&loc, "the schema has no query root type");
             return None;
         };
-        Some(Schema { file: file.to_owned(), query, mutation, subscription, types })
+        Some(Schema {
+            file: file.to_owned(),
+            query,
+            mutation,
+            subscription,
+            types,
+        })
     }
 }
 
 fn extension_header<'d, 'a>(
     extension: &'d ast::TypeExtension<'a, String>,
-) -> (&'d str, graphql_parser::Pos, &'d [ast::Directive<'a, String>]) {
+) -> (
+    &'d str,
+    graphql_parser::Pos,
+    &'d [ast::Directive<'a, String>],
+) {
     match extension {
         ast::TypeExtension::Scalar(e) => (&e.name, e.position, &e.directives),
         ast::TypeExtension::Object(e) => (&e.name, e.position, &e.directives),

@@ -22,12 +22,13 @@
 //!   description or one type wrapper changed yields a model that differs in exactly that fact.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use graphql_parser::schema::{
-    Definition, Directive, Document, EnumType, Field, InputValue, ObjectType, Type,
-    TypeDefinition, Value,
+    Definition, Directive, Document, EnumType, Field, InputValue, ObjectType, Type, TypeDefinition,
+    Value,
 };
 
 /// A parsed SDL document that owns its names.
@@ -69,8 +70,12 @@ fn parse(sdl: &str, what: &str) -> Sdl<'static> {
 
 /// Records one fact; a fact recorded twice means a duplicate definition.
 fn insert(model: &mut Model, path: String, value: String) {
-    let previous = model.insert(path.clone(), value);
-    assert!(previous.is_none(), "`{path}` is defined twice");
+    match model.entry(path) {
+        Entry::Vacant(entry) => {
+            entry.insert(value);
+        }
+        Entry::Occupied(entry) => panic!("`{}` is defined twice", entry.key()),
+    }
 }
 
 fn render_type(ty: &Type<'_, String>) -> String {
@@ -99,8 +104,10 @@ fn render_value(value: &Value<'_, String>) -> String {
             format!("List[{}]", items.join(", "))
         }
         Value::Object(fields) => {
-            let fields: Vec<String> =
-                fields.iter().map(|(name, value)| format!("{name}: {}", render_value(value))).collect();
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(name, value)| format!("{name}: {}", render_value(value)))
+                .collect();
             format!("Object{{{}}}", fields.join(", "))
         }
     }
@@ -117,7 +124,11 @@ fn annotations(
     description: Option<&String>,
     directives: &[Directive<'_, String>],
 ) {
-    insert(model, format!("{path}.description"), render_description(description));
+    insert(
+        model,
+        format!("{path}.description"),
+        render_description(description),
+    );
     let mut deprecation = "not deprecated".to_owned();
     for directive in directives {
         let name = directive.name.as_str();
@@ -136,7 +147,11 @@ fn annotations(
             };
             deprecation = format!("deprecated: {reason:?}");
         } else {
-            insert(model, format!("{path}.directive @{name}"), format!("{arguments:?}"));
+            insert(
+                model,
+                format!("{path}.directive @{name}"),
+                format!("{arguments:?}"),
+            );
         }
     }
     insert(model, format!("{path}.deprecation"), deprecation);
@@ -144,7 +159,10 @@ fn annotations(
 
 fn input_value(model: &mut Model, path: &str, value: &InputValue<'_, String>) {
     insert(model, path.to_owned(), render_type(&value.value_type));
-    let default = value.default_value.as_ref().map_or_else(|| "none".to_owned(), render_value);
+    let default = value
+        .default_value
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), render_value);
     insert(model, format!("{path}.default"), default);
     annotations(model, path, value.description.as_ref(), &value.directives);
 }
@@ -158,15 +176,14 @@ fn field(model: &mut Model, owner: &str, field: &Field<'_, String>) {
     }
 }
 
-fn object_like(
-    model: &mut Model,
-    path: &str,
-    interfaces: &[String],
-    fields: &[Field<'_, String>],
-) {
+fn object_like(model: &mut Model, path: &str, interfaces: &[String], fields: &[Field<'_, String>]) {
     let mut interfaces = interfaces.to_vec();
     interfaces.sort();
-    insert(model, format!("{path}.implements"), format!("{interfaces:?}"));
+    insert(
+        model,
+        format!("{path}.implements"),
+        format!("{interfaces:?}"),
+    );
     for item in fields {
         field(model, path, item);
     }
@@ -176,7 +193,12 @@ fn enum_values(model: &mut Model, path: &str, enumeration: &EnumType<'_, String>
     for value in &enumeration.values {
         let value_path = format!("{path}.value {}", value.name);
         insert(model, value_path.clone(), "ENUM_VALUE".to_owned());
-        annotations(model, &value_path, value.description.as_ref(), &value.directives);
+        annotations(
+            model,
+            &value_path,
+            value.description.as_ref(),
+            &value.directives,
+        );
     }
 }
 
@@ -239,21 +261,40 @@ fn model(document: &Sdl<'_>) -> Model {
                 let path = format!("directive @{name}");
                 let locations: Vec<&str> = directive.locations.iter().map(|l| l.as_str()).collect();
                 insert(&mut model, path.clone(), format!("{locations:?}"));
-                insert(&mut model, format!("{path}.repeatable"), directive.repeatable.to_string());
-                insert(&mut model, format!("{path}.description"), format!("{:?}", directive.description));
+                insert(
+                    &mut model,
+                    format!("{path}.repeatable"),
+                    directive.repeatable.to_string(),
+                );
+                insert(
+                    &mut model,
+                    format!("{path}.description"),
+                    format!("{:?}", directive.description),
+                );
                 for argument in &directive.arguments {
-                    input_value(&mut model, &format!("{path}.arg {}", argument.name), argument);
+                    input_value(
+                        &mut model,
+                        &format!("{path}.arg {}", argument.name),
+                        argument,
+                    );
                 }
             }
         }
     }
     // Without a schema definition the roots are the types named Query, Mutation, Subscription.
     let roots = roots.unwrap_or_else(|| {
-        ["Query", "Mutation", "Subscription"]
-            .map(|name| model.contains_key(&format!("type {name}")).then(|| name.to_owned()))
+        ["Query", "Mutation", "Subscription"].map(|name| {
+            model
+                .contains_key(&format!("type {name}"))
+                .then(|| name.to_owned())
+        })
     });
     for (operation, root) in ["query", "mutation", "subscription"].iter().zip(roots) {
-        insert(&mut model, format!("schema.{operation}"), format!("{root:?}"));
+        insert(
+            &mut model,
+            format!("schema.{operation}"),
+            format!("{root:?}"),
+        );
     }
     model
 }
@@ -286,11 +327,19 @@ fn differences(served: &Model, canonical: &Model) -> Vec<String> {
 fn differing_paths(left: &Model, right: &Model) -> Vec<String> {
     differences(left, right)
         .into_iter()
-        .map(|line| line.split(": served ").next().unwrap_or_default().to_owned())
+        .map(|line| {
+            line.split(": served ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
         .collect()
 }
 
-fn object_mut<'d>(document: &'d mut Sdl<'static>, name: &str) -> &'d mut ObjectType<'static, String> {
+fn object_mut<'d>(
+    document: &'d mut Sdl<'static>,
+    name: &str,
+) -> &'d mut ObjectType<'static, String> {
     document
         .definitions
         .iter_mut()
@@ -315,11 +364,16 @@ fn input_field_mut<'d>(
             Definition::TypeDefinition(TypeDefinition::InputObject(input))
                 if input.name == type_name =>
             {
-                input.fields.iter_mut().find(|field| field.name == field_name)
+                input
+                    .fields
+                    .iter_mut()
+                    .find(|field| field.name == field_name)
             }
             _ => None,
         })
-        .unwrap_or_else(|| panic!("the canonical schema has no input field {type_name}.{field_name}"))
+        .unwrap_or_else(|| {
+            panic!("the canonical schema has no input field {type_name}.{field_name}")
+        })
 }
 
 #[test]
@@ -329,10 +383,27 @@ fn served_schema_matches_the_canonical_sdl() {
     let canonical = model(&parse(&canonical_sdl(), "schema/jitos.graphql"));
 
     // The models are not trivially equal: the canonical one holds the facts it should.
-    assert_eq!(canonical.get("type Query.field graph.arg view").map(String::as_str), Some("ViewRefInput!"));
-    assert_eq!(canonical.get("type PageInput.input first.default").map(String::as_str), Some("Int(200)"));
-    assert_eq!(canonical.get("schema.subscription").map(String::as_str), Some("Some(\"Subscription\")"));
-    assert!(canonical.len() > 500, "the canonical model has only {} facts", canonical.len());
+    assert_eq!(
+        canonical
+            .get("type Query.field graph.arg view")
+            .map(String::as_str),
+        Some("ViewRefInput!")
+    );
+    assert_eq!(
+        canonical
+            .get("type PageInput.input first.default")
+            .map(String::as_str),
+        Some("Int(200)")
+    );
+    assert_eq!(
+        canonical.get("schema.subscription").map(String::as_str),
+        Some("Some(\"Subscription\")")
+    );
+    assert!(
+        canonical.len() > 500,
+        "the canonical model has only {} facts",
+        canonical.len()
+    );
 
     let differences = differences(&served, &canonical);
     assert!(
@@ -350,10 +421,17 @@ fn comparison_detects_each_kind_of_change() {
     let canonical = model(&canonical_document);
 
     let mut dropped_field = canonical_document.clone();
-    object_mut(&mut dropped_field, "GraphNode").fields.retain(|field| field.name != "payloadB64");
+    object_mut(&mut dropped_field, "GraphNode")
+        .fields
+        .retain(|field| field.name != "payloadB64");
     let paths = differing_paths(&model(&dropped_field), &canonical);
     assert!(!paths.is_empty());
-    assert!(paths.iter().all(|path| path.starts_with("type GraphNode.field payloadB64")), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .all(|path| path.starts_with("type GraphNode.field payloadB64")),
+        "{paths:?}"
+    );
 
     let mut changed_default = canonical_document.clone();
     input_field_mut(&mut changed_default, "PageInput", "first").default_value =
@@ -373,7 +451,10 @@ fn comparison_detects_each_kind_of_change() {
 
     let mut changed_description = canonical_document.clone();
     object_mut(&mut changed_description, "Query").description = Some("Reads.".to_owned());
-    assert_eq!(differing_paths(&model(&changed_description), &canonical), ["type Query.description"]);
+    assert_eq!(
+        differing_paths(&model(&changed_description), &canonical),
+        ["type Query.description"]
+    );
 
     let mut changed_wrapper = canonical_document.clone();
     let node = object_mut(&mut changed_wrapper, "Query")
@@ -382,7 +463,10 @@ fn comparison_detects_each_kind_of_change() {
         .find(|field| field.name == "node")
         .expect("Query.node exists");
     node.arguments[1].value_type = Type::NamedType("ID".to_owned());
-    assert_eq!(differing_paths(&model(&changed_wrapper), &canonical), ["type Query.field node.arg id"]);
+    assert_eq!(
+        differing_paths(&model(&changed_wrapper), &canonical),
+        ["type Query.field node.arg id"]
+    );
 }
 
 #[test]

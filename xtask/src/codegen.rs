@@ -28,7 +28,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
     let mut allow_undocumented = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
-        let mut value = || rest.next().cloned().with_context(|| format!("{arg} needs a value"));
+        let mut value = || {
+            rest.next()
+                .cloned()
+                .with_context(|| format!("{arg} needs a value"))
+        };
         match arg.as_str() {
             "--check" => check = true,
             "--schema" => schema = Some(PathBuf::from(value()?)),
@@ -48,15 +52,28 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<ExitCode> {
             if allow_undocumented {
                 options.missing_description = jitos_codegen::Severity::Warning;
             }
-            standalone(&schema, scalars.as_deref(), ops_dir.as_deref(), &out, &options, check)
+            standalone(
+                &schema,
+                scalars.as_deref(),
+                ops_dir.as_deref(),
+                &out,
+                &options,
+                check,
+            )
         }
         _ => bail!("--schema and --out go together"),
     }
 }
 
 fn default_crate_name(schema: &Path) -> String {
-    let stem = schema.file_stem().and_then(|s| s.to_str()).unwrap_or("schema");
-    format!("{}-schema", jitos_codegen::naming::snake_case(stem).replace('_', "-"))
+    let stem = schema
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("schema");
+    format!(
+        "{}-schema",
+        jitos_codegen::naming::snake_case(stem).replace('_', "-")
+    )
 }
 
 struct Loaded {
@@ -65,20 +82,30 @@ struct Loaded {
 
 impl Loaded {
     fn read(&mut self, root: &Path, relative: &str) -> Result<()> {
-        let text = std::fs::read_to_string(root.join(relative)).with_context(|| format!("reading {relative}"))?;
+        let text = std::fs::read_to_string(root.join(relative))
+            .with_context(|| format!("reading {relative}"))?;
         self.files.insert(relative.to_owned(), text);
         Ok(())
     }
 
     fn source(&self, name: &str) -> Option<Source<'_>> {
-        self.files.get_key_value(name).map(|(name, text)| Source { name, text })
+        self.files
+            .get_key_value(name)
+            .map(|(name, text)| Source { name, text })
     }
 }
 
 /// Generates the workspace crates from `schema/`.
 pub(crate) fn workspace_output(root: &Path) -> Result<Output> {
-    let mut loaded = Loaded { files: BTreeMap::new() };
-    for file in ["schema/jitos.graphql", "schema/scalars.toml", "schema/kinds/node_kinds.toml", "schema/kinds/edge_kinds.toml"] {
+    let mut loaded = Loaded {
+        files: BTreeMap::new(),
+    };
+    for file in [
+        "schema/jitos.graphql",
+        "schema/scalars.toml",
+        "schema/kinds/node_kinds.toml",
+        "schema/kinds/edge_kinds.toml",
+    ] {
         loaded.read(root, file)?;
     }
     if root.join(jitos_codegen::KINDS_LOCK).exists() {
@@ -94,7 +121,10 @@ pub(crate) fn workspace_output(root: &Path) -> Result<Output> {
         node_kinds: loaded.source("schema/kinds/node_kinds.toml"),
         edge_kinds: loaded.source("schema/kinds/edge_kinds.toml"),
         kinds_lock: loaded.source(jitos_codegen::KINDS_LOCK),
-        ops: op_names.iter().filter_map(|name| loaded.source(&format!("schema/ops/{name}"))).collect(),
+        ops: op_names
+            .iter()
+            .filter_map(|name| loaded.source(&format!("schema/ops/{name}")))
+            .collect(),
     };
     generate(&inputs, &Options::workspace())
 }
@@ -124,8 +154,17 @@ fn workspace(root: &Path, check: bool) -> Result<ExitCode> {
     apply(root, &output.files, &orphans, check, "cargo xtask codegen")
 }
 
-fn standalone(schema: &Path, scalars: Option<&Path>, ops_dir: Option<&Path>, out: &Path, options: &Options, check: bool) -> Result<ExitCode> {
-    let mut loaded = Loaded { files: BTreeMap::new() };
+fn standalone(
+    schema: &Path,
+    scalars: Option<&Path>,
+    ops_dir: Option<&Path>,
+    out: &Path,
+    options: &Options,
+    check: bool,
+) -> Result<ExitCode> {
+    let mut loaded = Loaded {
+        files: BTreeMap::new(),
+    };
     let here = Path::new("");
     let schema_name = schema.display().to_string();
     loaded.read(here, &schema_name)?;
@@ -144,19 +183,34 @@ fn standalone(schema: &Path, scalars: Option<&Path>, ops_dir: Option<&Path>, out
     let inputs = Inputs {
         sdl: loaded.source(&schema_name),
         scalars: scalars_name.as_deref().and_then(|name| loaded.source(name)),
-        ops: op_names.iter().filter_map(|name| loaded.source(name)).collect(),
+        ops: op_names
+            .iter()
+            .filter_map(|name| loaded.source(name))
+            .collect(),
         ..Inputs::default()
     };
     let output = generate(&inputs, options)?;
-    let command = format!("cargo xtask codegen --schema {} --out {}", schema.display(), out.display());
+    let command = format!(
+        "cargo xtask codegen --schema {} --out {}",
+        schema.display(),
+        out.display()
+    );
     apply(out, &output.files, &[], check, &command)
 }
 
 /// Writes `files` below `root` (or, with `check`, compares them) and removes `orphans`.
-fn apply(root: &Path, files: &BTreeMap<String, String>, orphans: &[String], check: bool, command: &str) -> Result<ExitCode> {
+fn apply(
+    root: &Path,
+    files: &BTreeMap<String, String>,
+    orphans: &[String],
+    check: bool,
+    command: &str,
+) -> Result<ExitCode> {
     let mut stale = Vec::new();
     for (path, text) in files {
-        let current = std::fs::read_to_string(root.join(path)).ok().map(|t| t.replace("\r\n", "\n"));
+        let current = std::fs::read_to_string(root.join(path))
+            .ok()
+            .map(|t| t.replace("\r\n", "\n"));
         if current.as_deref() != Some(text.as_str()) {
             stale.push(path.clone());
         }
@@ -177,7 +231,8 @@ fn apply(root: &Path, files: &BTreeMap<String, String>, orphans: &[String], chec
     for path in &stale {
         let target = root.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&target, &files[path]).with_context(|| format!("writing {path}"))?;
         eprintln!("wrote {path}");
@@ -205,7 +260,9 @@ fn list_files(dir: &Path, extension: &str) -> Result<Vec<String>> {
 
 /// Every file below `dir` that carries the generated marker, relative to `root`.
 fn collect_generated(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
     for entry in entries {
         let path = entry?.path();
         if path.is_dir() {
@@ -218,3 +275,6 @@ fn collect_generated(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,11 @@ use std::path::{Path, PathBuf};
 const ROOTS: &[&str] = &["codegen", "crates", "generated", "tests", "xtask"];
 
 /// Paths (relative, `/`-separated prefixes) tidy skips: inputs that are deliberately odd.
-const SKIP: &[&str] = &["tests/ui/", "codegen/tests/corpus/", "codegen/tests/broken/"];
+const SKIP: &[&str] = &[
+    "tests/ui/",
+    "codegen/tests/corpus/",
+    "codegen/tests/broken/",
+];
 
 /// Internal crates each crate may depend on (see ARCHITECTURE.md, "Dependency direction").
 const LAYERS: &[(&str, &[&str])] = &[
@@ -26,31 +30,67 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("xtask", &["jitos-codegen"]),
     ("jitos-core", &["jitos-schema"]),
     ("jitos-graph", &["jitos-core", "jitos-schema"]),
-    ("jitos-kernel", &["jitos-graph", "jitos-core", "jitos-schema"]),
-    ("jitos-net", &["jitos-kernel", "jitos-core", "jitos-schema", "jitos-schema-graphql"]),
-    ("jitosd", &["jitos-net", "jitos-kernel", "jitos-core", "jitos-schema", "jitos-schema-graphql"]),
+    (
+        "jitos-kernel",
+        &["jitos-graph", "jitos-core", "jitos-schema"],
+    ),
+    (
+        "jitos-net",
+        &[
+            "jitos-kernel",
+            "jitos-core",
+            "jitos-schema",
+            "jitos-schema-graphql",
+        ],
+    ),
+    (
+        "jitosd",
+        &[
+            "jitos-net",
+            "jitos-kernel",
+            "jitos-core",
+            "jitos-schema",
+            "jitos-schema-graphql",
+        ],
+    ),
+    ("jitosctl", &[]),
     ("jitos-tests", &["*"]),
 ];
 
 /// External crates only some crates may use, and which.
 const EDGE_ONLY: &[(&str, &[&str])] = &[
     ("axum", &["jitos-net", "jitosd", "jitos-tests"]),
-    ("async-graphql", &["jitos-schema-graphql", "jitos-net", "jitosd", "jitos-tests"]),
+    (
+        "async-graphql",
+        &["jitos-schema-graphql", "jitos-net", "jitosd", "jitos-tests"],
+    ),
     ("async-graphql-axum", &["jitos-net"]),
-    ("anyhow", &["jitosd", "xtask", "jitos-tests"]),
+    ("anyhow", &["jitosd", "jitosctl", "xtask", "jitos-tests"]),
 ];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
 
 fn rust_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        if relative.contains("/target") || relative.contains("/fuzz/corpus") || SKIP.iter().any(|skip| relative.starts_with(skip)) {
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if relative.contains("/target")
+            || relative.contains("/fuzz/corpus")
+            || SKIP.iter().any(|skip| relative.starts_with(skip))
+        {
             continue;
         }
         if path.is_dir() {
@@ -67,14 +107,21 @@ fn all_rust_files() -> Vec<(String, String)> {
     for dir in ROOTS {
         rust_files(&root, &root.join(dir), &mut files);
     }
-    assert!(files.len() > 20, "tidy found only {} files; is the root right?", files.len());
+    assert!(
+        files.len() > 20,
+        "tidy found only {} files; is the root right?",
+        files.len()
+    );
     files
 }
 
 /// Whether `path` is library source (not a test, bench, example, fuzz target or binary root).
 fn is_library_source(path: &str) -> bool {
     let in_src = path.contains("/src/");
-    let test_like = path.ends_with("/tests.rs") || path.contains("/tests/") || path.contains("/benches/") || path.contains("/fuzz/");
+    let test_like = path.ends_with("/tests.rs")
+        || path.contains("/tests/")
+        || path.contains("/benches/")
+        || path.contains("/fuzz/");
     in_src && !test_like
 }
 
@@ -85,7 +132,9 @@ fn every_file_has_a_module_doc_with_invariants() {
         if !text.trim_start().starts_with("//!") {
             problems.push(format!("{path}: does not open with a `//!` doc"));
         } else if is_library_source(&path) && !text.contains("# Invariants") {
-            problems.push(format!("{path}: its `//!` doc has no `# Invariants` section"));
+            problems.push(format!(
+                "{path}: its `//!` doc has no `# Invariants` section"
+            ));
         }
     }
     assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
@@ -117,12 +166,23 @@ fn no_banned_markers() {
 /// `cargo metadata`: package name to its (internal, external) normal dependencies.
 fn dependencies() -> BTreeMap<String, Vec<String>> {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
     let mut dependencies = BTreeMap::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
         let name = package["name"].as_str().unwrap_or_default().to_owned();
@@ -146,18 +206,28 @@ fn crates_respect_the_layers() {
     for (package, deps) in &dependencies {
         let Some((_, allowed)) = LAYERS.iter().find(|(name, _)| name == package) else {
             if !package.ends_with("-fuzz") {
-                problems.push(format!("{package} is not in tidy's LAYERS table; add it (see ARCHITECTURE.md)"));
+                problems.push(format!(
+                    "{package} is not in tidy's LAYERS table; add it (see ARCHITECTURE.md)"
+                ));
             }
             continue;
         };
         for dep in deps {
-            if internal.contains(&dep.as_str()) && !allowed.contains(&"*") && !allowed.contains(&dep.as_str()) {
-                problems.push(format!("{package} must not depend on {dep}; see ARCHITECTURE.md"));
+            if internal.contains(&dep.as_str())
+                && !allowed.contains(&"*")
+                && !allowed.contains(&dep.as_str())
+            {
+                problems.push(format!(
+                    "{package} must not depend on {dep}; see ARCHITECTURE.md"
+                ));
             }
             if let Some((_, users)) = EDGE_ONLY.iter().find(|(name, _)| name == dep)
                 && !users.contains(&package.as_str())
             {
-                problems.push(format!("{package} must not use {dep}: only {} may", users.join(", ")));
+                problems.push(format!(
+                    "{package} must not use {dep}: only {} may",
+                    users.join(", ")
+                ));
             }
         }
     }

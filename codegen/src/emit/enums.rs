@@ -39,7 +39,10 @@ fn emit_enum(def: &TypeDef, values: &[EnumValue]) -> TokenStream {
         .map(|v| {
             let mut description = v.description.clone().unwrap_or_default();
             if let Some(deprecation) = &v.deprecated {
-                let reason = deprecation.reason.as_deref().unwrap_or("No longer supported");
+                let reason = deprecation
+                    .reason
+                    .as_deref()
+                    .unwrap_or("No longer supported");
                 description.push_str(&format!("\n\nDeprecated: {reason}"));
             }
             docs(Some(&description), &v.loc)

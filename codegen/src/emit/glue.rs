@@ -19,7 +19,12 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
     let mut builders = Vec::new();
     let mut registrations = Vec::new();
     for def in ctx.schema.types.values() {
-        if let Some(root) = ctx.schema.roots().into_iter().find(|(_, name)| *name == def.name) {
+        if let Some(root) = ctx
+            .schema
+            .roots()
+            .into_iter()
+            .find(|(_, name)| *name == def.name)
+        {
             let (builder, registration) = root_builder(ctx, root.0, def);
             builders.push(builder);
             registrations.push(registration);
@@ -34,11 +39,19 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
         Some(name) => quote!(::std::option::Option::Some(#name)),
         None => quote!(::std::option::Option::None),
     };
-    let (mutation, subscription) = (option(&ctx.schema.mutation), option(&ctx.schema.subscription));
-    let mut bounds: Vec<TokenStream> = ctx.schema.roots().iter().map(|(_, name)| {
-        let ident = type_ident(name);
-        quote!(#krate::resolvers::#ident)
-    }).collect();
+    let (mutation, subscription) = (
+        option(&ctx.schema.mutation),
+        option(&ctx.schema.subscription),
+    );
+    let mut bounds: Vec<TokenStream> = ctx
+        .schema
+        .roots()
+        .iter()
+        .map(|(_, name)| {
+            let ident = type_ident(name);
+            quote!(#krate::resolvers::#ident)
+        })
+        .collect();
     bounds.push(quote!(#krate::resolvers::ArgumentErrors));
     let helpers = helpers(ctx);
     let tokens = quote! {
@@ -71,6 +84,27 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
 
 /// The functions every field closure calls: error conversion, argument validation, scalars.
 fn helpers(ctx: &Ctx<'_>) -> TokenStream {
+    let raw_arguments = argument_helpers(ctx);
+    quote! {
+        /// Turns a resolver error into a GraphQL error carrying `extensions.code` and, when the
+        /// error is about an input, `extensions.field`.
+        pub fn to_graphql_error(error: FieldError) -> ::async_graphql::Error {
+            let code = error.code.as_str();
+            let field = error.field.clone();
+            ::async_graphql::Error::new(error.message).extend_with(|_, extensions| {
+                extensions.set("code", code);
+                if let ::std::option::Option::Some(field) = &field {
+                    extensions.set("field", field.as_str());
+                }
+            })
+        }
+
+        #raw_arguments
+    }
+}
+
+/// The argument helpers a schema needs (none when no field takes arguments).
+fn argument_helpers(ctx: &Ctx<'_>) -> TokenStream {
     let krate = &ctx.schema_crate;
     // Only schemas with arguments on non-root fields need the plain validator.
     let object_args = ctx.schema.types.values().any(|def| {
@@ -86,20 +120,24 @@ fn helpers(ctx: &Ctx<'_>) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    quote! {
-        /// Turns a resolver error into a GraphQL error carrying `extensions.code` and, when the
-        /// error is about an input, `extensions.field`.
-        pub fn to_graphql_error(error: FieldError) -> ::async_graphql::Error {
-            let code = error.code.as_str();
-            let field = error.field.clone();
-            ::async_graphql::Error::new(error.message).extend_with(|_, extensions| {
-                extensions.set("code", code);
-                if let ::std::option::Option::Some(field) = &field {
-                    extensions.set("field", field.as_str());
-                }
-            })
+    let root_args = ctx.schema.roots().iter().any(|(_, name)| {
+        matches!(ctx.schema.get(name).map(|t| &t.kind), Some(TypeKind::Object { fields, .. }) if fields.iter().any(|f| !f.args.is_empty()))
+    });
+    let validated_root = if root_args {
+        quote! {
+            /// Validates a root field's arguments; on failure the resolvers decide what to answer.
+            fn validated_root<T: Parse, R: #krate::resolvers::ArgumentErrors>(resolvers: &R, field: &'static str, args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Valid<T>> {
+                let raw = raw_arguments(args)?;
+                T::validate(&raw).map_err(|errors| to_graphql_error(resolvers.argument_errors(field, &raw, errors)))
+            }
         }
-
+    } else {
+        TokenStream::new()
+    };
+    if !root_args && !object_args {
+        return TokenStream::new();
+    }
+    quote! {
         /// A field's arguments as JSON, the raw input of the generated validators.
         fn raw_arguments(args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Json> {
             let mut raw = ::serde_json::Map::new();
@@ -113,21 +151,7 @@ fn helpers(ctx: &Ctx<'_>) -> TokenStream {
         }
 
         #validated
-
-        /// Validates a root field's arguments; on failure the resolvers decide what to answer.
-        fn validated_root<T: Parse, R: #krate::resolvers::ArgumentErrors>(resolvers: &R, field: &'static str, args: &gql::ObjectAccessor<'_>) -> ::async_graphql::Result<Valid<T>> {
-            let raw = raw_arguments(args)?;
-            T::validate(&raw).map_err(|errors| to_graphql_error(resolvers.argument_errors(field, &raw, errors)))
-        }
-
-        fn hex32_value(bytes: &[u8; 32]) -> Value {
-            Value::String(#krate::runtime::hex32_to_string(bytes))
-        }
-
-        fn json_value(json: &Json) -> Value {
-            Value::from_json(json.clone()).unwrap_or(Value::Null)
-        }
-
+        #validated_root
     }
 }
 
@@ -154,7 +178,9 @@ fn description(text: Option<&String>) -> TokenStream {
 
 fn deprecation(deprecated: Option<&Deprecation>) -> TokenStream {
     match deprecated {
-        Some(Deprecation { reason: Some(reason) }) => quote!(.deprecation(::std::option::Option::Some(#reason))),
+        Some(Deprecation {
+            reason: Some(reason),
+        }) => quote!(.deprecation(::std::option::Option::Some(#reason))),
         Some(Deprecation { reason: None }) => quote!(.deprecation(::std::option::Option::None)),
         None => TokenStream::new(),
     }
@@ -171,14 +197,21 @@ fn default_value(ctx: &Ctx<'_>, json: &serde_json::Value, ty: &TypeRef) -> Token
         }
         (TypeRef::List(inner), _) => default_value(ctx, json, inner),
         (TypeRef::Named(name), _) => match (ctx.schema.get(name).map(|t| &t.kind), json) {
-            (Some(TypeKind::Enum { .. }), serde_json::Value::String(value)) => quote!(Value::Enum(Name::new(#value))),
+            (Some(TypeKind::Enum { .. }), serde_json::Value::String(value)) => {
+                quote!(Value::Enum(Name::new(#value)))
+            }
             (Some(TypeKind::Input { fields }), serde_json::Value::Object(map)) => {
                 let entries = fields.iter().filter_map(|field| {
                     let value = default_value(ctx, map.get(&field.name)?, &field.ty);
                     let key = &field.name;
                     Some(quote!(map.insert(Name::new(#key), #value);))
                 });
-                quote!({ let mut map = ::async_graphql::indexmap::IndexMap::new(); #(#entries)* Value::Object(map) })
+                let entries: Vec<TokenStream> = entries.collect();
+                if entries.is_empty() {
+                    quote!(Value::Object(::async_graphql::indexmap::IndexMap::new()))
+                } else {
+                    quote!({ let mut map = ::async_graphql::indexmap::IndexMap::new(); #(#entries)* Value::Object(map) })
+                }
             }
             _ => {
                 let text = json.to_string();
@@ -205,7 +238,9 @@ fn type_builder(ctx: &Ctx<'_>, def: &TypeDef, builder: &proc_macro2::Ident) -> T
     let description = description(def.description.as_ref());
     let body = match &def.kind {
         TypeKind::Scalar { specified_by, .. } => {
-            let url = specified_by.as_ref().map(|url| quote!(.specified_by_url(#url)));
+            let url = specified_by
+                .as_ref()
+                .map(|url| quote!(.specified_by_url(#url)));
             quote!(gql::Scalar::new(#name) #description #url)
         }
         TypeKind::Enum { values } => {
@@ -221,8 +256,12 @@ fn type_builder(ctx: &Ctx<'_>, def: &TypeDef, builder: &proc_macro2::Ident) -> T
             let fields = fields.iter().map(|field| input_value(ctx, field));
             quote!(gql::InputObject::new(#name) #description #( .field(#fields) )*)
         }
-        TypeKind::Union { members } => quote!(gql::Union::new(#name) #description #( .possible_type(#members) )*),
-        TypeKind::Interface { interfaces, fields, .. } => {
+        TypeKind::Union { members } => {
+            quote!(gql::Union::new(#name) #description #( .possible_type(#members) )*)
+        }
+        TypeKind::Interface {
+            interfaces, fields, ..
+        } => {
             let fields = fields.iter().map(|field| {
                 let field_name = &field.name;
                 let ty = type_ref(&field.ty);
@@ -327,9 +366,16 @@ fn root_field(ctx: &Ctx<'_>, kind: RootKind, owner: &TypeDef, field: &Field) -> 
     } else {
         let args = args_ident(&owner.name, &field.name);
         let field_name = format!("{}.{}", owner.name, field.name);
-        (quote!(let args = validated_root::<#krate::inputs::#args, R>(&*resolvers, #field_name, &ctx.args)?;), quote!(, args))
+        (
+            quote!(let args = validated_root::<#krate::inputs::#args, R>(&*resolvers, #field_name, &ctx.args)?;),
+            quote!(, args),
+        )
     };
-    let ctx_param = if field.args.is_empty() { quote!(_ctx) } else { quote!(ctx) };
+    let ctx_param = if field.args.is_empty() {
+        quote!(_ctx)
+    } else {
+        quote!(ctx)
+    };
     let name = &field.name;
     let ty = type_ref(&field.ty);
     let field_description = description(field.description.as_ref());
@@ -376,8 +422,17 @@ fn top_conversion(ctx: &Ctx<'_>, ty: &TypeRef, value: TokenStream, owned: bool) 
             quote!(::std::option::Option::Some(#converted))
         }
         nullable => {
-            let converted = conversion(ctx, &TypeRef::NonNull(Box::new(nullable.clone())), quote!(present), owned);
-            let optional = if owned { value } else { quote!(#value.as_ref()) };
+            let converted = conversion(
+                ctx,
+                &TypeRef::NonNull(Box::new(nullable.clone())),
+                quote!(present),
+                owned,
+            );
+            let optional = if owned {
+                value
+            } else {
+                quote!(#value.as_ref())
+            };
             quote!(#optional.map(|present| #converted))
         }
     }
@@ -389,14 +444,23 @@ fn conversion(ctx: &Ctx<'_>, ty: &TypeRef, value: TokenStream, owned: bool) -> T
         TypeRef::NonNull(inner) => match &**inner {
             TypeRef::List(item) => {
                 let item = conversion(ctx, item, quote!(item), owned);
-                let iter = if owned { quote!(into_iter) } else { quote!(iter) };
+                let iter = if owned {
+                    quote!(into_iter)
+                } else {
+                    quote!(iter)
+                };
                 quote!(gql::FieldValue::list(#value.#iter().map(|item| #item)))
             }
             TypeRef::Named(name) => named_conversion(ctx, name, &value, owned),
             TypeRef::NonNull(_) => conversion(ctx, inner, value, owned),
         },
         nullable => {
-            let converted = conversion(ctx, &TypeRef::NonNull(Box::new(nullable.clone())), quote!(present), owned);
+            let converted = conversion(
+                ctx,
+                &TypeRef::NonNull(Box::new(nullable.clone())),
+                quote!(present),
+                owned,
+            );
             quote!(match #value { ::std::option::Option::Some(present) => #converted, ::std::option::Option::None => gql::FieldValue::value(Value::Null) })
         }
     }
@@ -404,28 +468,66 @@ fn conversion(ctx: &Ctx<'_>, ty: &TypeRef, value: TokenStream, owned: bool) -> T
 
 fn named_conversion(ctx: &Ctx<'_>, name: &str, value: &TokenStream, owned: bool) -> TokenStream {
     let krate = &ctx.schema_crate;
-    let reference = if owned { quote!(&#value) } else { value.clone() };
+    let reference = if owned {
+        quote!(&#value)
+    } else {
+        value.clone()
+    };
     if let Some(repr) = ctx.schema.scalar_repr(name) {
         let scalar = match repr {
-            ScalarRepr::Int | ScalarRepr::Float | ScalarRepr::U32 => quote!(Value::from(*#reference)),
+            ScalarRepr::Int | ScalarRepr::Float | ScalarRepr::U32 => {
+                quote!(Value::from(*#reference))
+            }
             ScalarRepr::Boolean => quote!(Value::Boolean(*#reference)),
-            ScalarRepr::String | ScalarRepr::Id => quote!(Value::String(::std::string::ToString::to_string(#reference))),
-            ScalarRepr::Hex32 => quote!(hex32_value(#reference)),
-            ScalarRepr::U64 => quote!(Value::String(::std::string::ToString::to_string(#reference))),
-            ScalarRepr::Json => quote!(json_value(#reference)),
+            ScalarRepr::String | ScalarRepr::Id => {
+                quote!(Value::String(::std::string::ToString::to_string(#reference)))
+            }
+            ScalarRepr::Hex32 => {
+                quote!(Value::String(#krate::runtime::hex32_to_string(#reference)))
+            }
+            ScalarRepr::U64 => {
+                quote!(Value::String(::std::string::ToString::to_string(#reference)))
+            }
+            ScalarRepr::Json => {
+                quote!(Value::from_json(::std::clone::Clone::clone(#reference)).unwrap_or(Value::Null))
+            }
         };
         return quote!(gql::FieldValue::value(#scalar));
     }
     let path = type_path(ctx, name, krate);
     match ctx.schema.get(name).map(|t| &t.kind) {
-        Some(TypeKind::Enum { .. }) => quote!(gql::FieldValue::value(Value::Enum(Name::new(#value.as_str())))),
-        Some(TypeKind::Interface { implementors: members, .. } | TypeKind::Union { members }) => {
+        Some(TypeKind::Enum { .. }) => {
+            quote!(gql::FieldValue::value(Value::Enum(Name::new(#value.as_str()))))
+        }
+        Some(
+            TypeKind::Interface {
+                implementors: members,
+                ..
+            }
+            | TypeKind::Union { members },
+        ) => {
             let variants = members.iter().map(|member| {
                 let variant = type_ident(member);
-                let any = if owned { quote!(gql::FieldValue::owned_any(inner)) } else { quote!(gql::FieldValue::borrowed_any(inner)) };
+                let any = if owned {
+                    quote!(gql::FieldValue::owned_any(inner))
+                } else {
+                    quote!(gql::FieldValue::borrowed_any(inner))
+                };
                 quote!(#path::#variant(inner) => #any.with_type(#member))
             });
-            let scrutinee = if owned { quote!(#value) } else { quote!(::std::borrow::Borrow::<#path>::borrow(#value)) };
+            let scrutinee = if owned {
+                quote!(#value)
+            } else {
+                quote!(::std::borrow::Borrow::<#path>::borrow(#value))
+            };
+            if members.is_empty() {
+                // No object implements it yet: the enum has no value to convert.
+                return if owned {
+                    quote!(match #scrutinee {})
+                } else {
+                    quote!(match *#scrutinee {})
+                };
+            }
             quote!(match #scrutinee { #(#variants,)* })
         }
         _ if owned => quote!(gql::FieldValue::owned_any(#value)),

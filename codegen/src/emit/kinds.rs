@@ -47,7 +47,15 @@ fn emit_registry(registry: &Registry) -> TokenStream {
     let ids: Vec<u16> = kinds.iter().map(|k| k.id).collect();
     let variant_docs: Vec<TokenStream> = kinds
         .iter()
-        .map(|k| docs(Some(&format!("`{}` (id {}, since {}): {}", k.name, k.id, k.since, k.description)), &k.loc))
+        .map(|k| {
+            docs(
+                Some(&format!(
+                    "`{}` (id {}, since {}): {}",
+                    k.name, k.id, k.since, k.description
+                )),
+                &k.loc,
+            )
+        })
         .collect();
     let reserved: Vec<u16> = registry.reserved.keys().copied().collect();
     let digest_bytes = digest(registry);

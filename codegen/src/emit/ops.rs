@@ -97,7 +97,9 @@ pub(crate) fn emit(ops: &[Op]) -> String {
 /// The Rust field name: a base64 field `x_b64` holds bytes and is called `x`.
 fn rust_field(field: &OpField) -> proc_macro2::Ident {
     match &field.ty {
-        OpFieldType::String { base64: true, .. } => field_ident(field.name.strip_suffix("_b64").unwrap_or(&field.name)),
+        OpFieldType::String { base64: true, .. } => {
+            field_ident(field.name.strip_suffix("_b64").unwrap_or(&field.name))
+        }
         _ => field_ident(&field.name),
     }
 }
@@ -109,7 +111,11 @@ fn field_type(field: &OpField) -> TokenStream {
         OpFieldType::Integer { .. } => quote!(i64),
         OpFieldType::Boolean => quote!(bool),
     };
-    if field.required { base } else { quote!(::std::option::Option<#base>) }
+    if field.required {
+        base
+    } else {
+        quote!(::std::option::Option<#base>)
+    }
 }
 
 fn op_struct(op: &Op) -> TokenStream {
@@ -118,7 +124,10 @@ fn op_struct(op: &Op) -> TokenStream {
     let fields = op.fields.iter().map(|field| {
         let name = rust_field(field);
         let ty = field_type(field);
-        let field_docs = docs(Some(&format!("`data.{}`: {}", field.name, field.description)), &field.loc);
+        let field_docs = docs(
+            Some(&format!("`data.{}`: {}", field.name, field.description)),
+            &field.loc,
+        );
         quote! { #field_docs pub #name: #ty, }
     });
     quote! {
@@ -137,7 +146,11 @@ fn op_parser(op: &Op) -> TokenStream {
         let var = rust_field(field);
         let name = &field.name;
         let parser = field_parser(field, field_idx, &op.name);
-        let wrapper = if field.required { quote!(parse::required) } else { quote!(parse::optional) };
+        let wrapper = if field.required {
+            quote!(parse::required)
+        } else {
+            quote!(parse::optional)
+        };
         statements.push(quote! {
             let #var = #wrapper(map.get(#name), &path.field(#name), errors, #parser);
         });
@@ -163,15 +176,33 @@ fn usize_option(value: Option<u64>) -> TokenStream {
 
 fn field_parser(field: &OpField, field_idx: usize, op: &str) -> TokenStream {
     match &field.ty {
-        OpFieldType::String { max_length, base64: true, max_bytes, .. } => {
+        OpFieldType::String {
+            max_length,
+            base64: true,
+            max_bytes,
+            ..
+        } => {
             let (max, max_bytes) = (usize_option(*max_length), usize_option(*max_bytes));
             quote!(|raw: &Json, path: &InputPath, errors: &mut ValidationErrors| parse::base64(raw, #max, #max_bytes, path, errors))
         }
-        OpFieldType::String { min_length, max_length, pattern, .. } => {
+        OpFieldType::String {
+            min_length,
+            max_length,
+            pattern,
+            ..
+        } => {
             let (min, max) = (usize_option(*min_length), usize_option(*max_length));
             let (pattern_static, pattern_arg) = match pattern {
                 Some(pattern) => {
-                    let static_ident = format_ident!("{}_{}_PATTERN_{}", op.to_uppercase(), field_ident(&field.name).to_string().to_uppercase().trim_start_matches("R#"), field_idx);
+                    let static_ident = format_ident!(
+                        "{}_{}_PATTERN_{}",
+                        op.to_uppercase(),
+                        field_ident(&field.name)
+                            .to_string()
+                            .to_uppercase()
+                            .trim_start_matches("R#"),
+                        field_idx
+                    );
                     (
                         quote! {
                             static #static_ident: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {

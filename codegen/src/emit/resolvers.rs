@@ -17,13 +17,19 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
     let mut traits = Vec::new();
     let mut placeholders = Vec::new();
     for (kind, name) in ctx.schema.roots() {
-        let Some(def) = ctx.schema.get(name) else { continue };
-        let TypeKind::Object { fields, .. } = &def.kind else { continue };
+        let Some(def) = ctx.schema.get(name) else {
+            continue;
+        };
+        let TypeKind::Object { fields, .. } = &def.kind else {
+            continue;
+        };
         let ident = type_ident(name);
         let type_docs = docs(def.description.as_deref(), &def.loc);
         let note = &ctx.implement_note;
         let message = format!("`{{Self}}` does not resolve the `{name}` root type");
-        let methods = fields.iter().map(|field| method_signature(ctx, kind, name, field));
+        let methods = fields
+            .iter()
+            .map(|field| method_signature(ctx, kind, name, field));
         traits.push(quote! {
             #type_docs
             #[diagnostic::on_unimplemented(message = #message, note = #note)]
@@ -100,7 +106,13 @@ fn method_signature(ctx: &Ctx<'_>, kind: RootKind, owner: &str, field: &Field) -
     let args = args_param(owner, field, true);
     let mut description = field.description.clone().unwrap_or_default();
     if let Some(deprecation) = &field.deprecated {
-        description.push_str(&format!("\n\nDeprecated: {}", deprecation.reason.as_deref().unwrap_or("No longer supported")));
+        description.push_str(&format!(
+            "\n\nDeprecated: {}",
+            deprecation
+                .reason
+                .as_deref()
+                .unwrap_or("No longer supported")
+        ));
     }
     let method_docs = docs(Some(&description), &field.loc);
     quote! {

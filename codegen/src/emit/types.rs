@@ -21,7 +21,14 @@ pub(crate) fn emit_inputs(ctx: &Ctx<'_>) -> String {
         match &def.kind {
             TypeKind::Input { fields } => {
                 let ident = type_ident(&def.name);
-                items.push(input_struct(ctx, &ident, &def.name, def.description.as_deref(), &def.loc, fields));
+                items.push(input_struct(
+                    ctx,
+                    &ident,
+                    &def.name,
+                    def.description.as_deref(),
+                    &def.loc,
+                    fields,
+                ));
             }
             TypeKind::Object { fields, .. } | TypeKind::Interface { fields, .. } => {
                 for field in fields.iter().filter(|f| !f.args.is_empty()) {
@@ -39,7 +46,14 @@ fn args_struct(ctx: &Ctx<'_>, owner: &TypeDef, field: &Field) -> TokenStream {
     let ident = args_ident(&owner.name, &field.name);
     let description = format!("Arguments of `{}.{}`.", owner.name, field.name);
     let label = format!("{}.{}", owner.name, field.name);
-    input_struct(ctx, &ident, &label, Some(&description), &field.loc, &field.args)
+    input_struct(
+        ctx,
+        &ident,
+        &label,
+        Some(&description),
+        &field.loc,
+        &field.args,
+    )
 }
 
 /// The Rust type of an input value after validation (defaults filled in).
@@ -48,13 +62,25 @@ pub(crate) fn input_value_type(ctx: &Ctx<'_>, owner: &str, value: &InputValue) -
     let boxed = needs_box(ctx.schema, owner, &value.ty);
     let has_default = value.default.as_ref().is_some_and(|d| !d.is_null());
     if has_default && !value.ty.is_non_null() {
-        rust_type(ctx, &TypeRef::NonNull(Box::new(value.ty.clone())), &root, boxed)
+        rust_type(
+            ctx,
+            &TypeRef::NonNull(Box::new(value.ty.clone())),
+            &root,
+            boxed,
+        )
     } else {
         rust_type(ctx, &value.ty, &root, boxed)
     }
 }
 
-fn input_struct(ctx: &Ctx<'_>, ident: &proc_macro2::Ident, owner: &str, description: Option<&str>, loc: &crate::diag::Loc, fields: &[InputValue]) -> TokenStream {
+fn input_struct(
+    ctx: &Ctx<'_>,
+    ident: &proc_macro2::Ident,
+    owner: &str,
+    description: Option<&str>,
+    loc: &crate::diag::Loc,
+    fields: &[InputValue],
+) -> TokenStream {
     let type_docs = docs(description, loc);
     let field_items = fields.iter().map(|field| {
         let name = field_ident(&field.name);
@@ -64,7 +90,13 @@ fn input_struct(ctx: &Ctx<'_>, ident: &proc_macro2::Ident, owner: &str, descript
             description.push_str(&format!("\n\nDefault: `{default}`."));
         }
         if let Some(deprecation) = &field.deprecated {
-            description.push_str(&format!("\n\nDeprecated: {}", deprecation.reason.as_deref().unwrap_or("No longer supported")));
+            description.push_str(&format!(
+                "\n\nDeprecated: {}",
+                deprecation
+                    .reason
+                    .as_deref()
+                    .unwrap_or("No longer supported")
+            ));
         }
         let field_docs = docs(Some(&description), &field.loc);
         quote! { #field_docs pub #name: #ty, }
@@ -87,7 +119,9 @@ pub(crate) fn emit_outputs(ctx: &Ctx<'_>) -> String {
         }
         match &def.kind {
             TypeKind::Object { fields, .. } => items.push(object_struct(ctx, def, fields)),
-            TypeKind::Interface { implementors, .. } => items.push(abstract_enum(def, implementors)),
+            TypeKind::Interface { implementors, .. } => {
+                items.push(abstract_enum(def, implementors))
+            }
             TypeKind::Union { members } => items.push(abstract_enum(def, members)),
             _ => {}
         }
@@ -107,7 +141,12 @@ pub(crate) fn output_field_type(ctx: &Ctx<'_>, owner: &str, field: &Field) -> To
     } else if field.lazy {
         quote!(crate::runtime::Lazy<#plain>)
     } else {
-        rust_type(ctx, &field.ty, &root, needs_box(ctx.schema, owner, &field.ty))
+        rust_type(
+            ctx,
+            &field.ty,
+            &root,
+            needs_box(ctx.schema, owner, &field.ty),
+        )
     }
 }
 
@@ -119,7 +158,13 @@ fn object_struct(ctx: &Ctx<'_>, def: &TypeDef, fields: &[Field]) -> TokenStream 
         let ty = output_field_type(ctx, &def.name, field);
         let mut description = field.description.clone().unwrap_or_default();
         if let Some(deprecation) = &field.deprecated {
-            description.push_str(&format!("\n\nDeprecated: {}", deprecation.reason.as_deref().unwrap_or("No longer supported")));
+            description.push_str(&format!(
+                "\n\nDeprecated: {}",
+                deprecation
+                    .reason
+                    .as_deref()
+                    .unwrap_or("No longer supported")
+            ));
         }
         let field_docs = docs(Some(&description), &field.loc);
         quote! { #field_docs pub #name: #ty, }

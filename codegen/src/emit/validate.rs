@@ -35,13 +35,27 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
             TypeKind::Enum { .. } => items.push(enum_parse(&def.name)),
             TypeKind::Input { fields } => {
                 let ident = type_ident(&def.name);
-                items.push(struct_parse(ctx, &ident, &def.name, fields, &patterns, &mut default_idx));
+                items.push(struct_parse(
+                    ctx,
+                    &ident,
+                    &def.name,
+                    fields,
+                    &patterns,
+                    &mut default_idx,
+                ));
             }
             TypeKind::Object { fields, .. } | TypeKind::Interface { fields, .. } => {
                 for field in fields.iter().filter(|f| !f.args.is_empty()) {
                     let ident = args_ident(&def.name, &field.name);
                     let owner = format!("{}.{}", def.name, field.name);
-                    items.push(struct_parse(ctx, &ident, &owner, &field.args, &patterns, &mut default_idx));
+                    items.push(struct_parse(
+                        ctx,
+                        &ident,
+                        &owner,
+                        &field.args,
+                        &patterns,
+                        &mut default_idx,
+                    ));
                 }
             }
             _ => {}
@@ -63,13 +77,17 @@ fn collect_patterns(ctx: &Ctx<'_>) -> BTreeMap<String, Ident> {
     let mut add = |value: &InputValue| {
         if let Some(pattern) = &value.constraints.pattern {
             let next = patterns.len();
-            patterns.entry(pattern.clone()).or_insert_with(|| format_ident!("PATTERN_{}", next));
+            patterns
+                .entry(pattern.clone())
+                .or_insert_with(|| format_ident!("PATTERN_{}", next));
         }
     };
     for def in ctx.schema.types.values() {
         match &def.kind {
             TypeKind::Input { fields } => fields.iter().for_each(&mut add),
-            TypeKind::Object { fields, .. } | TypeKind::Interface { fields, .. } => fields.iter().flat_map(|f| &f.args).for_each(&mut add),
+            TypeKind::Object { fields, .. } | TypeKind::Interface { fields, .. } => {
+                fields.iter().flat_map(|f| &f.args).for_each(&mut add)
+            }
             _ => {}
         }
     }
@@ -95,7 +113,14 @@ fn enum_parse(name: &str) -> TokenStream {
     }
 }
 
-fn struct_parse(ctx: &Ctx<'_>, ident: &Ident, owner: &str, fields: &[InputValue], patterns: &BTreeMap<String, Ident>, default_idx: &mut usize) -> TokenStream {
+fn struct_parse(
+    ctx: &Ctx<'_>,
+    ident: &Ident,
+    owner: &str,
+    fields: &[InputValue],
+    patterns: &BTreeMap<String, Ident>,
+    default_idx: &mut usize,
+) -> TokenStream {
     let struct_path = quote!(crate::inputs::#ident);
     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let mut statements = Vec::new();
@@ -103,12 +128,21 @@ fn struct_parse(ctx: &Ctx<'_>, ident: &Ident, owner: &str, fields: &[InputValue]
     for field in fields {
         let var = field_ident(&field.name);
         let name = &field.name;
-        let path_var = format_ident!("path_{}", field_ident(&field.name).to_string().trim_start_matches("r#"));
+        let path_var = format_ident!(
+            "path_{}",
+            field_ident(&field.name)
+                .to_string()
+                .trim_start_matches("r#")
+        );
         let has_default = field.default.as_ref().is_some_and(|d| !d.is_null());
         let raw = if has_default {
             *default_idx += 1;
             let default_ident = format_ident!("DEFAULT_{}", *default_idx);
-            let default_json = field.default.as_ref().map(ToString::to_string).unwrap_or_default();
+            let default_json = field
+                .default
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             quote! {
                 static #default_ident: ::std::sync::LazyLock<Json> = ::std::sync::LazyLock::new(|| {
                     ::serde_json::from_str(#default_json).expect("codegen checked the default")
@@ -118,11 +152,23 @@ fn struct_parse(ctx: &Ctx<'_>, ident: &Ident, owner: &str, fields: &[InputValue]
         } else {
             quote!(let raw = map.get(#name);)
         };
-        let effective = if has_default && !field.ty.is_non_null() { TypeRef::NonNull(Box::new(field.ty.clone())) } else { field.ty.clone() };
+        let effective = if has_default && !field.ty.is_non_null() {
+            TypeRef::NonNull(Box::new(field.ty.clone()))
+        } else {
+            field.ty.clone()
+        };
         let boxed = needs_box(ctx.schema, owner, &field.ty);
         let parse_call = value_parse_call(ctx, &effective, boxed, &path_var);
         let ty = input_value_type(ctx, owner, field);
-        let checks = constraint_checks(ctx, &effective, &field.constraints, patterns, quote!(value), quote!(&#path_var), true);
+        let checks = constraint_checks(
+            ctx,
+            &effective,
+            &field.constraints,
+            patterns,
+            quote!(value),
+            quote!(&#path_var),
+            true,
+        );
         let checks = if checks.is_empty() {
             checks
         } else {
@@ -154,7 +200,11 @@ fn struct_parse(ctx: &Ctx<'_>, ident: &Ident, owner: &str, fields: &[InputValue]
 /// The call that parses `raw` (an `Option<&Json>`) as a value of `ty` at `path`.
 fn value_parse_call(ctx: &Ctx<'_>, ty: &TypeRef, boxed: bool, path: &Ident) -> TokenStream {
     let inner = base_parser(ctx, ty, boxed);
-    let wrapper = if ty.is_non_null() { quote!(parse::required) } else { quote!(parse::nullable) };
+    let wrapper = if ty.is_non_null() {
+        quote!(parse::required)
+    } else {
+        quote!(parse::nullable)
+    };
     quote!(#wrapper(raw, &#path, errors, #inner))
 }
 
@@ -192,7 +242,12 @@ fn base_parser(ctx: &Ctx<'_>, ty: &TypeRef, boxed: bool) -> TokenStream {
                 Some(ScalarRepr::U32) => quote!(parse::u32),
                 Some(ScalarRepr::Json) => quote!(parse::json),
                 None => {
-                    let path = rust_type(ctx, &TypeRef::NonNull(Box::new(ty.clone())), &quote!(crate), false);
+                    let path = rust_type(
+                        ctx,
+                        &TypeRef::NonNull(Box::new(ty.clone())),
+                        &quote!(crate),
+                        false,
+                    );
                     quote!(<#path as Parse>::parse)
                 }
             };
@@ -206,7 +261,15 @@ fn base_parser(ctx: &Ctx<'_>, ty: &TypeRef, boxed: bool) -> TokenStream {
 }
 
 /// Statements checking `value` (a reference to the parsed value of type `ty`) at `path`.
-fn constraint_checks(ctx: &Ctx<'_>, ty: &TypeRef, constraints: &Constraints, patterns: &BTreeMap<String, Ident>, value: TokenStream, path: TokenStream, outermost: bool) -> TokenStream {
+fn constraint_checks(
+    ctx: &Ctx<'_>,
+    ty: &TypeRef,
+    constraints: &Constraints,
+    patterns: &BTreeMap<String, Ident>,
+    value: TokenStream,
+    path: TokenStream,
+    outermost: bool,
+) -> TokenStream {
     if constraints.is_empty() {
         return TokenStream::new();
     }
@@ -219,19 +282,44 @@ fn constraint_checks(ctx: &Ctx<'_>, ty: &TypeRef, constraints: &Constraints, pat
         None => quote!(::std::option::Option::None),
     };
     let TypeRef::NonNull(ty) = ty else {
-        let present = constraint_checks(ctx, &TypeRef::NonNull(Box::new(ty.clone())), constraints, patterns, quote!(present), path, outermost);
+        let present = constraint_checks(
+            ctx,
+            &TypeRef::NonNull(Box::new(ty.clone())),
+            constraints,
+            patterns,
+            quote!(present),
+            path,
+            outermost,
+        );
         if present.is_empty() {
             return present;
         }
         return quote!(if let ::std::option::Option::Some(present) = #value { #present });
     };
     match &**ty {
-        TypeRef::NonNull(inner) => constraint_checks(ctx, inner, constraints, patterns, value, path, outermost),
+        TypeRef::NonNull(inner) => {
+            constraint_checks(ctx, inner, constraints, patterns, value, path, outermost)
+        }
         TypeRef::List(item) => {
-            let item_constraints = Constraints { min_items: None, max_items: None, ..constraints.clone() };
-            let item_checks = constraint_checks(ctx, item, &item_constraints, patterns, quote!(item), quote!(&item_path), false);
+            let item_constraints = Constraints {
+                min_items: None,
+                max_items: None,
+                ..constraints.clone()
+            };
+            let item_checks = constraint_checks(
+                ctx,
+                item,
+                &item_constraints,
+                patterns,
+                quote!(item),
+                quote!(&item_path),
+                false,
+            );
             let count_check = if outermost {
-                let (min, max) = (as_usize(constraints.min_items), as_usize(constraints.max_items));
+                let (min, max) = (
+                    as_usize(constraints.min_items),
+                    as_usize(constraints.max_items),
+                );
                 quote!(parse::items(#value.len(), #min, #max, #path, errors);)
             } else {
                 TokenStream::new()
@@ -251,12 +339,30 @@ fn constraint_checks(ctx: &Ctx<'_>, ty: &TypeRef, constraints: &Constraints, pat
         TypeRef::Named(name) => {
             let (min, max) = (as_i64(constraints.min), as_i64(constraints.max));
             match ctx.schema.scalar_repr(name) {
-                Some(ScalarRepr::Float) if constraints.min.is_some() || constraints.max.is_some() => quote!(parse::float_range(*#value, #min, #max, #path, errors);),
-                Some(repr) if repr.is_numeric() && (constraints.min.is_some() || constraints.max.is_some()) => quote!(parse::int_range(i128::from(*#value), #min, #max, #path, errors);),
+                Some(ScalarRepr::Float)
+                    if constraints.min.is_some() || constraints.max.is_some() =>
+                {
+                    quote!(parse::float_range(*#value, #min, #max, #path, errors);)
+                }
+                Some(repr)
+                    if repr.is_numeric()
+                        && (constraints.min.is_some() || constraints.max.is_some()) =>
+                {
+                    quote!(parse::int_range(i128::from(*#value), #min, #max, #path, errors);)
+                }
                 Some(repr) if repr.is_textual() => {
-                    let (min_length, max_length) = (as_usize(constraints.min_length), as_usize(constraints.max_length));
-                    let pattern = match constraints.pattern.as_ref().and_then(|p| patterns.get(p).map(|ident| (p, ident))) {
-                        Some((source, ident)) => quote!(::std::option::Option::Some((&*#ident, #source))),
+                    let (min_length, max_length) = (
+                        as_usize(constraints.min_length),
+                        as_usize(constraints.max_length),
+                    );
+                    let pattern = match constraints
+                        .pattern
+                        .as_ref()
+                        .and_then(|p| patterns.get(p).map(|ident| (p, ident)))
+                    {
+                        Some((source, ident)) => {
+                            quote!(::std::option::Option::Some((&*#ident, #source)))
+                        }
                         None => quote!(::std::option::Option::None),
                     };
                     quote!(parse::text(#value, #min_length, #max_length, #pattern, #path, errors);)

@@ -63,12 +63,6 @@ fn validated_root<T: Parse, R: ::jitos_schema::resolvers::ArgumentErrors>(
             resolvers.argument_errors(field, &raw, errors),
         ))
 }
-fn hex32_value(bytes: &[u8; 32]) -> Value {
-    Value::String(::jitos_schema::runtime::hex32_to_string(bytes))
-}
-fn json_value(json: &Json) -> Value {
-    Value::from_json(json.clone()).unwrap_or(Value::Null)
-}
 /// The schema builder: every type of the canonical schema, wired to `resolvers`.
 /// Add limits and data to it, then `finish()`.
 pub fn schema_builder<R>(resolvers: &Arc<R>) -> gql::SchemaBuilder
@@ -590,7 +584,10 @@ fn type_event_ref() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -718,7 +715,10 @@ fn type_graph_edge() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -901,7 +901,10 @@ fn type_graph_node() -> gql::Object {
                             let value = &parent.data;
                             ::std::result::Result::Ok(
                                 ::std::option::Option::Some(
-                                    gql::FieldValue::value(json_value(value)),
+                                    gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(value))
+                                            .unwrap_or(Value::Null),
+                                    ),
                                 ),
                             )
                         })
@@ -1087,7 +1090,11 @@ fn type_graph_snapshot() -> gql::Object {
                             let value = &parent.digest;
                             ::std::result::Result::Ok(
                                 ::std::option::Option::Some(
-                                    gql::FieldValue::value(hex32_value(value)),
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
                                 ),
                             )
                         })
@@ -1118,7 +1125,11 @@ fn type_graph_snapshot() -> gql::Object {
                                 .map_err(to_graphql_error)?;
                             ::std::result::Result::Ok(
                                 ::std::option::Option::Some(
-                                    gql::FieldValue::value(hex32_value(&value)),
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(&value),
+                                        ),
+                                    ),
                                 ),
                             )
                         })
@@ -1266,7 +1277,11 @@ fn type_kernel_info() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(hex32_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(present),
+                                        ),
+                                    )),
                             )
                         })
                     },
@@ -2191,7 +2206,11 @@ fn type_receipt_v0() -> gql::Object {
                             let value = &parent.view_digest;
                             ::std::result::Result::Ok(
                                 ::std::option::Option::Some(
-                                    gql::FieldValue::value(hex32_value(value)),
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
                                 ),
                             )
                         })
@@ -2372,7 +2391,10 @@ fn type_rewrite_event() -> gql::Object {
                                     gql::FieldValue::list(
                                         value
                                             .iter()
-                                            .map(|item| gql::FieldValue::value(json_value(item))),
+                                            .map(|item| gql::FieldValue::value(
+                                                Value::from_json(::std::clone::Clone::clone(item))
+                                                    .unwrap_or(Value::Null),
+                                            )),
                                     ),
                                 ),
                             )
@@ -2396,7 +2418,10 @@ fn type_rewrite_event() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -2574,7 +2599,10 @@ fn type_submit_intent_payload() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -2836,7 +2864,10 @@ fn type_sws() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -3004,7 +3035,10 @@ fn type_task_event() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -3076,7 +3110,10 @@ fn type_tick_event() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(json_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::from_json(::std::clone::Clone::clone(present))
+                                            .unwrap_or(Value::Null),
+                                    )),
                             )
                         })
                     },
@@ -3126,7 +3163,11 @@ fn type_tick_receipt() -> gql::Object {
                             ::std::result::Result::Ok(
                                 value
                                     .as_ref()
-                                    .map(|present| gql::FieldValue::value(hex32_value(present))),
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(present),
+                                        ),
+                                    )),
                             )
                         })
                     },
