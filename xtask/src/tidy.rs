@@ -55,6 +55,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("jitosctl", &[]),
     ("jitos-tests", &["*"]),
+    ("jitos-ui-tests", &[]),
 ];
 
 /// External crates only some crates may use, and which.
