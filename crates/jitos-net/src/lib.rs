@@ -7,9 +7,9 @@
 //! - `GET /graphql/ws`: subscriptions over WebSocket (`graphql-transport-ws`);
 //! - `GET /healthz`: `200 ok` while the server runs.
 //!
-//! The resolvers are any `R: Query + Mutation + Subscription` (the traits generated in
-//! `jitos_schema::resolvers`): `jitos_schema::resolvers::Unimplemented` until the kernel
-//! exists, the kernel afterwards, with no other change here.
+//! The resolvers are any type implementing the traits generated in `jitos_schema::resolvers`
+//! (named together by [`Resolvers`]): `jitos_schema::resolvers::Unimplemented` until the kernel
+//! is plugged in, the kernel afterwards, with no other change here.
 //!
 //! # Invariants
 //! - Every GraphQL error in every response carries `extensions.code`: resolver errors bring
@@ -28,12 +28,19 @@ use std::sync::Arc;
 
 use async_graphql::dynamic::{Schema, SchemaError};
 use jitos_core::limits;
-use jitos_schema::resolvers::{Mutation, Query, Subscription};
+use jitos_schema::resolvers::{ArgumentErrors, Mutation, Query, Subscription};
 
 mod errors;
 mod routes;
 #[cfg(test)]
 mod tests;
+
+/// Everything the generated glue needs from the resolvers: the generated traits, named once so
+/// that a trait the generator adds changes this bound only. Implemented for every type that
+/// implements them all; never implement it by hand.
+pub trait Resolvers: Query + Mutation + Subscription + ArgumentErrors {}
+
+impl<R> Resolvers for R where R: Query + Mutation + Subscription + ArgumentErrors {}
 
 /// Where the server listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +100,7 @@ pub enum ServeError {
 /// condition: the same code always gives the same answer).
 pub fn schema<R>(resolvers: &Arc<R>) -> Result<Schema, SchemaError>
 where
-    R: Query + Mutation + Subscription,
+    R: Resolvers,
 {
     jitos_schema_graphql::schema_builder(resolvers)
         .limit_depth(limits::QUERY_DEPTH_MAX)
@@ -108,7 +115,7 @@ where
 /// As [`schema`].
 pub fn router<R>(resolvers: &Arc<R>) -> Result<axum::Router, SchemaError>
 where
-    R: Query + Mutation + Subscription,
+    R: Resolvers,
 {
     Ok(routes::router(schema(resolvers)?))
 }
@@ -127,7 +134,7 @@ pub async fn serve<R>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError>
 where
-    R: Query + Mutation + Subscription,
+    R: Resolvers,
 {
     let router = router(resolvers).map_err(ServeError::Schema)?;
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");

@@ -1,0 +1,537 @@
+//! [`Graph`]: the persistent node and edge sets of one view, with both digests.
+//!
+//! A `Graph` is a value. Cloning it is O(1) and gives a snapshot: the mutating methods take
+//! `&mut self`, copy the few tree paths they change (O(log n) nodes) and leave every clone as
+//! it was. So a view derived from a large graph costs memory in proportion to what it changed,
+//! not to the graph: the node and edge maps are `imbl` B-trees and the two Merkle trees are the
+//! crit-bit trees of [`crate::smt`], all with `Arc`-shared nodes.
+//!
+//! Per op the digest costs about log2(n) `smt_inner` calls plus three or four hashes for the id,
+//! the tree key and the leaf; the commit digest is computed on first request for a version and
+//! cached in an `Arc<OnceLock>` that every clone of that version shares and every change
+//! replaces.
+//!
+//! # Invariants
+//! - `nodes`, `edges`, `incident` and the two trees describe the same sets: every node (edge)
+//!   is in its tree under `node_key(id)` (`edge_key(id)`) with its leaf hash, and every edge
+//!   appears in `incident` under both of its ends.
+//! - Every edge's `from` and `to` are nodes of the graph.
+//! - `digest == graph_root(node_tree root, edge_tree root) == digest_full()`; in debug builds
+//!   every change asserts the second equality while the graph has at most
+//!   [`DEBUG_DIGEST_CHECK_ENTRIES_MAX`] nodes plus edges.
+//! - An operation that returns an error has changed nothing.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::sync::{Arc, OnceLock};
+
+use imbl::{OrdMap, OrdSet};
+use jitos_core::Hash;
+use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
+
+use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
+use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
+use crate::model::{Edge, EdgeId, Node, NodeId};
+use crate::smt::{Smt, root_hash_of_sorted};
+
+/// Largest number of nodes plus edges at which debug builds recompute the digest from scratch
+/// after every change and assert it equals the incremental one.
+///
+/// The check is O(n), so applying it at every size would make a run of n changes O(n²); with
+/// this bound tests at scale stay linear while every small graph (all property tests) is
+/// checked after every single op. Release builds never run it.
+pub const DEBUG_DIGEST_CHECK_ENTRIES_MAX: usize = 1024;
+
+/// The largest hash, the upper end of an id range.
+const HASH_MAX: Hash = Hash::from_bytes([0xff; 32]);
+
+/// What an `add_node` or `add_edge` that succeeded did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum AddOutcome {
+    /// The node or edge was new and is now in the graph; the digest changed.
+    Added {
+        /// Its id.
+        id: Hash,
+    },
+    /// The graph already held it (content-addressed: the same content has the same id);
+    /// nothing changed, the digest included.
+    AlreadyPresent {
+        /// Its id.
+        id: Hash,
+    },
+}
+
+impl AddOutcome {
+    /// The id of the node or edge.
+    #[must_use]
+    pub fn id(&self) -> Hash {
+        match self {
+            AddOutcome::Added { id } | AddOutcome::AlreadyPresent { id } => *id,
+        }
+    }
+}
+
+/// How much of a graph's Merkle trees another graph shares (see [`Graph::tree_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeStats {
+    /// Tree nodes (leaves and branches) of both trees of this graph.
+    pub n_tree_nodes: usize,
+    /// Those among them that the base graph does not share.
+    pub n_tree_nodes_not_in_base: usize,
+}
+
+/// The node and edge sets of a view, with `digest` (GraphRootV1) and `commit_digest`
+/// (GraphCommitDigestV0). Clone is O(1) and makes an independent snapshot.
+#[derive(Clone)]
+pub struct Graph {
+    nodes: OrdMap<NodeId, Node>,
+    edges: OrdMap<EdgeId, Edge>,
+    /// `(node, edge)` for each end of each edge; a self-loop has one entry.
+    incident: OrdSet<(NodeId, EdgeId)>,
+    node_tree: Smt,
+    edge_tree: Smt,
+    node_root: Hash,
+    edge_root: Hash,
+    digest: Hash,
+    /// Shared by the clones of one version; replaced by every change.
+    commit_digest: Arc<OnceLock<Hash>>,
+}
+
+// Snapshots are handed to reader threads.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Graph>();
+};
+
+impl Default for Graph {
+    fn default() -> Graph {
+        Graph::new()
+    }
+}
+
+impl std::fmt::Debug for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Graph")
+            .field("n_nodes", &self.n_nodes())
+            .field("n_edges", &self.n_edges())
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The byte length of `kind` if it is not 1 to `KIND_LEN_MAX` bytes.
+fn bad_kind_len(kind: &str) -> Option<usize> {
+    (kind.is_empty() || kind.len() > KIND_LEN_MAX).then_some(kind.len())
+}
+
+/// The byte length of `payload` if it exceeds `PAYLOAD_BYTES_MAX`.
+fn bad_payload_len(payload: &[u8]) -> Option<usize> {
+    (payload.len() > PAYLOAD_BYTES_MAX).then_some(payload.len())
+}
+
+fn check_node(node: &Node) -> Result<(), AddNodeError> {
+    if let Some(len) = bad_kind_len(node.kind()) {
+        return Err(AddNodeError::KindLength { len });
+    }
+    if let Some(len) = bad_payload_len(node.payload()) {
+        return Err(AddNodeError::PayloadTooLarge { len });
+    }
+    Ok(())
+}
+
+fn check_edge_fields(edge: &Edge) -> Result<(), AddEdgeError> {
+    if let Some(len) = bad_kind_len(edge.kind()) {
+        return Err(AddEdgeError::KindLength { len });
+    }
+    if let Some(len) = edge.payload().and_then(bad_payload_len) {
+        return Err(AddEdgeError::PayloadTooLarge { len });
+    }
+    Ok(())
+}
+
+impl Graph {
+    /// The empty graph: `digest = graph_root(0^32, 0^32)`, commit digest `1af810ab…427a`.
+    #[must_use]
+    pub fn new() -> Graph {
+        Graph::from_parts(
+            OrdMap::new(),
+            OrdMap::new(),
+            OrdSet::new(),
+            Smt::default(),
+            Smt::default(),
+        )
+    }
+
+    fn from_parts(
+        nodes: OrdMap<NodeId, Node>,
+        edges: OrdMap<EdgeId, Edge>,
+        incident: OrdSet<(NodeId, EdgeId)>,
+        node_tree: Smt,
+        edge_tree: Smt,
+    ) -> Graph {
+        let node_root = node_tree.root_hash();
+        let edge_root = edge_tree.root_hash();
+        Graph {
+            nodes,
+            edges,
+            incident,
+            node_tree,
+            edge_tree,
+            node_root,
+            edge_root,
+            digest: graph_root(&node_root, &edge_root),
+            commit_digest: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Builds a graph from scratch in one pass: the bulk path for large graphs and replay.
+    ///
+    /// Costs about n hashes for the trees (plus the ids, keys and leaves) and an
+    /// O(n log n) sort, instead of log2(n) hashes per element. Input order does not matter and
+    /// repeated nodes or edges count once. The result equals adding the nodes, then the edges,
+    /// one by one.
+    ///
+    /// # Errors
+    /// The first node (in input order) that `add_node` would refuse, else the first edge that
+    /// `add_edge` would refuse given all the nodes.
+    pub fn build(
+        nodes: impl IntoIterator<Item = Node>,
+        edges: impl IntoIterator<Item = Edge>,
+    ) -> Result<Graph, BuildError> {
+        // Ids, keys and leaf hashes are computed in input order, while each item is fresh in
+        // the cache, rather than later in id or key order (a random walk through memory).
+        let mut node_list = Vec::new();
+        let mut node_entries = Vec::new();
+        for (index, node) in nodes.into_iter().enumerate() {
+            check_node(&node).map_err(|source| BuildError::Node { index, source })?;
+            let id = node.id();
+            node_entries.push(node_entry(&id, &node));
+            node_list.push((id, node));
+        }
+        let nodes = sorted_map(node_list);
+        let mut edge_list = Vec::new();
+        let mut edge_entries = Vec::new();
+        for (index, edge) in edges.into_iter().enumerate() {
+            let check = check_edge_fields(&edge).and_then(|()| check_ends(&nodes, &edge));
+            check.map_err(|source| BuildError::Edge { index, source })?;
+            let id = edge.id();
+            edge_entries.push(edge_entry(&id, &edge));
+            edge_list.push((id, edge));
+        }
+        let mut incident_list: Vec<(NodeId, EdgeId)> = Vec::with_capacity(2 * edge_list.len());
+        for (id, edge) in &edge_list {
+            incident_list.push((*edge.from(), *id));
+            incident_list.push((*edge.to(), *id));
+        }
+        incident_list.sort_unstable();
+        let incident: OrdSet<(NodeId, EdgeId)> = incident_list.into_iter().collect();
+        let edges = sorted_map(edge_list);
+        let node_tree = tree_of(node_entries);
+        let edge_tree = tree_of(edge_entries);
+        let graph = Graph::from_parts(nodes, edges, incident, node_tree, edge_tree);
+        graph.debug_check_digest();
+        Ok(graph)
+    }
+
+    /// The node with this id.
+    #[must_use]
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+
+    /// The edge with this id.
+    #[must_use]
+    pub fn edge(&self, id: &EdgeId) -> Option<&Edge> {
+        self.edges.get(id)
+    }
+
+    /// Whether the graph holds node `id`.
+    #[must_use]
+    pub fn contains_node(&self, id: &NodeId) -> bool {
+        self.nodes.contains_key(id)
+    }
+
+    /// Whether the graph holds edge `id`.
+    #[must_use]
+    pub fn contains_edge(&self, id: &EdgeId) -> bool {
+        self.edges.contains_key(id)
+    }
+
+    /// Number of nodes.
+    #[must_use]
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of edges.
+    #[must_use]
+    pub fn n_edges(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// The nodes with an id strictly greater than `after` (all of them for `None`), in
+    /// ascending id order: a page starts after the cursor it was given (contract §6).
+    pub fn nodes_after(
+        &self,
+        after: Option<&NodeId>,
+    ) -> impl Iterator<Item = (&NodeId, &Node)> + '_ {
+        self.nodes.range((lower_bound(after), Bound::Unbounded))
+    }
+
+    /// The edges with an id strictly greater than `after` (all of them for `None`), in
+    /// ascending id order.
+    pub fn edges_after(
+        &self,
+        after: Option<&EdgeId>,
+    ) -> impl Iterator<Item = (&EdgeId, &Edge)> + '_ {
+        self.edges.range((lower_bound(after), Bound::Unbounded))
+    }
+
+    /// The ids of the edges that start or end at `node`, ascending; a self-loop once.
+    /// O(log n) to the first, O(1) amortised for each next.
+    pub fn edges_touching(&self, node: &NodeId) -> impl Iterator<Item = &EdgeId> + '_ {
+        self.incident
+            .range((*node, Hash::ZERO)..=(*node, HASH_MAX))
+            .map(|(_, edge)| edge)
+    }
+
+    /// GraphRootV1 (contract §2), maintained incrementally: O(1) to read.
+    #[must_use]
+    pub fn digest(&self) -> Hash {
+        self.digest
+    }
+
+    /// The root of the node tree (the hash of all node leaves at depth 0).
+    #[must_use]
+    pub fn node_root(&self) -> Hash {
+        self.node_root
+    }
+
+    /// The root of the edge tree.
+    #[must_use]
+    pub fn edge_root(&self) -> Hash {
+        self.edge_root
+    }
+
+    /// GraphCommitDigestV0 (contract §2, SPEC-WARP-0001). O(n) on the first call for this
+    /// version, then cached for it and every clone of it.
+    #[must_use]
+    pub fn commit_digest(&self) -> Hash {
+        *self.commit_digest.get_or_init(|| self.commit_digest_full())
+    }
+
+    /// GraphCommitDigestV0 computed now, without reading or filling the cache: the encoding is
+    /// streamed into BLAKE3 through a 16 KiB buffer, whatever the graph size.
+    #[must_use]
+    pub fn commit_digest_full(&self) -> Hash {
+        digest::commit_digest(
+            self.n_nodes(),
+            self.nodes.iter(),
+            self.n_edges(),
+            self.edges.iter(),
+        )
+    }
+
+    /// GraphRootV1 recomputed from scratch in O(n log n): ids, keys and leaves rehashed from the
+    /// node and edge contents, the roots computed by recursion over the sorted keys without the
+    /// incremental trees. [`Graph::digest`] must always equal it.
+    #[must_use]
+    pub fn digest_full(&self) -> Hash {
+        let mut node_entries: Vec<(Hash, Hash)> = self
+            .nodes
+            .values()
+            .map(|node| node_entry(&node.id(), node))
+            .collect();
+        let mut edge_entries: Vec<(Hash, Hash)> = self
+            .edges
+            .values()
+            .map(|edge| edge_entry(&edge.id(), edge))
+            .collect();
+        node_entries.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+        edge_entries.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+        graph_root(
+            &root_hash_of_sorted(&node_entries),
+            &root_hash_of_sorted(&edge_entries),
+        )
+    }
+
+    /// How many Merkle tree nodes this graph has, and how many of them `base` does not share.
+    ///
+    /// A diagnostic of structural sharing, O(size of both trees): after `k` changes to a clone
+    /// of `base`, the second number is O(k log n).
+    #[must_use]
+    pub fn tree_stats(&self, base: &Graph) -> TreeStats {
+        let mut shared = BTreeSet::new();
+        base.node_tree.collect_addresses(&mut shared);
+        base.edge_tree.collect_addresses(&mut shared);
+        TreeStats {
+            n_tree_nodes: self.node_tree.n_tree_nodes() + self.edge_tree.n_tree_nodes(),
+            n_tree_nodes_not_in_base: self.node_tree.n_tree_nodes_not_in(&shared)
+                + self.edge_tree.n_tree_nodes_not_in(&shared),
+        }
+    }
+
+    /// Adds `node`; adding a node the graph already holds succeeds and changes nothing.
+    ///
+    /// # Errors
+    /// [`AddNodeError::KindLength`] for a kind outside 1..=`KIND_LEN_MAX` bytes,
+    /// [`AddNodeError::PayloadTooLarge`] beyond `PAYLOAD_BYTES_MAX` bytes.
+    pub fn add_node(&mut self, node: Node) -> Result<AddOutcome, AddNodeError> {
+        check_node(&node)?;
+        let id = node.id();
+        if self.nodes.contains_key(&id) {
+            return Ok(AddOutcome::AlreadyPresent { id });
+        }
+        let (key, leaf) = node_entry(&id, &node);
+        self.node_tree = self.node_tree.insert(key, leaf);
+        self.nodes.insert(id, node);
+        self.changed();
+        Ok(AddOutcome::Added { id })
+    }
+
+    /// Removes node `id` and returns it.
+    ///
+    /// # Errors
+    /// [`RemoveNodeError::NotFound`] when absent; [`RemoveNodeError::StillTouched`] when an
+    /// edge starts or ends at it (found in O(log n + degree)).
+    pub fn remove_node(&mut self, id: &NodeId) -> Result<Node, RemoveNodeError> {
+        if !self.nodes.contains_key(id) {
+            return Err(RemoveNodeError::NotFound { id: *id });
+        }
+        if let Some(edge) = self.edges_touching(id).next() {
+            return Err(RemoveNodeError::StillTouched {
+                id: *id,
+                edge: *edge,
+                n_edges: self.edges_touching(id).count(),
+            });
+        }
+        self.node_tree = self
+            .node_tree
+            .remove(&node_key(id))
+            .expect("the node tree holds every node");
+        let node = self.nodes.remove(id).expect("presence checked above");
+        self.changed();
+        Ok(node)
+    }
+
+    /// Adds `edge`; adding an edge the graph already holds succeeds and changes nothing.
+    ///
+    /// # Errors
+    /// [`AddEdgeError::KindLength`] and [`AddEdgeError::PayloadTooLarge`] as for nodes, then
+    /// [`AddEdgeError::MissingFrom`] or [`AddEdgeError::MissingTo`] when an end is not a node.
+    pub fn add_edge(&mut self, edge: Edge) -> Result<AddOutcome, AddEdgeError> {
+        check_edge_fields(&edge)?;
+        let id = edge.id();
+        if self.edges.contains_key(&id) {
+            return Ok(AddOutcome::AlreadyPresent { id });
+        }
+        check_ends(&self.nodes, &edge)?;
+        let (key, leaf) = edge_entry(&id, &edge);
+        self.edge_tree = self.edge_tree.insert(key, leaf);
+        self.incident.insert((*edge.from(), id));
+        self.incident.insert((*edge.to(), id));
+        self.edges.insert(id, edge);
+        self.changed();
+        Ok(AddOutcome::Added { id })
+    }
+
+    /// Removes edge `id` and returns it.
+    ///
+    /// # Errors
+    /// [`RemoveEdgeError::NotFound`] when absent.
+    pub fn remove_edge(&mut self, id: &EdgeId) -> Result<Edge, RemoveEdgeError> {
+        let Some(edge) = self.edges.remove(id) else {
+            return Err(RemoveEdgeError::NotFound { id: *id });
+        };
+        self.edge_tree = self
+            .edge_tree
+            .remove(&edge_key(id))
+            .expect("the edge tree holds every edge");
+        self.incident.remove(&(*edge.from(), *id));
+        self.incident.remove(&(*edge.to(), *id));
+        self.changed();
+        Ok(edge)
+    }
+
+    /// Refreshes the roots and the digest after a change and drops the cached commit digest.
+    fn changed(&mut self) {
+        self.node_root = self.node_tree.root_hash();
+        self.edge_root = self.edge_tree.root_hash();
+        self.digest = graph_root(&self.node_root, &self.edge_root);
+        self.commit_digest = Arc::new(OnceLock::new());
+        self.debug_check_digest();
+    }
+
+    /// Rule: in debug builds, while the graph has at most `DEBUG_DIGEST_CHECK_ENTRIES_MAX`
+    /// nodes plus edges, recompute the digest from scratch and assert it is the incremental
+    /// one. Larger graphs and release builds skip the O(n) check.
+    fn debug_check_digest(&self) {
+        if cfg!(debug_assertions)
+            && self.n_nodes() + self.n_edges() <= DEBUG_DIGEST_CHECK_ENTRIES_MAX
+        {
+            debug_assert_eq!(
+                self.digest,
+                self.digest_full(),
+                "incremental digest drifted"
+            );
+            debug_assert_eq!(self.incident.len(), self.incident_len_full());
+        }
+    }
+
+    /// The number of `incident` entries the edges imply.
+    fn incident_len_full(&self) -> usize {
+        self.edges
+            .values()
+            .map(|edge| if edge.from() == edge.to() { 1 } else { 2 })
+            .sum()
+    }
+}
+
+/// `Excluded(after)`, or `Unbounded` for the first page.
+fn lower_bound(after: Option<&Hash>) -> Bound<Hash> {
+    after.map_or(Bound::Unbounded, |after| Bound::Excluded(*after))
+}
+
+/// Both ends of `edge` are in `nodes`; the source is checked first.
+fn check_ends(nodes: &OrdMap<NodeId, Node>, edge: &Edge) -> Result<(), AddEdgeError> {
+    if !nodes.contains_key(edge.from()) {
+        return Err(AddEdgeError::MissingFrom { from: *edge.from() });
+    }
+    if !nodes.contains_key(edge.to()) {
+        return Err(AddEdgeError::MissingTo { to: *edge.to() });
+    }
+    Ok(())
+}
+
+/// The order of `Hash` (its bytes), deciding on the first 8 bytes inline when they differ,
+/// as they almost always do for hashes: sorting a million entries takes about 30% less time
+/// than with a `memcmp` per comparison.
+fn hash_order(a: &Hash, b: &Hash) -> Ordering {
+    let prefix = |hash: &Hash| {
+        let bytes = hash.as_bytes();
+        u64::from_be_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ])
+    };
+    prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
+}
+
+/// The map of `items`, keeping one of each id (equal ids mean equal content).
+fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> OrdMap<Hash, T> {
+    items.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+    items.dedup_by_key(|(id, _)| *id);
+    // Ascending inserts keep to the rightmost path of the B-tree.
+    items.into_iter().collect()
+}
+
+/// The tree of `(key, leaf hash)` entries in any order, keeping one of each key.
+fn tree_of(mut entries: Vec<(Hash, Hash)>) -> Smt {
+    entries.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+    entries.dedup_by_key(|(key, _)| *key);
+    Smt::from_sorted(&entries)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,467 @@
+//! A persistent, path-compressed (crit-bit) representation of the compact sparse Merkle tree of
+//! contract §2.
+//!
+//! The digest is defined by the contract's recursive rule over 256 levels: the hash of the set
+//! of leaves under a bit prefix of length `d` is 32 zero bytes when it is empty, the leaf hash
+//! of its only leaf when it holds one (whatever `d` is), and `smt_inner(hash(0-half),
+//! hash(1-half))` otherwise. This module is only a representation that computes the same hash
+//! without visiting 256 levels:
+//!
+//! - A [`TreeNode::Branch`] stands for a set of at least two leaves that share their first
+//!   `bit` bits and differ at bit `bit` (its critical bit): the 0-side goes to `children[0]`.
+//!   It stores `hash`, the set's hash at depth `bit` (`smt_inner` of its children's hashes at
+//!   depth `bit + 1`).
+//! - The same set seen from a shallower depth `d < bit` still hashes as a chain of `bit - d`
+//!   inner nodes with a zero sibling (every leaf goes the same way there), so
+//!   [`TreeNode::hash_at`] extends `hash` by that chain, reading the direction at each level
+//!   from any key in the set. A leaf needs no extension. For random keys the chains are short:
+//!   a set of `k` leaves skips a level with probability about `2^(1 - k)`.
+//! - Insertion and removal copy the path from the root to the changed leaf (`Arc` nodes, about
+//!   log2(n) of them) and rehash only that path; every other node is shared with the previous
+//!   version, which stays valid.
+//!
+//! # Invariants
+//! - Along every root-to-leaf path the critical bits strictly increase, so a path has at most
+//!   256 branches: recursion (bulk build, drop) is at most 257 deep.
+//! - Every key under `children[side]` of a branch has bit `bit` equal to `side`, and all keys
+//!   under a branch agree on bits `0..bit`; keys are unique within a tree.
+//! - A branch is built only by `branch_with`, from its children's hashes at depth `bit + 1`,
+//!   so a stored hash always matches its children: the root hash equals the recursive
+//!   definition (checked against an independent recomputation by the unit tests and by
+//!   `Graph::digest_full`).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use jitos_core::Hash;
+
+use crate::digest::smt_inner;
+
+/// Number of key bits: the depth of the full tree.
+pub(crate) const KEY_BITS: usize = 256;
+
+/// Initial capacity of a recorded path: above the depth of a tree of random keys with 2^40
+/// leaves, so the vector of a walk is allocated once.
+const PATH_CAPACITY: usize = 64;
+
+/// A node of the path-compressed tree.
+#[derive(Debug)]
+pub(crate) enum TreeNode {
+    /// One leaf: its key and `smt_leaf(key, value)`.
+    Leaf { key: Hash, hash: Hash },
+    /// At least two leaves that agree on bits `0..bit` and differ at bit `bit`.
+    Branch {
+        /// The critical bit, 0..=255 (bit 0 is the most significant bit of byte 0).
+        bit: u8,
+        /// The hash of this set of leaves at depth `bit`.
+        hash: Hash,
+        /// The 0-side and the 1-side of bit `bit`, both non-empty.
+        children: [Arc<TreeNode>; 2],
+    },
+}
+
+/// Bit `idx` of `key` (0 is the most significant bit of byte 0) as an index: 0 or 1.
+#[inline]
+pub(crate) fn bit_at(key: &Hash, idx: usize) -> usize {
+    let byte = key.as_bytes()[idx / 8];
+    usize::from((byte >> (7 - idx % 8)) & 1)
+}
+
+/// The first bit at which `a` and `b` differ, `None` when they are equal.
+pub(crate) fn crit_bit(a: &Hash, b: &Hash) -> Option<u8> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let byte_idx = (0..32).find(|&idx| a[idx] != b[idx])?;
+    let lead = (a[byte_idx] ^ b[byte_idx]).leading_zeros();
+    // byte_idx < 32 and lead < 8, so the bit index is below 256.
+    u8::try_from(byte_idx * 8 + lead as usize).ok()
+}
+
+/// Extends `hash`, the hash of a set of at least two leaves at depth `from`, up to depth
+/// `to <= from`: one `smt_inner` with a zero sibling per level, on the side `key` takes.
+pub(crate) fn extend(mut hash: Hash, key: &Hash, from: usize, to: usize) -> Hash {
+    debug_assert!(to <= from && from <= KEY_BITS, "extend from {from} to {to}");
+    for level in (to..from).rev() {
+        hash = if bit_at(key, level) == 0 {
+            smt_inner(&hash, &Hash::ZERO)
+        } else {
+            smt_inner(&Hash::ZERO, &hash)
+        };
+    }
+    hash
+}
+
+impl TreeNode {
+    /// The key of the leftmost leaf: a representative of every key prefix this node shares.
+    fn any_key(&self) -> &Hash {
+        let mut node = self;
+        loop {
+            match node {
+                TreeNode::Leaf { key, .. } => return key,
+                TreeNode::Branch { children, .. } => node = &children[0],
+            }
+        }
+    }
+
+    /// The hash this node stores: a leaf's hash, or a branch's hash at depth `bit`.
+    fn own_hash(&self) -> &Hash {
+        match self {
+            TreeNode::Leaf { hash, .. } | TreeNode::Branch { hash, .. } => hash,
+        }
+    }
+
+    /// The critical bit of a branch, `None` for a leaf.
+    fn crit(&self) -> Option<u8> {
+        match self {
+            TreeNode::Leaf { .. } => None,
+            TreeNode::Branch { bit, .. } => Some(*bit),
+        }
+    }
+
+    /// The hash of this node's set of leaves as a subtree at `depth` (at most its critical bit).
+    pub(crate) fn hash_at(&self, depth: usize) -> Hash {
+        hash_from(*self.own_hash(), self.crit(), depth, || *self.any_key())
+    }
+}
+
+/// The hash at `depth` of a node with stored hash `own` and critical bit `crit` (`None` for a
+/// leaf). `rep` yields a key that agrees with the node's keys on the bits before `crit`; it is
+/// only called when there is a zero-sibling chain to add.
+fn hash_from(own: Hash, crit: Option<u8>, depth: usize, rep: impl FnOnce() -> Hash) -> Hash {
+    match crit {
+        None => own,
+        Some(bit) => {
+            let bit = usize::from(bit);
+            debug_assert!(
+                depth <= bit,
+                "a branch at bit {bit} seen from depth {depth}"
+            );
+            if depth == bit {
+                own
+            } else {
+                extend(own, &rep(), bit, depth)
+            }
+        }
+    }
+}
+
+/// A branch at `bit` over `children` whose hashes at depth `bit + 1` are already known.
+fn branch_with(bit: u8, children: [Arc<TreeNode>; 2], hashes: [Hash; 2]) -> Arc<TreeNode> {
+    Arc::new(TreeNode::Branch {
+        bit,
+        hash: smt_inner(&hashes[0], &hashes[1]),
+        children,
+    })
+}
+
+fn leaf(key: Hash, hash: Hash) -> Arc<TreeNode> {
+    Arc::new(TreeNode::Leaf { key, hash })
+}
+
+/// One branch on the path from the root towards a key.
+struct Step<'a> {
+    /// The branch's critical bit.
+    bit: u8,
+    /// The side the key takes at `bit`.
+    side: usize,
+    /// The other child, kept as it is by a change below.
+    sibling: &'a Arc<TreeNode>,
+    /// The sibling's stored hash and critical bit, read during the walk down so that the
+    /// sibling's memory is fetched alongside the path's rather than one level at a time later.
+    sibling_own: Hash,
+    sibling_crit: Option<u8>,
+}
+
+impl Step<'_> {
+    /// The sibling's hash at depth `bit + 1`.
+    fn sibling_hash(&self) -> Hash {
+        let sibling = self.sibling;
+        let depth = usize::from(self.bit) + 1;
+        hash_from(self.sibling_own, self.sibling_crit, depth, || {
+            *sibling.any_key()
+        })
+    }
+}
+
+/// Walks from `root` along `key`'s bits to a leaf, recording every branch passed.
+fn walk<'a>(root: &'a Arc<TreeNode>, key: &Hash, path: &mut Vec<Step<'a>>) -> &'a Arc<TreeNode> {
+    let mut node = root;
+    while let TreeNode::Branch { bit, children, .. } = node.as_ref() {
+        let side = bit_at(key, usize::from(*bit));
+        let sibling = &children[1 - side];
+        path.push(Step {
+            bit: *bit,
+            side,
+            sibling,
+            sibling_own: *sibling.own_hash(),
+            sibling_crit: sibling.crit(),
+        });
+        node = &children[side];
+    }
+    node
+}
+
+/// Rebuilds `path` bottom-up over `node`, the new subtree below its last step. `rep` agrees with
+/// the keys of every rebuilt branch before that branch's critical bit (the changed key does).
+fn rebuild(path: &[Step<'_>], mut node: Arc<TreeNode>, rep: &Hash) -> Arc<TreeNode> {
+    for step in path.iter().rev() {
+        let depth = usize::from(step.bit) + 1;
+        let on_path = hash_from(*node.own_hash(), node.crit(), depth, || *rep);
+        let sibling = step.sibling_hash();
+        node = if step.side == 0 {
+            branch_with(
+                step.bit,
+                [node, Arc::clone(step.sibling)],
+                [on_path, sibling],
+            )
+        } else {
+            branch_with(
+                step.bit,
+                [Arc::clone(step.sibling), node],
+                [sibling, on_path],
+            )
+        };
+    }
+    node
+}
+
+/// One version of a tree; cloning is O(1) and shares every node.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Smt {
+    root: Option<Arc<TreeNode>>,
+}
+
+impl Smt {
+    /// The root hash (the whole tree's hash at depth 0); 32 zero bytes when empty.
+    pub(crate) fn root_hash(&self) -> Hash {
+        self.root
+            .as_ref()
+            .map_or(Hash::ZERO, |root| root.hash_at(0))
+    }
+
+    /// The leaf hash stored under `key` (the graph reads its maps instead; tests read this).
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &Hash) -> Option<Hash> {
+        let mut node = self.root.as_deref()?;
+        loop {
+            match node {
+                TreeNode::Leaf { key: found, hash } => {
+                    return (found == key).then_some(*hash);
+                }
+                TreeNode::Branch { bit, children, .. } => {
+                    node = &children[bit_at(key, usize::from(*bit))];
+                }
+            }
+        }
+    }
+
+    /// This tree with the leaf `(key, hash)` added, or its hash replaced if `key` is present.
+    ///
+    /// One walk down (recording the path and the siblings' hashes), then one new branch per
+    /// level on the way up: O(depth) `smt_inner` calls and allocations.
+    #[must_use]
+    pub(crate) fn insert(&self, key: Hash, hash: Hash) -> Smt {
+        let Some(root) = &self.root else {
+            return Smt {
+                root: Some(leaf(key, hash)),
+            };
+        };
+        let mut path = Vec::with_capacity(PATH_CAPACITY);
+        // The leaf reached by following `key`'s bits shares the longest prefix with `key`.
+        let nearest = walk(root, &key, &mut path);
+        let nearest_key = *nearest.any_key();
+        let Some(crit) = crit_bit(&key, &nearest_key) else {
+            return Smt {
+                root: Some(rebuild(&path, leaf(key, hash), &key)),
+            };
+        };
+        // The new branch goes above the first node on the path whose bit is past `crit`.
+        let above = path.partition_point(|step| step.bit < crit);
+        let below = match path.get(above) {
+            Some(_) => subtree_at(root, &path[..above]),
+            None => nearest,
+        };
+        let below_hash = hash_from(
+            *below.own_hash(),
+            below.crit(),
+            usize::from(crit) + 1,
+            || nearest_key,
+        );
+        let new_leaf = leaf(key, hash);
+        let new_branch = if bit_at(&key, usize::from(crit)) == 0 {
+            branch_with(crit, [new_leaf, Arc::clone(below)], [hash, below_hash])
+        } else {
+            branch_with(crit, [Arc::clone(below), new_leaf], [below_hash, hash])
+        };
+        Smt {
+            root: Some(rebuild(&path[..above], new_branch, &key)),
+        }
+    }
+
+    /// This tree without the leaf under `key`, or `None` when there is no such leaf.
+    #[must_use]
+    pub(crate) fn remove(&self, key: &Hash) -> Option<Smt> {
+        let root = self.root.as_ref()?;
+        let mut path = Vec::with_capacity(PATH_CAPACITY);
+        let found = walk(root, key, &mut path);
+        if found.any_key() != key {
+            return None;
+        }
+        let Some((parent, above)) = path.split_last() else {
+            return Some(Smt::default());
+        };
+        // The sibling takes the parent's place; the branches above are rebuilt over it. The
+        // removed key agrees with each of them before its bit, so it serves as their `rep`,
+        // but not for the sibling, whose hash is extended through `any_key`.
+        let sibling = Arc::clone(parent.sibling);
+        let root = match above.split_last() {
+            None => sibling,
+            Some((grandparent, rest)) => {
+                let depth = usize::from(grandparent.bit) + 1;
+                let sibling_hash = sibling.hash_at(depth);
+                let other = grandparent.sibling_hash();
+                let node = if grandparent.side == 0 {
+                    branch_with(
+                        grandparent.bit,
+                        [sibling, Arc::clone(grandparent.sibling)],
+                        [sibling_hash, other],
+                    )
+                } else {
+                    branch_with(
+                        grandparent.bit,
+                        [Arc::clone(grandparent.sibling), sibling],
+                        [other, sibling_hash],
+                    )
+                };
+                rebuild(rest, node, key)
+            }
+        };
+        Some(Smt { root: Some(root) })
+    }
+
+    /// The tree of `entries`, which must be sorted strictly ascending by key: about one
+    /// `smt_inner` per entry, plus the zero-sibling chains.
+    pub(crate) fn from_sorted(entries: &[(Hash, Hash)]) -> Smt {
+        debug_assert!(
+            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "entries sorted strictly by key"
+        );
+        if entries.is_empty() {
+            return Smt::default();
+        }
+        Smt {
+            root: Some(build(entries)),
+        }
+    }
+
+    /// Number of tree nodes (leaves and branches) reachable from the root.
+    pub(crate) fn n_tree_nodes(&self) -> usize {
+        let mut n_nodes = 0;
+        if let Some(root) = &self.root {
+            count_unshared(root, &BTreeSet::new(), &mut n_nodes);
+        }
+        n_nodes
+    }
+
+    /// Adds the address of every node of this tree to `addresses`.
+    pub(crate) fn collect_addresses(&self, addresses: &mut BTreeSet<usize>) {
+        let mut stack: Vec<&Arc<TreeNode>> = self.root.iter().collect();
+        while let Some(node) = stack.pop() {
+            if !addresses.insert(Arc::as_ptr(node).addr()) {
+                continue;
+            }
+            if let TreeNode::Branch { children, .. } = node.as_ref() {
+                stack.extend(children.iter());
+            }
+        }
+    }
+
+    /// Number of nodes of this tree whose address is not in `shared` (a shared node's whole
+    /// subtree is shared, so it is not visited).
+    pub(crate) fn n_tree_nodes_not_in(&self, shared: &BTreeSet<usize>) -> usize {
+        let mut n_nodes = 0;
+        if let Some(root) = &self.root {
+            count_unshared(root, shared, &mut n_nodes);
+        }
+        n_nodes
+    }
+
+    /// The root node, for structural checks in tests.
+    #[cfg(test)]
+    pub(crate) fn root(&self) -> Option<&Arc<TreeNode>> {
+        self.root.as_ref()
+    }
+}
+
+/// The node reached from `root` by following `path` (a prefix of a walk's steps).
+fn subtree_at<'a>(root: &'a Arc<TreeNode>, path: &[Step<'_>]) -> &'a Arc<TreeNode> {
+    let mut node = root;
+    for step in path {
+        match node.as_ref() {
+            TreeNode::Branch { children, .. } => node = &children[step.side],
+            TreeNode::Leaf { .. } => unreachable!("a walk's steps are branches"),
+        }
+    }
+    node
+}
+
+/// The tree of a non-empty slice sorted strictly by key.
+fn build(entries: &[(Hash, Hash)]) -> Arc<TreeNode> {
+    let (first, last) = match entries {
+        [] => unreachable!("build is never called on an empty slice"),
+        [(key, hash)] => return leaf(*key, *hash),
+        [first, .., last] => (first, last),
+    };
+    // Sorted keys: all of them share the prefix that the first and the last share.
+    let crit = crit_bit(&first.0, &last.0).expect("keys are unique");
+    let split = entries.partition_point(|(key, _)| bit_at(key, usize::from(crit)) == 0);
+    let (zeros, ones) = entries.split_at(split);
+    let children = [build(zeros), build(ones)];
+    let depth = usize::from(crit) + 1;
+    // The first key of each half agrees with every key of that half.
+    let hashes = [
+        hash_from(*children[0].own_hash(), children[0].crit(), depth, || {
+            zeros[0].0
+        }),
+        hash_from(*children[1].own_hash(), children[1].crit(), depth, || {
+            ones[0].0
+        }),
+    ];
+    branch_with(crit, children, hashes)
+}
+
+/// The root hash of the entries (sorted strictly by key) computed without building nodes: the
+/// independent recomputation behind `Graph::digest_full`.
+pub(crate) fn root_hash_of_sorted(entries: &[(Hash, Hash)]) -> Hash {
+    fn hash_at(entries: &[(Hash, Hash)], depth: usize) -> Hash {
+        match entries {
+            [] => Hash::ZERO,
+            [(_, hash)] => *hash,
+            [first, .., last] => {
+                let crit = usize::from(crit_bit(&first.0, &last.0).expect("keys are unique"));
+                let split = entries.partition_point(|(key, _)| bit_at(key, crit) == 0);
+                let own = smt_inner(
+                    &hash_at(&entries[..split], crit + 1),
+                    &hash_at(&entries[split..], crit + 1),
+                );
+                extend(own, &first.0, crit, depth)
+            }
+        }
+    }
+    hash_at(entries, 0)
+}
+
+fn count_unshared(node: &Arc<TreeNode>, shared: &BTreeSet<usize>, n_nodes: &mut usize) {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        if shared.contains(&Arc::as_ptr(node).addr()) {
+            continue;
+        }
+        *n_nodes += 1;
+        if let TreeNode::Branch { children, .. } = node.as_ref() {
+            stack.extend(children.iter());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
