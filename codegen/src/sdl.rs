@@ -160,6 +160,10 @@ impl Lowering<'_> {
         description
     }
 
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per kind of input; splitting it would scatter one mapping"
+    )]
     fn type_definition(&mut self, definition: &ast::TypeDefinition<'_, String>) {
         let def = match definition {
             ast::TypeDefinition::Scalar(scalar) => self.scalar(scalar),

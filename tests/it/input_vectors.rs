@@ -57,7 +57,10 @@ fn input_vectors_hold() {
         if update {
             case["expect"] = actual;
         } else if case["expect"] != actual {
-            failures.push(format!("{name}:\n  expected {}\n  actual   {actual}", case["expect"]));
+            failures.push(format!(
+                "{name}:\n  expected {}\n  actual   {actual}",
+                case["expect"]
+            ));
         }
     }
     if update {
@@ -66,19 +69,40 @@ fn input_vectors_hold() {
         std::fs::write(VECTORS, text).expect("the vectors file is writable");
     }
     assert!(cases.len() >= 60, "only {} cases", cases.len());
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_vector_type_and_error_code_is_exercised() {
-    let cases: Vec<Json> = serde_json::from_str(&std::fs::read_to_string(VECTORS).expect("vectors")).expect("JSON");
+    let cases: Vec<Json> =
+        serde_json::from_str(&std::fs::read_to_string(VECTORS).expect("vectors")).expect("JSON");
     let codes: std::collections::BTreeSet<&str> = cases
         .iter()
         .flat_map(|case| case["expect"]["errors"].as_array().into_iter().flatten())
         .filter_map(|error| error["code"].as_str())
         .collect();
-    assert_eq!(codes, ["INVALID_INPUT", "LIMIT_EXCEEDED", "NOT_IMPLEMENTED"].into_iter().collect());
-    let accepted = cases.iter().filter(|case| case["expect"].get("ok").is_some()).count();
-    let rejected = cases.iter().filter(|case| case["expect"].get("errors").is_some()).count();
-    assert!(accepted >= 20 && rejected >= 30, "accepted {accepted}, rejected {rejected}");
+    assert_eq!(
+        codes,
+        ["INVALID_INPUT", "LIMIT_EXCEEDED", "NOT_IMPLEMENTED"]
+            .into_iter()
+            .collect()
+    );
+    let accepted = cases
+        .iter()
+        .filter(|case| case["expect"].get("ok").is_some())
+        .count();
+    let rejected = cases
+        .iter()
+        .filter(|case| case["expect"].get("errors").is_some())
+        .count();
+    assert!(
+        accepted >= 20 && rejected >= 30,
+        "accepted {accepted}, rejected {rejected}"
+    );
 }

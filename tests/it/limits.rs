@@ -10,7 +10,9 @@ use jitos_schema::{ErrorCode, Json, Parse};
 use serde_json::json;
 
 fn first_code<T: Parse>(input: &Json) -> Option<ErrorCode> {
-    T::validate(input).err().and_then(|errors| errors.first().map(|e| e.code))
+    T::validate(input)
+        .err()
+        .and_then(|errors| errors.first().map(|e| e.code))
 }
 
 fn add_node(kind: &str, payload: &[u8]) -> Json {
@@ -23,9 +25,15 @@ fn page_first_limits_match() {
     let at_max = json!({ "first": limits::PAGE_FIRST_MAX });
     assert_eq!(first_code::<PageInput>(&at_max), None);
     let over = json!({ "first": limits::PAGE_FIRST_MAX + 1 });
-    assert_eq!(first_code::<PageInput>(&over), Some(ErrorCode::LimitExceeded));
+    assert_eq!(
+        first_code::<PageInput>(&over),
+        Some(ErrorCode::LimitExceeded)
+    );
     let defaulted = PageInput::validate(&json!({})).expect("an empty page is valid");
-    assert_eq!(u32::try_from(defaulted.first).ok(), Some(limits::PAGE_FIRST_DEFAULT));
+    assert_eq!(
+        u32::try_from(defaulted.first).ok(),
+        Some(limits::PAGE_FIRST_DEFAULT)
+    );
 }
 
 #[test]
@@ -43,7 +51,11 @@ fn payload_limit_is_on_decoded_bytes() {
     // One and two bytes more still fit the base64 text bound; the decoded-size bound refuses them.
     for extra in 1..=3 {
         let over = vec![7u8; limits::PAYLOAD_BYTES_MAX + extra];
-        assert_eq!(first_code::<Op>(&add_node("k", &over)), Some(ErrorCode::LimitExceeded), "+{extra}");
+        assert_eq!(
+            first_code::<Op>(&add_node("k", &over)),
+            Some(ErrorCode::LimitExceeded),
+            "+{extra}"
+        );
     }
 }
 
@@ -53,5 +65,8 @@ fn rewrite_ops_limit_matches() {
     let at_max = json!({ "ops": vec![op.clone(); limits::REWRITE_OPS_MAX] });
     assert_eq!(first_code::<RewriteInput>(&at_max), None);
     let over = json!({ "ops": vec![op; limits::REWRITE_OPS_MAX + 1] });
-    assert_eq!(first_code::<RewriteInput>(&over), Some(ErrorCode::LimitExceeded));
+    assert_eq!(
+        first_code::<RewriteInput>(&over),
+        Some(ErrorCode::LimitExceeded)
+    );
 }

@@ -1,7 +1,12 @@
-//! placeholder
+//! The workspace-level test binary: end to end against the real daemon, the served schema's
+//! parity with the SDL, the generated validators (golden vectors, limits, JSON Schema
+//! agreement) and the compile-pass case of the resolver traits.
 
 mod daemon;
-mod e2e_placeholder;
+mod e2e_kernel;
+mod e2e_serving;
+mod input_vectors;
+mod limits;
 mod ops_jsonschema;
 mod parity;
 mod ui;

@@ -113,6 +113,10 @@ fn enum_parse(name: &str) -> TokenStream {
     }
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per kind of input; splitting it would scatter one mapping"
+)]
 fn struct_parse(
     ctx: &Ctx<'_>,
     ident: &Ident,
@@ -261,6 +265,10 @@ fn base_parser(ctx: &Ctx<'_>, ty: &TypeRef, boxed: bool) -> TokenStream {
 }
 
 /// Statements checking `value` (a reference to the parsed value of type `ty`) at `path`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per kind of input; splitting it would scatter one mapping"
+)]
 fn constraint_checks(
     ctx: &Ctx<'_>,
     ty: &TypeRef,

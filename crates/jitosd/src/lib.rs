@@ -1,8 +1,8 @@
 //! The JITOS daemon: parses the command line, sets up logging, binds the address and serves the
 //! GraphQL API through jitos-net until SIGINT or SIGTERM.
 //!
-//! Until the kernel exists, the daemon serves the generated placeholder
-//! `jitos_schema::resolvers::Unimplemented`: every field answers `NOT_IMPLEMENTED`.
+//! The API is served by `jitos_kernel::Kernel`, in memory: the log starts empty at every start
+//! (persistence arrives with milestone M4).
 //!
 //! # Invariants
 //! - Standard output carries exactly one line, [`LISTENING_PREFIX`] followed by
@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
+use jitos_kernel::Kernel;
 use jitos_net::ServerConfig;
-use jitos_schema::resolvers::Unimplemented;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -158,8 +158,7 @@ pub async fn run_until(
     announce(addr);
     tracing::info!(%addr, "listening");
 
-    // The resolvers the API is served with: the placeholder until the kernel plugs in here.
-    let resolvers = Arc::new(Unimplemented);
+    let resolvers = Arc::new(Kernel::start());
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(async move {
         let shutdown = async move {

@@ -123,6 +123,10 @@ async fn the_same_content_has_the_same_node_id_in_every_sws() {
 
 /// Every refused request: its code, its field, and no trace in the log or any digest.
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a table of error rows, one call each"
+)]
 async fn error_rows_of_the_m1_mapping_leave_no_trace() {
     let kernel = kernel();
     kernel.create_sws(args(json!({}))).await.expect("createSws");

@@ -49,10 +49,13 @@ fn command(step: &Step) -> Command {
     }
 }
 
+/// The nodes of one SWS, as (kind, payload), and whether it is active.
+type SwsModel = (BTreeSet<(String, Vec<u8>)>, bool);
+
 /// The model: per SWS, its node set and whether it is active.
 #[derive(Default)]
 struct Model {
-    sws: BTreeMap<u64, (BTreeSet<(String, Vec<u8>)>, bool)>,
+    sws: BTreeMap<u64, SwsModel>,
 }
 
 impl Model {

@@ -4,6 +4,10 @@ use jitos_kernel::Kernel;
 use jitos_schema::{ErrorCode, FieldError, Json, Parse, Valid};
 
 /// `raw` validated as `T`; panics with the problems when it does not validate.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "callers pass `json!` literals"
+)]
 pub(crate) fn args<T: Parse>(raw: Json) -> Valid<T> {
     match T::validate(&raw) {
         Ok(valid) => valid,

@@ -1,5 +1,5 @@
-//! End to end against the real `jitosd` process while it serves the generated placeholder
-//! resolvers: every field must answer `NOT_IMPLEMENTED`, and everything the serving layer
+//! End to end against the real `jitosd` process: capabilities of later milestones answer
+//! `NOT_IMPLEMENTED` through the same error path as every other error, and everything the serving layer
 //! decides by itself (validation, limits, transports, shutdown) must already hold.
 //!
 //! # Invariants
@@ -22,7 +22,7 @@ use crate::daemon::Daemon;
 const WS_MESSAGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// POSTs `body` as JSON to `/graphql`; returns the status and the body as JSON.
-async fn post_graphql(daemon: &Daemon, body: &Value) -> (reqwest::StatusCode, Value) {
+pub(crate) async fn post_graphql(daemon: &Daemon, body: &Value) -> (reqwest::StatusCode, Value) {
     let response = reqwest::Client::new()
         .post(daemon.url("/graphql"))
         .json(body)
@@ -44,7 +44,7 @@ async fn only_error(daemon: &Daemon, body: &Value, code: &str) -> Value {
     errors[0].clone()
 }
 
-fn message_of(error: &Value) -> &str {
+pub(crate) fn message_of(error: &Value) -> &str {
     error["message"].as_str().expect("a message")
 }
 
@@ -58,30 +58,30 @@ async fn healthz_is_200_ok() {
 }
 
 #[tokio::test]
-async fn kernel_info_is_not_implemented() {
+async fn submit_intent_is_not_implemented() {
     let daemon = Daemon::start();
-    let body = json!({"query": "{ kernelInfo { version } }"});
+    let body = json!({"query": "mutation { submitIntent(input: {intent: {}}) { taskId } }"});
     let error = only_error(&daemon, &body, "NOT_IMPLEMENTED").await;
-    assert!(message_of(&error).contains("Query.kernelInfo"), "{error}");
+    assert!(
+        message_of(&error).contains("Mutation.submitIntent"),
+        "{error}"
+    );
     daemon.stop();
 }
 
 #[tokio::test]
-async fn apply_rewrite_with_valid_arguments_is_not_implemented() {
+async fn collapse_is_not_implemented_before_m3() {
     let daemon = Daemon::start();
     let body = json!({
-        "query": "mutation Write($view: ViewRefInput!, $rewrite: RewriteInput!) {
-            applyRewrite(view: $view, rewrite: $rewrite) { accepted receipt { rewriteIdx } }
+        "query": "mutation Collapse($input: CollapseSwsInput!) {
+            collapseSws(input: $input) { committed }
         }",
-        "operationName": "Write",
-        "variables": {
-            "view": {"kind": "SWS", "swsId": "0"},
-            "rewrite": {"ops": [{"op": "AddNode", "data": {"kind": "demo", "payload_b64": "aGk="}}]},
-        },
+        "operationName": "Collapse",
+        "variables": { "input": {"swsId": "0"} },
     });
     let error = only_error(&daemon, &body, "NOT_IMPLEMENTED").await;
     assert!(
-        message_of(&error).contains("Mutation.applyRewrite"),
+        message_of(&error).contains("Mutation.collapseSws"),
         "{error}"
     );
     daemon.stop();
@@ -155,11 +155,11 @@ async fn graphiql_is_served_on_get() {
     daemon.stop();
 }
 
-type WsStream =
+pub(crate) type WsStream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens `/graphql/ws` with `graphql-transport-ws` and completes the connection handshake.
-async fn ws_connect(daemon: &Daemon) -> WsStream {
+pub(crate) async fn ws_connect(daemon: &Daemon) -> WsStream {
     let mut request = daemon
         .ws_url("/graphql/ws")
         .into_client_request()
@@ -180,14 +180,14 @@ async fn ws_connect(daemon: &Daemon) -> WsStream {
     ws
 }
 
-async fn ws_send(ws: &mut WsStream, message: &Value) {
+pub(crate) async fn ws_send(ws: &mut WsStream, message: &Value) {
     ws.send(Message::text(message.to_string()))
         .await
         .expect("sending a WebSocket message");
 }
 
 /// The next text message, as JSON.
-async fn ws_recv(ws: &mut WsStream) -> Value {
+pub(crate) async fn ws_recv(ws: &mut WsStream) -> Value {
     loop {
         let message = tokio::time::timeout(WS_MESSAGE_TIMEOUT, ws.next())
             .await
@@ -227,7 +227,7 @@ async fn subscription_over_websocket_is_not_implemented_and_the_daemon_stays_up(
     let mut daemon = Daemon::start();
     let mut ws = ws_connect(&daemon).await;
 
-    let query = "subscription { rewrites(view: {kind: SYSTEM}) { idx } }";
+    let query = "subscription { ticks { id } }";
     let errors = ws_first_errors(&mut ws, "1", query).await;
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
@@ -235,7 +235,7 @@ async fn subscription_over_websocket_is_not_implemented_and_the_daemon_stays_up(
         "{errors:?}"
     );
     assert!(
-        message_of(&errors[0]).contains("Subscription.rewrites"),
+        message_of(&errors[0]).contains("Subscription.ticks"),
         "{errors:?}"
     );
     assert_eq!(
