@@ -127,11 +127,18 @@ fn parse_listening_line(line: &str) -> SocketAddr {
 /// The `jitosd` binary of this build, built or refreshed on first use.
 fn jitosd_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(build_jitosd)
+    PATH.get_or_init(|| build_binary("jitosd"))
 }
 
-/// Builds `jitosd` with the cargo, target directory and profile of this test binary.
-fn build_jitosd() -> PathBuf {
+/// The `jitosctl` binary of this build, built or refreshed on first use.
+pub(crate) fn jitosctl_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_binary("jitosctl"))
+}
+
+/// Builds binary `name` (of the package of the same name) with the cargo, target directory and
+/// profile of this test binary.
+fn build_binary(name: &str) -> PathBuf {
     let test_exe = std::env::current_exe().expect("locating the test binary");
     let deps_dir = test_exe.parent().expect("the test binary lives in deps/");
     let profile_dir = deps_dir
@@ -146,7 +153,7 @@ fn build_jitosd() -> PathBuf {
         None => panic!("unreadable profile directory {}", profile_dir.display()),
     };
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--package", "jitosd", "--bin", "jitosd"])
+        .args(["build", "--quiet", "--package", name, "--bin", name])
         .arg("--profile")
         .arg(profile)
         .arg("--target-dir")
@@ -154,10 +161,10 @@ fn build_jitosd() -> PathBuf {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .status()
-        .expect("running cargo build for jitosd");
-    assert!(status.success(), "cargo build -p jitosd failed: {status}");
-    let binary = profile_dir.join(format!("jitosd{}", std::env::consts::EXE_SUFFIX));
-    assert!(binary.is_file(), "no jitosd binary at {}", binary.display());
+        .expect("running cargo build");
+    assert!(status.success(), "cargo build -p {name} failed: {status}");
+    let binary = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.is_file(), "no {name} binary at {}", binary.display());
     binary
 }
 

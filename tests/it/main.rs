@@ -3,6 +3,7 @@
 //! agreement) and the compile-pass case of the resolver traits.
 
 mod daemon;
+mod e2e_jitosctl;
 mod e2e_kernel;
 mod e2e_serving;
 mod input_vectors;
