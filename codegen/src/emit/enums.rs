@@ -38,13 +38,7 @@ fn emit_enum(def: &TypeDef, values: &[EnumValue]) -> TokenStream {
         .iter()
         .map(|v| {
             let mut description = v.description.clone().unwrap_or_default();
-            if let Some(deprecation) = &v.deprecated {
-                let reason = deprecation
-                    .reason
-                    .as_deref()
-                    .unwrap_or("No longer supported");
-                description.push_str(&format!("\n\nDeprecated: {reason}"));
-            }
+            super::push_deprecation(&mut description, v.deprecated.as_ref());
             docs(Some(&description), &v.loc)
         })
         .collect();

@@ -80,6 +80,20 @@ pub(crate) fn docs(description: Option<&str>, loc: &Loc) -> TokenStream {
     quote! { #( #[doc = #lines] )* }
 }
 
+/// Appends the deprecation notice, if any, to generated docs.
+pub(crate) fn push_deprecation(
+    description: &mut String,
+    deprecated: Option<&crate::ir::Deprecation>,
+) {
+    if let Some(deprecation) = deprecated {
+        let reason = deprecation
+            .reason
+            .as_deref()
+            .unwrap_or("No longer supported");
+        description.push_str(&format!("\n\nDeprecated: {reason}"));
+    }
+}
+
 /// The Rust type of a scalar representation.
 pub(crate) fn scalar_type(repr: ScalarRepr) -> TokenStream {
     match repr {

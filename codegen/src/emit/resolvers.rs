@@ -105,15 +105,7 @@ fn method_signature(ctx: &Ctx<'_>, kind: RootKind, owner: &str, field: &Field) -
     let output = output_type(ctx, kind, field);
     let args = args_param(owner, field, true);
     let mut description = field.description.clone().unwrap_or_default();
-    if let Some(deprecation) = &field.deprecated {
-        description.push_str(&format!(
-            "\n\nDeprecated: {}",
-            deprecation
-                .reason
-                .as_deref()
-                .unwrap_or("No longer supported")
-        ));
-    }
+    super::push_deprecation(&mut description, field.deprecated.as_ref());
     let method_docs = docs(Some(&description), &field.loc);
     quote! {
         #method_docs

@@ -89,15 +89,7 @@ fn input_struct(
         if let Some(default) = &field.default {
             description.push_str(&format!("\n\nDefault: `{default}`."));
         }
-        if let Some(deprecation) = &field.deprecated {
-            description.push_str(&format!(
-                "\n\nDeprecated: {}",
-                deprecation
-                    .reason
-                    .as_deref()
-                    .unwrap_or("No longer supported")
-            ));
-        }
+        super::push_deprecation(&mut description, field.deprecated.as_ref());
         let field_docs = docs(Some(&description), &field.loc);
         quote! { #field_docs pub #name: #ty, }
     });
@@ -157,15 +149,7 @@ fn object_struct(ctx: &Ctx<'_>, def: &TypeDef, fields: &[Field]) -> TokenStream 
         let name = field_ident(&field.name);
         let ty = output_field_type(ctx, &def.name, field);
         let mut description = field.description.clone().unwrap_or_default();
-        if let Some(deprecation) = &field.deprecated {
-            description.push_str(&format!(
-                "\n\nDeprecated: {}",
-                deprecation
-                    .reason
-                    .as_deref()
-                    .unwrap_or("No longer supported")
-            ));
-        }
+        super::push_deprecation(&mut description, field.deprecated.as_ref());
         let field_docs = docs(Some(&description), &field.loc);
         quote! { #field_docs pub #name: #ty, }
     });
