@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p jitos-kernel --bench kernel`.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_main};
 use jitos_kernel::{Command, State, ViewKey};
 use jitos_schema::ops::{AddNode, Op};
 
@@ -42,5 +42,11 @@ fn apply_add_node(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_add_node);
-criterion_main!(benches);
+/// Private, so the undocumented `pub fn` that `criterion_group!` generates is not exported.
+mod group {
+    use super::apply_add_node;
+
+    criterion::criterion_group!(benches, apply_add_node);
+}
+
+criterion_main!(group::benches);
