@@ -86,21 +86,23 @@ fn the_m1_commands_work_and_errors_set_the_exit_status() {
         ))
         .contains("true")
     );
-    let conflict = jitosctl(&daemon, &["apply", "--view", "sws:0", "--add-node", "demo"]);
+    error_statuses(&daemon);
+    let _ = std::fs::remove_file(&payload);
+    daemon.stop();
+}
+
+/// The exit status names the server's error code (SWS 0 is discarded by now).
+fn error_statuses(daemon: &Daemon) {
+    let conflict = jitosctl(daemon, &["apply", "--view", "sws:0", "--add-node", "demo"]);
     assert_eq!(conflict.status.code(), Some(5), "{conflict:?}");
     assert!(
         String::from_utf8_lossy(&conflict.stderr).contains("CONFLICT"),
         "{conflict:?}"
     );
-    let missing = jitosctl(&daemon, &["graph", "--view", "sws:9", "--digest"]);
+    let missing = jitosctl(daemon, &["graph", "--view", "sws:9", "--digest"]);
     assert_eq!(missing.status.code(), Some(3), "{missing:?}");
-    let system = jitosctl(
-        &daemon,
-        &["apply", "--view", "system", "--add-node", "demo"],
-    );
+    let system = jitosctl(daemon, &["apply", "--view", "system", "--add-node", "demo"]);
     assert_eq!(system.status.code(), Some(2), "{system:?}");
-    let _ = std::fs::remove_file(&payload);
-    daemon.stop();
 }
 
 #[test]
