@@ -69,6 +69,10 @@ pub enum OpFieldType {
     },
     /// A boolean.
     Boolean,
+    /// `"x-jitos-repr": "hex32"`: a 32-byte hash as 64 lowercase hex characters, typed
+    /// `[u8; 32]`. The field must also carry `"pattern": "^[0-9a-f]{64}$"`, so that plain JSON
+    /// Schema validators accept exactly what the generated one accepts.
+    Hex32,
 }
 
 /// Finds the place of a JSON pointer in `source` by walking its keys in order; good enough for
@@ -102,6 +106,7 @@ const FIELD_KEYWORDS: &[&str] = &[
     "maxLength",
     "pattern",
     "contentEncoding",
+    "x-jitos-repr",
     "x-jitos-max-bytes",
     "minimum",
     "maximum",
@@ -318,6 +323,15 @@ fn parse_field(
             {
                 diags.error(loc, format!("field `{name}`: pattern is not a valid regex"));
             }
+            if let Some(repr) = map.get("x-jitos-repr") {
+                return parse_repr(name, repr, map, loc, diags).map(|ty| OpField {
+                    name: name.to_owned(),
+                    description: description(name, map, loc, diags),
+                    required,
+                    ty,
+                    loc: loc.clone(),
+                });
+            }
             let max_bytes = uint("x-jitos-max-bytes");
             if max_bytes.is_some() && !base64 {
                 diags.error(
@@ -348,6 +362,64 @@ fn parse_field(
             return None;
         }
     };
+    Some(OpField {
+        name: name.to_owned(),
+        description: description(name, map, loc, diags),
+        required,
+        ty,
+        loc: loc.clone(),
+    })
+}
+
+/// The pattern a `hex32` field must declare.
+pub const HEX32_PATTERN: &str = "^[0-9a-f]{64}$";
+
+/// The type of a string field with `x-jitos-repr`.
+fn parse_repr(
+    name: &str,
+    repr: &Value,
+    map: &serde_json::Map<String, Value>,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<OpFieldType> {
+    if repr.as_str() != Some("hex32") {
+        diags.error(
+            loc,
+            format!("field `{name}`: x-jitos-repr {repr} is not supported (only \"hex32\")"),
+        );
+        return None;
+    }
+    if map.get("pattern").and_then(Value::as_str) != Some(HEX32_PATTERN) {
+        diags.error(
+            loc,
+            format!(
+                "field `{name}`: a hex32 field needs exactly `\"pattern\": \"{HEX32_PATTERN}\"`"
+            ),
+        );
+    }
+    for key in [
+        "contentEncoding",
+        "minLength",
+        "maxLength",
+        "x-jitos-max-bytes",
+    ] {
+        if map.contains_key(key) {
+            diags.error(
+                loc,
+                format!("field `{name}`: a hex32 field takes no `{key}`"),
+            );
+        }
+    }
+    Some(OpFieldType::Hex32)
+}
+
+/// A field's description; an empty or missing one is an error.
+fn description(
+    name: &str,
+    map: &serde_json::Map<String, Value>,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> String {
     let description = map
         .get("description")
         .and_then(Value::as_str)
@@ -356,13 +428,7 @@ fn parse_field(
     if description.is_empty() {
         diags.error(loc, format!("field `{name}` has no description"));
     }
-    Some(OpField {
-        name: name.to_owned(),
-        description,
-        required,
-        ty,
-        loc: loc.clone(),
-    })
+    description
 }
 
 #[cfg(test)]

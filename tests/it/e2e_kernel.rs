@@ -16,7 +16,7 @@ use crate::daemon::Daemon;
 use crate::e2e_serving::{WsStream, post_graphql, ws_connect, ws_recv, ws_send};
 
 /// The next text message within `wait`, if one arrives.
-async fn try_recv(ws: &mut WsStream, wait: Duration) -> Option<Value> {
+pub(crate) async fn try_recv(ws: &mut WsStream, wait: Duration) -> Option<Value> {
     loop {
         match tokio::time::timeout(wait, ws.next()).await {
             Err(_) => return None,
@@ -28,7 +28,7 @@ async fn try_recv(ws: &mut WsStream, wait: Duration) -> Option<Value> {
 }
 
 /// The data of a request that must succeed.
-async fn data(daemon: &Daemon, query: &str) -> Value {
+pub(crate) async fn data(daemon: &Daemon, query: &str) -> Value {
     let (status, response) = post_graphql(daemon, &json!({ "query": query })).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{response}");
     assert!(response.get("errors").is_none(), "{query}\n{response}");
@@ -36,7 +36,7 @@ async fn data(daemon: &Daemon, query: &str) -> Value {
 }
 
 /// The one error of a request that must fail with `code` at `field`.
-async fn error(daemon: &Daemon, query: &str, code: &str, field: &str) {
+pub(crate) async fn error(daemon: &Daemon, query: &str, code: &str, field: &str) {
     let (_, response) = post_graphql(daemon, &json!({ "query": query })).await;
     let error = &response["errors"][0];
     assert_eq!(error["extensions"]["code"], code, "{query}\n{response}");
@@ -275,15 +275,15 @@ async fn page_and_precedence_rows(daemon: &Daemon) {
     .await;
     error(
         daemon,
-        r#"{ rewrites(view: {kind: SWS, swsId: "0"}, page: {first: 5, after: "1"}) { idx } }"#,
-        "NOT_IMPLEMENTED",
+        r#"{ rewrites(view: {kind: SWS, swsId: "0"}, page: {first: 5, after: "-1"}) { idx } }"#,
+        "INVALID_INPUT",
         "page.after",
     )
     .await;
     error(
         daemon,
         r#"{ graph(view: {kind: SWS, swsId: "0", snapshotId: "x"}) { digest } }"#,
-        "NOT_IMPLEMENTED",
+        "INVALID_INPUT",
         "view.snapshotId",
     )
     .await;

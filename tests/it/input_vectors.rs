@@ -8,8 +8,8 @@
 use std::fmt::Debug;
 
 use jitos_schema::inputs::{
-    CollapseSwsInput, DiscardSwsInput, NodeFilterInput, PageInput, QueryGraphArgs, RewriteInput,
-    ViewRefInput,
+    CollapseSwsInput, CreateSwsInput, DiscardSwsInput, EdgeFilterInput, NodeFilterInput,
+    PageInput, QueryGraphArgs, RewriteInput, SubscriptionEventsArgs, ViewRefInput,
 };
 use jitos_schema::ops::Op;
 use jitos_schema::{Json, Parse};
@@ -40,6 +40,9 @@ fn validate(type_name: &str, input: &Json) -> Json {
         "CollapseSwsInput" => outcome::<CollapseSwsInput>(input),
         "DiscardSwsInput" => outcome::<DiscardSwsInput>(input),
         "NodeFilterInput" => outcome::<NodeFilterInput>(input),
+        "EdgeFilterInput" => outcome::<EdgeFilterInput>(input),
+        "CreateSwsInput" => outcome::<CreateSwsInput>(input),
+        "SubscriptionEventsArgs" => outcome::<SubscriptionEventsArgs>(input),
         "Op" => outcome::<Op>(input),
         other => panic!("vectors name an unknown type `{other}`"),
     }

@@ -110,6 +110,7 @@ fn field_type(field: &OpField) -> TokenStream {
         OpFieldType::String { .. } => quote!(::std::string::String),
         OpFieldType::Integer { .. } => quote!(i64),
         OpFieldType::Boolean => quote!(bool),
+        OpFieldType::Hex32 => quote!([u8; 32]),
     };
     if field.required {
         base
@@ -232,6 +233,7 @@ fn field_parser(field: &OpField, field_idx: usize, op: &str) -> TokenStream {
             })
         }
         OpFieldType::Boolean => quote!(parse::boolean),
+        OpFieldType::Hex32 => quote!(parse::hex32),
     }
 }
 
@@ -243,6 +245,7 @@ fn op_to_json(op: &Op) -> TokenStream {
         let key = &field.name;
         let encode = match &field.ty {
             OpFieldType::String { base64: true, .. } => quote!(Json::String(::base64::Engine::encode(&::base64::engine::general_purpose::STANDARD, value))),
+            OpFieldType::Hex32 => quote!(Json::String(crate::runtime::hex32_to_string(value))),
             _ => quote!(Json::from(value.clone())),
         };
         if field.required {

@@ -336,3 +336,66 @@ fn extra_top_level_properties_are_refused() {
         "{errors:?}"
     );
 }
+
+fn remove_node() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schema/ops/RemoveNode.v0.json"
+    );
+    std::fs::read_to_string(path).unwrap()
+}
+
+const REMOVE_NODE: &str = "schema/ops/RemoveNode.v0.json";
+
+#[test]
+fn a_hex32_field_is_typed_as_a_hash() {
+    let (op, errors) = parse_with(REMOVE_NODE, &remove_node());
+    assert_eq!(errors, Vec::<String>::new());
+    let op = op.expect("RemoveNode parses");
+    assert_eq!(op.fields.len(), 1);
+    assert_eq!(op.fields[0].ty, OpFieldType::Hex32);
+    assert!(op.fields[0].required);
+}
+
+#[test]
+fn a_hex32_field_needs_the_exact_pattern_and_no_length_keywords() {
+    let source = edit(&remove_node(), "^[0-9a-f]{64}$", "^[0-9a-f]+$");
+    let (_, errors) = parse_with(REMOVE_NODE, &source);
+    let at = position_of(&source, "\"id\": {");
+    assert_eq!(
+        errors,
+        [format!(
+            "{REMOVE_NODE}:{at}: error: field `id`: a hex32 field needs exactly `\"pattern\": \"^[0-9a-f]{{64}}$\"`"
+        )]
+    );
+    let source = edit(
+        &remove_node(),
+        "\"type\": \"string\",",
+        "\"type\": \"string\",\n          \"minLength\": 64,",
+    );
+    let (_, errors) = parse_with(REMOVE_NODE, &source);
+    assert_eq!(
+        errors,
+        [format!(
+            "{REMOVE_NODE}:{at}: error: field `id`: a hex32 field takes no `minLength`"
+        )]
+    );
+}
+
+#[test]
+fn an_unknown_repr_is_refused() {
+    let source = edit(
+        &remove_node(),
+        "\"x-jitos-repr\": \"hex32\"",
+        "\"x-jitos-repr\": \"uuid\"",
+    );
+    let (op, errors) = parse_with(REMOVE_NODE, &source);
+    assert!(op.is_none());
+    let at = position_of(&source, "\"id\": {");
+    assert_eq!(
+        errors,
+        [format!(
+            "{REMOVE_NODE}:{at}: error: field `id`: x-jitos-repr \"uuid\" is not supported (only \"hex32\")"
+        )]
+    );
+}

@@ -148,7 +148,11 @@ fn real_schema_page_input_first_has_constraints_and_default() {
         Some("How many items to return.")
     );
     let after = input_field(&schema, "PageInput", "after");
-    assert!(after.constraints.is_empty());
+    let expected = crate::ir::Constraints {
+        max_length: Some(64),
+        ..Default::default()
+    };
+    assert_eq!(after.constraints, expected);
     assert_eq!(after.default, None);
 }
 

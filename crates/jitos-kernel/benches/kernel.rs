@@ -18,6 +18,7 @@ fn add(n: u64) -> Command {
         view: ViewKey::Sws(0),
         ops: vec![op],
         meta: None,
+        idempotency_key: None,
     }
 }
 
@@ -26,7 +27,10 @@ fn apply_add_node(c: &mut Criterion) {
     for n_nodes in [10_000u64, 100_000, 1_000_000] {
         let mut state = State::new();
         state
-            .apply(Command::CreateSws { meta: None })
+            .apply(Command::CreateSws {
+                meta: None,
+                idempotency_key: None,
+            })
             .expect("create");
         for node_idx in 0..n_nodes {
             state.apply(add(node_idx)).expect("add");

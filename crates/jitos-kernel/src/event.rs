@@ -35,6 +35,8 @@ pub struct Event {
     pub meta: Option<Json>,
     /// Why an SWS was discarded (DISCARD events only).
     pub reason: Option<String>,
+    /// The caller's idempotency key, if it gave one.
+    pub idempotency_key: Option<String>,
     /// The digest of `view` right after the event.
     pub view_digest: Hash,
     /// blake3 of the canonical encoding of everything above.
@@ -55,6 +57,10 @@ impl Event {
     ///
     /// # Errors
     /// When the meta cannot be encoded canonically (too deep).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "an event has this many parts; all are needed"
+    )]
     pub fn new(
         idx: u64,
         kind: EventKind,
@@ -62,6 +68,7 @@ impl Event {
         ops: Vec<Op>,
         meta: Option<Json>,
         reason: Option<String>,
+        idempotency_key: Option<String>,
         view_digest: Hash,
     ) -> Result<Event, EventEncodeError> {
         let mut event = Event {
@@ -71,6 +78,7 @@ impl Event {
             ops,
             meta,
             reason,
+            idempotency_key,
             view_digest,
             id: Hash::ZERO,
         };
@@ -84,10 +92,6 @@ impl Event {
     /// # Errors
     /// When the meta cannot be encoded canonically (too deep).
     pub fn encode(&self) -> Result<Vec<u8>, EventEncodeError> {
-        let meta = match &self.meta {
-            Some(meta) => json_to_cbor(meta).map_err(EventEncodeError::Meta)?,
-            None => Value::Null,
-        };
         let text = |t: &str| Value::text(t);
         let entries = vec![
             (text("v"), Value::from(EVENT_FORMAT_VERSION)),
@@ -95,25 +99,100 @@ impl Event {
             (text("kind"), text(self.kind.as_str())),
             (text("view"), self.view.to_cbor()),
             (text("ops"), Value::array(self.ops.iter().map(op_to_cbor))),
-            (text("meta"), meta),
+            (text("meta"), meta_to_cbor(self.meta.as_ref())?),
+            (text("reason"), optional_text(self.reason.as_deref())),
             (
-                text("reason"),
-                self.reason.as_deref().map_or(Value::Null, text),
+                text("idempotency_key"),
+                optional_text(self.idempotency_key.as_deref()),
             ),
             (text("view_digest"), Value::from(self.view_digest)),
         ];
         let value = Value::map(entries).map_err(EventEncodeError::Meta)?;
         cbor::encode(&value).map_err(EventEncodeError::Meta)
     }
+
+    /// What the caller asked for (see [`Request`]).
+    pub fn request(&self) -> Request<'_> {
+        Request {
+            kind: self.kind,
+            // A creation's view is its outcome, not part of the request.
+            view: (self.kind != EventKind::SwsCreate).then_some(self.view),
+            ops: &self.ops,
+            meta: self.meta.as_ref(),
+            reason: self.reason.as_deref(),
+        }
+    }
+}
+
+/// The request behind an event: what a retry must repeat exactly to count as the same request
+/// (`docs/spec/events.md`, "Idempotency").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request<'a> {
+    /// The kind of event it asks for.
+    pub kind: EventKind,
+    /// The view it names, if it names one.
+    pub view: Option<ViewKey>,
+    /// Its ops.
+    pub ops: &'a [Op],
+    /// Its meta.
+    pub meta: Option<&'a Json>,
+    /// Its discard reason.
+    pub reason: Option<&'a str>,
+}
+
+impl Request<'_> {
+    /// blake3 of the canonical CBOR map `{kind, view, ops, meta, reason}` (`view` null when
+    /// the request names none).
+    ///
+    /// # Errors
+    /// When the meta cannot be encoded canonically (too deep).
+    pub fn digest(&self) -> Result<Hash, EventEncodeError> {
+        let text = |t: &str| Value::text(t);
+        let entries = vec![
+            (text("kind"), text(self.kind.as_str())),
+            (
+                text("view"),
+                self.view.map_or(Value::Null, ViewKey::to_cbor),
+            ),
+            (text("ops"), Value::array(self.ops.iter().map(op_to_cbor))),
+            (text("meta"), meta_to_cbor(self.meta)?),
+            (text("reason"), optional_text(self.reason)),
+        ];
+        let value = Value::map(entries).map_err(EventEncodeError::Meta)?;
+        let bytes = cbor::encode(&value).map_err(EventEncodeError::Meta)?;
+        Ok(jitos_core::hash_bytes(&bytes))
+    }
+}
+
+fn meta_to_cbor(meta: Option<&Json>) -> Result<Value, EventEncodeError> {
+    meta.map_or(Ok(Value::Null), |meta| {
+        json_to_cbor(meta).map_err(EventEncodeError::Meta)
+    })
+}
+
+fn optional_text(text: Option<&str>) -> Value {
+    text.map_or(Value::Null, Value::text)
 }
 
 /// The canonical CBOR of an op: `{"op": NAME, "data": {...}}`, payloads as byte strings.
 pub fn op_to_cbor(op: &Op) -> Value {
+    let hash = |bytes: &[u8; 32]| Value::from(Hash::from_bytes(*bytes));
     let data = match op {
         Op::AddNode(add) => vec![
             (Value::text("kind"), Value::text(add.kind.as_str())),
             (Value::text("payload"), Value::bytes(add.payload.clone())),
         ],
+        Op::AddEdge(add) => vec![
+            (Value::text("from"), hash(&add.from)),
+            (Value::text("to"), hash(&add.to)),
+            (Value::text("kind"), Value::text(add.kind.as_str())),
+            (
+                Value::text("payload"),
+                add.payload.clone().map_or(Value::Null, Value::bytes),
+            ),
+        ],
+        Op::RemoveNode(remove) => vec![(Value::text("id"), hash(&remove.id))],
+        Op::RemoveEdge(remove) => vec![(Value::text("id"), hash(&remove.id))],
     };
     let data = Value::map(data).unwrap_or(Value::Null);
     Value::map([

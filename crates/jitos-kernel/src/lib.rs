@@ -12,15 +12,20 @@
 
 mod error;
 mod event;
+mod history;
 mod output;
+mod page;
 mod resolvers;
+mod rewrite;
 mod service;
 mod state;
+mod subscribe;
 mod view;
 
 pub use error::KernelError;
-pub use event::{EVENT_FORMAT_VERSION, Event, EventEncodeError, json_to_cbor, op_to_cbor};
+pub use event::{EVENT_FORMAT_VERSION, Event, EventEncodeError, Request, json_to_cbor, op_to_cbor};
+pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
 pub use service::{Kernel, SUBSCRIBER_LAG_MAX};
-pub use state::{Command, State, SwsRecord, SwsState};
-pub use view::ViewKey;
+pub use state::{Command, ResolvedView, State, SwsRecord, SwsState};
+pub use view::{At, ViewKey, ViewSpec};

@@ -8,17 +8,20 @@ use jitos_core::Hash;
 use jitos_graph::{Edge, EdgeId, Graph, Node, NodeId};
 use jitos_schema::enums::CommitStatus;
 use jitos_schema::outputs::{
-    GraphEdge, GraphEdgeConnection, GraphNode, GraphNodeConnection, KernelInfo, PageInfo,
-    RewriteEvent, Sws,
+    ApplyRewritePayload, GraphEdge, GraphNode, KernelInfo, ReceiptV0, RewriteEvent, Sws, ViewRef,
 };
 use jitos_schema::runtime::Lazy;
 use serde_json::json;
 
 use crate::event::{Event, base64};
-use crate::state::SwsRecord;
+use crate::state::{ResolvedView, SwsRecord};
+use crate::view::ViewKey;
+
+/// The one key of a node's `data` in v0.
+pub(crate) const NODE_DATA_PAYLOAD_KEY: &str = "payload_b64";
 
 /// The kernel version `kernelInfo` reports.
-pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M1)");
+pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M2)");
 
 /// The policy in force: v0 fail-fast.
 pub const POLICY_ID: u32 = 0;
@@ -36,14 +39,24 @@ pub fn rule_pack_id() -> Hash {
     jitos_core::hash_canonical(&value).unwrap_or(Hash::ZERO)
 }
 
-/// `kernelInfo`.
-pub(crate) fn kernel_info() -> KernelInfo {
+/// `kernelInfo`, for a log of `event_count` events.
+pub(crate) fn kernel_info(event_count: u64) -> KernelInfo {
     KernelInfo {
         version: KERNEL_VERSION.to_owned(),
         rule_pack_id: Some(*rule_pack_id().as_bytes()),
         policy_id: Some(POLICY_ID),
         commit_status: CommitStatus::Committed,
+        event_count,
     }
+}
+
+/// A resolved view as the API echoes it: the snapshot id only when the request pinned one.
+pub(crate) fn view_ref(view: &ResolvedView) -> ViewRef {
+    let mut output = view.key.to_output();
+    if view.pinned {
+        output.snapshot_id = Some(view.digest.to_string());
+    }
+    output
 }
 
 /// A node as the API shows it.
@@ -52,7 +65,7 @@ pub(crate) fn node(id: &NodeId, node: &Node) -> GraphNode {
     GraphNode {
         id: id.to_string(),
         kind: node.kind().to_owned(),
-        data: json!({ "payload_b64": payload_b64 }),
+        data: json!({ NODE_DATA_PAYLOAD_KEY: payload_b64 }),
         payload_b64,
         created_at: None,
     }
@@ -72,40 +85,38 @@ pub(crate) fn edge(id: &EdgeId, edge: &Edge) -> GraphEdge {
     }
 }
 
-/// The first `first` nodes of `graph`.
-pub(crate) fn node_page(graph: &Graph, first: usize) -> GraphNodeConnection {
-    let mut iter = graph.nodes_after(None);
-    let nodes: Vec<GraphNode> = iter
-        .by_ref()
-        .take(first)
-        .map(|(id, n)| node(id, n))
-        .collect();
-    let page_info = PageInfo {
-        end_cursor: nodes.last().map(|n| n.id.clone()),
-        has_next_page: iter.next().is_some(),
-    };
-    GraphNodeConnection { nodes, page_info }
-}
-
-/// The first `first` edges of `graph`.
-pub(crate) fn edge_page(graph: &Graph, first: usize) -> GraphEdgeConnection {
-    let mut iter = graph.edges_after(None);
-    let edges: Vec<GraphEdge> = iter
-        .by_ref()
-        .take(first)
-        .map(|(id, e)| edge(id, e))
-        .collect();
-    let page_info = PageInfo {
-        end_cursor: edges.last().map(|e| e.id.clone()),
-        has_next_page: iter.next().is_some(),
-    };
-    GraphEdgeConnection { edges, page_info }
-}
-
 /// The commit digest of `graph`, computed only if a query selects it.
 pub(crate) fn lazy_commit_digest(graph: &Graph) -> Lazy<[u8; 32]> {
     let graph = graph.clone();
     Lazy::deferred(move || Ok(*graph.commit_digest().as_bytes()))
+}
+
+/// An SWS as its SWS_CREATE event made it: the payload of `createSws`, also for a retry.
+pub(crate) fn created_sws(event: &Event) -> Sws {
+    let id = match event.view {
+        ViewKey::Sws(id) => id.to_string(),
+        ViewKey::System => String::new(),
+    };
+    Sws {
+        id,
+        parent_snapshot_id: Some(event.view_digest.to_string()),
+        created_at: None,
+        state: crate::state::SwsState::Active.as_str().to_owned(),
+        meta: event.meta.clone(),
+    }
+}
+
+/// The payload of `applyRewrite` for its event, also for a retry.
+pub(crate) fn rewrite_payload(event: &Event) -> ApplyRewritePayload {
+    ApplyRewritePayload {
+        accepted: true,
+        receipt: ReceiptV0 {
+            rewrite_idx: event.idx,
+            view: event.view.to_output(),
+            view_digest: *event.view_digest.as_bytes(),
+        },
+        tick_receipt: None,
+    }
 }
 
 /// An SWS as the API shows it.

@@ -8,76 +8,89 @@
 //! - A refused request changes nothing: every check that can fail runs before the command is
 //!   submitted, or inside `State::apply`, which is atomic.
 
-use futures_util::StreamExt as _;
 use jitos_core::Hash;
-use jitos_core::limits::{PAGE_FIRST_DEFAULT, REWRITE_OPS_MAX_M1};
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
-    MutationDiscardSwsArgs, MutationSubmitIntentArgs, PageInput, QueryEdgeArgs, QueryEventsArgs,
+    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryEdgeArgs, QueryEventsArgs,
     QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs, QuerySwsArgs,
-    SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
+    SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs, ViewRefInput,
 };
 use jitos_schema::ops::Op;
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphEdge,
-    GraphNode, GraphSnapshot, KernelInfo, ReceiptV0, RewriteEvent, SubmitIntentPayload, Sws,
-    TaskEvent, TickEvent,
+    GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws, TaskEvent,
+    TickEvent,
 };
 use jitos_schema::runtime::EventStream;
 use jitos_schema::{FieldError, InputPath, Parse as _, Valid};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::KernelError;
 use crate::output;
-use crate::service::{Kernel, SUBSCRIBER_LAG_MAX};
-use crate::state::{Command, State};
-use crate::view::{ViewKey, parse_sws_id};
+use crate::page::{self, EdgeFilter, NodeFilter};
+use crate::service::Kernel;
+use crate::state::{Command, ResolvedView, State};
+use crate::subscribe::{self, Start};
+use crate::view::{ViewKey, ViewSpec, parse_sws_id};
 
 type Answer<T> = Result<T, FieldError>;
-
-/// How many items a page asks for; `after` arrives with milestone M2.
-fn page_size(page: Option<&PageInput>, path: &str) -> Result<usize, KernelError> {
-    let Some(page) = page else {
-        return Ok(PAGE_FIRST_DEFAULT as usize);
-    };
-    if page.after.is_some() {
-        return Err(KernelError::not_implemented(
-            format!("{path}.after"),
-            "cursors arrive with milestone M2",
-        ));
-    }
-    // The generated validator has checked 1 <= first <= PAGE_FIRST_MAX.
-    Ok(usize::try_from(page.first).unwrap_or(PAGE_FIRST_DEFAULT as usize))
-}
 
 fn parse_hash(text: &str, path: &str) -> Result<Hash, KernelError> {
     Hash::from_hex(text).map_err(|error| KernelError::invalid(path.to_owned(), error))
 }
 
-/// The view at `path`, resolved against `state`: NOT_FOUND for an SWS never created.
+/// The view at `path`, resolved against `state`.
 fn resolve_view(
     state: &State,
-    input: &jitos_schema::inputs::ViewRefInput,
+    input: &ViewRefInput,
     path: &str,
-) -> Result<ViewKey, KernelError> {
-    let view = ViewKey::parse(input, path)?;
+) -> Result<ResolvedView, KernelError> {
+    state.resolve(ViewSpec::parse(input, path)?, path)
+}
+
+/// The live view a write targets: NOT_FOUND for an SWS never created.
+fn live_view(state: &State, input: &ViewRefInput, path: &str) -> Result<ViewKey, KernelError> {
+    let view = ViewKey::parse_live(input, path)?;
     state.graph(view, path)?;
     Ok(view)
 }
 
-fn events_of(state: &State, view: Option<ViewKey>, first: usize) -> Vec<RewriteEvent> {
-    state
-        .events()
-        .iter()
-        .filter(|event| view.is_none_or(|view| event.view == view))
-        .take(first)
+/// A page of the events visible in `view` (all views for `None`), in idx order.
+fn event_page(
+    state: &State,
+    view: Option<&ResolvedView>,
+    page: page::Page<u64>,
+) -> Result<Vec<RewriteEvent>, KernelError> {
+    let start = page.after.map_or(0, |after| after.saturating_add(1));
+    let end = view.and_then(|view| view.events_before);
+    let visible = |idx: &u64| end.is_none_or(|end| *idx < end);
+    let idxs: Vec<u64> = match view {
+        None => (start..state.events().len() as u64)
+            .take_while(visible)
+            .take(page.first)
+            .collect(),
+        Some(view) => {
+            let history = state
+                .history(view.key)
+                .ok_or_else(|| KernelError::internal("a resolved view has no history"))?;
+            let idxs = history.event_idxs();
+            let from = idxs.binary_search(&start).unwrap_or_else(|at| at);
+            idxs.skip(from)
+                .into_iter()
+                .take_while(visible)
+                .take(page.first)
+                .collect()
+        }
+    };
+    Ok(idxs
+        .into_iter()
+        .filter_map(|idx| state.events().get(usize::try_from(idx).ok()?))
         .map(|event| output::event(event))
-        .collect()
+        .collect())
 }
 
 impl jitos_schema::resolvers::Query for Kernel {
     async fn kernel_info(&self) -> Answer<KernelInfo> {
-        Ok(output::kernel_info())
+        Ok(output::kernel_info(self.snapshot().events().len() as u64))
     }
 
     async fn sws(&self, args: Valid<QuerySwsArgs>) -> Answer<Option<Sws>> {
@@ -86,11 +99,11 @@ impl jitos_schema::resolvers::Query for Kernel {
     }
 
     async fn list_sws(&self, args: Valid<QueryListSwsArgs>) -> Answer<Vec<Sws>> {
-        let first = page_size(args.page.as_ref(), "page")?;
+        let page = page::by_idx(args.page.as_ref(), "page")?;
         Ok(self
             .snapshot()
-            .all_sws()
-            .take(first)
+            .sws_after(page.after)
+            .take(page.first)
             .map(|record| output::sws(record))
             .collect())
     }
@@ -98,30 +111,18 @@ impl jitos_schema::resolvers::Query for Kernel {
     async fn graph(&self, args: Valid<QueryGraphArgs>) -> Answer<GraphSnapshot> {
         let state = self.snapshot();
         let view = resolve_view(&state, &args.view, "view")?;
-        let nodes_first = page_size(args.nodes_page.as_ref(), "nodesPage")?;
-        let edges_first = page_size(args.edges_page.as_ref(), "edgesPage")?;
-        if args.node_filter.is_some() {
-            return Err(KernelError::not_implemented(
-                "nodeFilter".to_owned(),
-                "filters arrive with milestone M2",
-            )
-            .into());
-        }
-        if args.edge_filter.is_some() {
-            return Err(KernelError::not_implemented(
-                "edgeFilter".to_owned(),
-                "filters arrive with milestone M2",
-            )
-            .into());
-        }
-        let graph = state.graph(view, "view")?;
+        let nodes_page = page::by_id(args.nodes_page.as_ref(), "nodesPage")?;
+        let edges_page = page::by_id(args.edges_page.as_ref(), "edgesPage")?;
+        let node_filter = NodeFilter::new(args.node_filter.as_ref());
+        let edge_filter = EdgeFilter::new(args.edge_filter.as_ref())?;
+        let graph = self.graph_of(&state, &view)?;
         Ok(GraphSnapshot {
-            view: view.to_output(),
+            view: output::view_ref(&view),
             digest: *graph.digest().as_bytes(),
-            commit_digest: output::lazy_commit_digest(graph),
+            commit_digest: output::lazy_commit_digest(&graph),
             snapshot_id: Some(graph.digest().to_string()),
-            nodes: output::node_page(graph, nodes_first),
-            edges: output::edge_page(graph, edges_first),
+            nodes: page::nodes(&graph, nodes_page, &node_filter),
+            edges: page::edges(&graph, edges_page, &edge_filter),
         })
     }
 
@@ -129,48 +130,45 @@ impl jitos_schema::resolvers::Query for Kernel {
         let state = self.snapshot();
         let view = resolve_view(&state, &args.view, "view")?;
         let id = parse_hash(&args.id, "id")?;
-        Ok(state
-            .graph(view, "view")?
-            .node(&id)
-            .map(|node| output::node(&id, node)))
+        let graph = self.graph_of(&state, &view)?;
+        Ok(graph.node(&id).map(|node| output::node(&id, node)))
     }
 
     async fn edge(&self, args: Valid<QueryEdgeArgs>) -> Answer<Option<GraphEdge>> {
         let state = self.snapshot();
         let view = resolve_view(&state, &args.view, "view")?;
         let id = parse_hash(&args.id, "id")?;
-        Ok(state
-            .graph(view, "view")?
-            .edge(&id)
-            .map(|edge| output::edge(&id, edge)))
+        let graph = self.graph_of(&state, &view)?;
+        Ok(graph.edge(&id).map(|edge| output::edge(&id, edge)))
     }
 
     async fn rewrites(&self, args: Valid<QueryRewritesArgs>) -> Answer<Vec<RewriteEvent>> {
         let state = self.snapshot();
         let view = resolve_view(&state, &args.view, "view")?;
-        let first = page_size(args.page.as_ref(), "page")?;
-        Ok(events_of(&state, Some(view), first))
+        let page = page::by_idx(args.page.as_ref(), "page")?;
+        Ok(event_page(&state, Some(&view), page)?)
     }
 
     async fn events(&self, args: Valid<QueryEventsArgs>) -> Answer<Vec<RewriteEvent>> {
-        let first = page_size(args.page.as_ref(), "page")?;
-        Ok(events_of(&self.snapshot(), None, first))
+        let page = page::by_idx(args.page.as_ref(), "page")?;
+        Ok(event_page(&self.snapshot(), None, page)?)
     }
 }
 
 impl jitos_schema::resolvers::Mutation for Kernel {
     async fn create_sws(&self, args: Valid<MutationCreateSwsArgs>) -> Answer<CreateSwsPayload> {
-        let meta = args.into_inner().input.and_then(|input| input.meta);
-        let event = self.submit(Command::CreateSws { meta }).await?;
-        let ViewKey::Sws(id) = event.view else {
-            return Err(KernelError::internal("an SWS_CREATE event names no SWS").into());
-        };
-        let snapshot = self.snapshot();
-        let record = snapshot
-            .sws(id)
-            .ok_or_else(|| KernelError::internal("a created SWS is missing from the snapshot"))?;
+        let (meta, idempotency_key) = args
+            .into_inner()
+            .input
+            .map_or((None, None), |input| (input.meta, input.idempotency_key));
+        let event = self
+            .submit(Command::CreateSws {
+                meta,
+                idempotency_key,
+            })
+            .await?;
         Ok(CreateSwsPayload {
-            sws: output::sws(record),
+            sws: output::created_sws(&event),
         })
     }
 
@@ -192,6 +190,7 @@ impl jitos_schema::resolvers::Mutation for Kernel {
             id,
             reason: input.reason,
             meta: input.meta,
+            idempotency_key: input.idempotency_key,
         })
         .await?;
         Ok(DiscardSwsPayload { discarded: true })
@@ -202,7 +201,7 @@ impl jitos_schema::resolvers::Mutation for Kernel {
         args: Valid<MutationApplyRewriteArgs>,
     ) -> Answer<ApplyRewritePayload> {
         let args = args.into_inner();
-        let view = resolve_view(&self.snapshot(), &args.view, "view")?;
+        let view = live_view(&self.snapshot(), &args.view, "view")?;
         if view == ViewKey::System {
             return Err(KernelError::invalid(
                 "view.kind".to_owned(),
@@ -216,17 +215,10 @@ impl jitos_schema::resolvers::Mutation for Kernel {
                 view,
                 ops,
                 meta: args.rewrite.meta,
+                idempotency_key: args.rewrite.idempotency_key,
             })
             .await?;
-        Ok(ApplyRewritePayload {
-            accepted: true,
-            receipt: ReceiptV0 {
-                rewrite_idx: event.idx,
-                view: event.view.to_output(),
-                view_digest: *event.view_digest.as_bytes(),
-            },
-            tick_receipt: None,
-        })
+        Ok(output::rewrite_payload(&event))
     }
 
     async fn submit_intent(
@@ -241,17 +233,9 @@ impl jitos_schema::resolvers::Mutation for Kernel {
     }
 }
 
-/// Checks the ops of a rewrite: how many (M1 takes exactly one), then each op's shape, name and
-/// fields with its generated validator.
+/// Checks each op of a rewrite with its generated validator: shape, name, fields. The count
+/// (1 to 1024) is the schema's `@constraint`, already checked.
 fn parse_ops(raw: &[jitos_schema::Json]) -> Result<Vec<Op>, KernelError> {
-    if raw.len() > REWRITE_OPS_MAX_M1 {
-        let message =
-            format!("rewrites of more than {REWRITE_OPS_MAX_M1} op arrive with milestone M2");
-        return Err(KernelError::not_implemented(
-            "rewrite.ops".to_owned(),
-            message,
-        ));
-    }
     let ops_path = InputPath::root().field("rewrite").field("ops");
     raw.iter()
         .enumerate()
@@ -264,30 +248,17 @@ impl jitos_schema::resolvers::Subscription for Kernel {
         &self,
         args: Valid<SubscriptionRewritesArgs>,
     ) -> Answer<EventStream<RewriteEvent>> {
-        // Subscribe before checking the view, so no event between the check and the
-        // subscription can be missed.
-        let receiver = self.subscribe();
-        let view = resolve_view(&self.snapshot(), &args.view, "view")?;
-        let stream = futures_util::stream::unfold(Some(receiver), move |receiver| async move {
-            let mut receiver = receiver?;
-            loop {
-                match receiver.recv().await {
-                    Ok(event) if event.view == view => {
-                        return Some((Ok(output::event(&event)), Some(receiver)));
-                    }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(n_missed)) => {
-                        let message = format!(
-                            "subscriber fell behind by {n_missed} events (more than {SUBSCRIBER_LAG_MAX}) and was cut off"
-                        );
-                        let error = KernelError::limit("Subscription.rewrites".to_owned(), message);
-                        return Some((Err(error.into()), None));
-                    }
-                    Err(RecvError::Closed) => return None,
-                }
-            }
-        });
-        Ok(stream.boxed())
+        let start = Start::parse(args.after_idx, args.from_start)?;
+        let view = ViewKey::parse_live(&args.view, "view")?;
+        Ok(subscribe::stream(self, Some(view), start)?)
+    }
+
+    async fn events(
+        &self,
+        args: Valid<SubscriptionEventsArgs>,
+    ) -> Answer<EventStream<RewriteEvent>> {
+        let start = Start::parse(args.after_idx, args.from_start)?;
+        Ok(subscribe::stream(self, None, start)?)
     }
 
     async fn ticks(&self) -> Answer<EventStream<TickEvent>> {

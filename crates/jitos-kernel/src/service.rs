@@ -9,15 +9,22 @@
 //! - A reply is sent only after the snapshot that contains its effect is published, so a client
 //!   that got an answer and then reads sees its own write.
 //! - The queue holds at most `COMMAND_QUEUE_MAX` commands; senders wait for room.
+//! - A snapshot is published and an event broadcast only when a command appended one; a retry
+//!   that returned an earlier event publishes nothing.
+//! - The version cache holds rebuilt graphs of past versions, which never change, so an entry
+//!   is valid in every snapshot; it is bounded and never reaches anything canonical.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use jitos_core::limits::COMMAND_QUEUE_MAX;
+use jitos_graph::Graph;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::error::KernelError;
 use crate::event::Event;
-use crate::state::{Command, State};
+use crate::state::{Command, ResolvedView, State};
+use crate::view::ViewKey;
 
 /// How many events a live subscriber may fall behind before it is cut off.
 pub const SUBSCRIBER_LAG_MAX: usize = 1024;
@@ -27,12 +34,19 @@ struct Envelope {
     reply: oneshot::Sender<Result<Arc<Event>, KernelError>>,
 }
 
+/// How many rebuilt past versions the kernel keeps, most recently used first.
+const VERSION_CACHE_ENTRIES_MAX: usize = 32;
+
+/// Rebuilt past versions, so paging through a pinned snapshot replays once, not per page.
+type VersionCache = VecDeque<((ViewKey, usize), Graph)>;
+
 /// A handle to a running kernel. Cheap to clone; every clone talks to the same loop.
 #[derive(Clone)]
 pub struct Kernel {
     commands: mpsc::Sender<Envelope>,
     snapshots: watch::Receiver<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
+    versions: Arc<Mutex<VersionCache>>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -57,7 +71,39 @@ impl Kernel {
             commands,
             snapshots,
             events,
+            versions: Arc::default(),
         }
+    }
+
+    /// The graph `view` resolved to in `state`, from the version cache when it was rebuilt
+    /// before.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the history cannot rebuild the version (a broken invariant).
+    pub fn graph_of(&self, state: &State, view: &ResolvedView) -> Result<Graph, KernelError> {
+        let is_live = state
+            .history(view.key)
+            .is_some_and(|history| history.n_versions() == view.version + 1);
+        if is_live {
+            return state.graph_of(view);
+        }
+        let key = (view.key, view.version);
+        let mut cache = self
+            .versions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(at) = cache.iter().position(|(cached, _)| *cached == key) {
+            let entry = cache.remove(at).expect("position is in range");
+            let graph = entry.1.clone();
+            cache.push_front(entry);
+            return Ok(graph);
+        }
+        // Rebuilding holds the lock: concurrent readers of the same version wait for one
+        // rebuild instead of repeating it.
+        let graph = state.graph_of(view)?;
+        cache.push_front((key, graph.clone()));
+        cache.truncate(VERSION_CACHE_ENTRIES_MAX);
+        Ok(graph)
     }
 
     /// The latest published state.
@@ -93,8 +139,10 @@ async fn run(
     events: broadcast::Sender<Arc<Event>>,
 ) {
     while let Some(Envelope { command, reply }) = queue.recv().await {
+        let n_events = state.events().len();
         let result = state.apply(command);
-        if let Ok(event) = &result {
+        let appended = state.events().len() > n_events;
+        if let (Ok(event), true) = (&result, appended) {
             publish.send_replace(Arc::new(state.clone()));
             // No subscriber is not an error: the event is in the log either way.
             let _ = events.send(Arc::clone(event));

@@ -2,13 +2,16 @@
 //!
 //! The state is made of persistent structures (`Graph`, `imbl` maps and vectors), so a clone is
 //! O(1) and shares everything: the command loop publishes a clone after every command, and reads
-//! are served from those immutable snapshots.
+//! are served from those immutable snapshots. Each view keeps its whole history
+//! ([`ViewHistory`]), so any snapshot or past moment can be read again.
 //!
 //! # Invariants
 //! - `apply` either appends exactly one event and changes the state accordingly, or returns an
-//!   error and leaves the state exactly as it was (a rewrite is atomic: all ops or none).
+//!   error and leaves the state exactly as it was (a rewrite is atomic: all ops or none). The
+//!   one exception is a retry: a command whose idempotency key and request match an earlier
+//!   event returns that event and changes nothing.
 //! - Event `idx` values are 0, 1, 2, ... with no gap; SWS ids are 0, 1, 2, ... in command order.
-//! - System is never written by `apply` in M1: every write targets an ACTIVE SWS.
+//! - System is never written by `apply` before M3: every write targets an ACTIVE SWS.
 //! - An SWS's graph is its base (System when it was created) plus its overlay; its digest is
 //!   the digest of that merged view.
 
@@ -16,14 +19,16 @@ use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
-use jitos_graph::{Graph, Node};
+use jitos_graph::Graph;
 use jitos_schema::Json;
 use jitos_schema::enums::EventKind;
 use jitos_schema::ops::Op;
 
 use crate::error::KernelError;
-use crate::event::Event;
-use crate::view::ViewKey;
+use crate::event::{Event, EventEncodeError, Request};
+use crate::history::ViewHistory;
+use crate::rewrite;
+use crate::view::{At, ViewKey, ViewSpec};
 
 /// The lifecycle of an SWS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +59,8 @@ pub struct SwsRecord {
     pub id: u64,
     /// System's digest when the SWS was created.
     pub base_digest: Hash,
-    /// The merged view: base plus overlay.
-    pub graph: Graph,
+    /// The idx of its SWS_CREATE event.
+    pub created_by: u64,
     /// Its lifecycle state.
     pub state: SwsState,
     /// The caller's meta at creation.
@@ -63,12 +68,17 @@ pub struct SwsRecord {
 }
 
 /// A command for the single-writer loop. Inputs are already validated and typed.
+///
+/// Every command may carry an idempotency key: a second command with the same key and the same
+/// request returns the first one's event and appends nothing; a different request is CONFLICT.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Create an SWS over the current System.
     CreateSws {
         /// Caller meta.
         meta: Option<Json>,
+        /// Makes a retry safe.
+        idempotency_key: Option<String>,
     },
     /// Discard an SWS.
     DiscardSws {
@@ -78,6 +88,8 @@ pub enum Command {
         reason: Option<String>,
         /// Caller meta.
         meta: Option<Json>,
+        /// Makes a retry safe.
+        idempotency_key: Option<String>,
     },
     /// Apply ops to a view, atomically.
     ApplyRewrite {
@@ -87,26 +99,114 @@ pub enum Command {
         ops: Vec<Op>,
         /// Caller meta.
         meta: Option<Json>,
+        /// Makes a retry safe.
+        idempotency_key: Option<String>,
     },
 }
 
-/// Everything the kernel knows: System, the SWSs and the log.
-#[derive(Debug, Clone, Default)]
+impl Command {
+    /// What the caller asked for, as an event would record it.
+    fn request(&self) -> Request<'_> {
+        match self {
+            Command::CreateSws { meta, .. } => Request {
+                kind: EventKind::SwsCreate,
+                view: None,
+                ops: &[],
+                meta: meta.as_ref(),
+                reason: None,
+            },
+            Command::DiscardSws {
+                id, reason, meta, ..
+            } => Request {
+                kind: EventKind::Discard,
+                view: Some(ViewKey::Sws(*id)),
+                ops: &[],
+                meta: meta.as_ref(),
+                reason: reason.as_deref(),
+            },
+            Command::ApplyRewrite {
+                view, ops, meta, ..
+            } => Request {
+                kind: EventKind::RewriteApplied,
+                view: Some(*view),
+                ops,
+                meta: meta.as_ref(),
+                reason: None,
+            },
+        }
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        match self {
+            Command::CreateSws {
+                idempotency_key, ..
+            }
+            | Command::DiscardSws {
+                idempotency_key, ..
+            }
+            | Command::ApplyRewrite {
+                idempotency_key, ..
+            } => idempotency_key.as_deref(),
+        }
+    }
+
+    /// The input argument that holds the command's meta and key.
+    fn input_path(&self) -> &'static str {
+        match self {
+            Command::CreateSws { .. } | Command::DiscardSws { .. } => "input",
+            Command::ApplyRewrite { .. } => "rewrite",
+        }
+    }
+}
+
+/// A view resolved against the state: which version of which graph a read sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedView {
+    /// The view.
+    pub key: ViewKey,
+    /// The version read, an index into the view's history.
+    pub version: usize,
+    /// Its digest, which is also its snapshot id.
+    pub digest: Hash,
+    /// Whether the request pinned a moment (`snapshotId` or `asOf`) rather than reading live.
+    pub pinned: bool,
+    /// Events with an idx below this are visible; `None` when live (all of them).
+    pub events_before: Option<u64>,
+}
+
+/// Everything the kernel knows: the views with their histories, the SWSs and the log.
+#[derive(Debug, Clone)]
 pub struct State {
-    system: Graph,
+    views: OrdMap<ViewKey, ViewHistory>,
     sws: OrdMap<u64, Arc<SwsRecord>>,
     events: Vector<Arc<Event>>,
+    /// Idempotency key → the request digest and the idx of the event it produced.
+    idempotency: OrdMap<String, (Hash, u64)>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State::new()
+    }
 }
 
 impl State {
     /// The empty kernel: empty System, no SWS, empty log.
     pub fn new() -> State {
-        State::default()
+        State {
+            views: OrdMap::unit(ViewKey::System, ViewHistory::new(Graph::new(), None)),
+            sws: OrdMap::new(),
+            events: Vector::new(),
+            idempotency: OrdMap::new(),
+        }
     }
 
     /// The System graph.
     pub fn system(&self) -> &Graph {
-        &self.system
+        self.views
+            .get(&ViewKey::System)
+            .map(ViewHistory::live)
+            .expect("System's history exists from the start")
     }
 
     /// The SWS with id `id`, if it was ever created.
@@ -115,8 +215,16 @@ impl State {
     }
 
     /// Every SWS, in id order.
-    pub fn all_sws(&self) -> impl Iterator<Item = &Arc<SwsRecord>> + '_ {
+    pub fn all_sws(&self) -> impl DoubleEndedIterator<Item = &Arc<SwsRecord>> + '_ {
         self.sws.values()
+    }
+
+    /// The SWSs with an id above `after` (all for `None`), in id order.
+    pub fn sws_after(&self, after: Option<u64>) -> impl Iterator<Item = &Arc<SwsRecord>> + '_ {
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        self.sws
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(_, record)| record)
     }
 
     /// The log.
@@ -124,59 +232,179 @@ impl State {
         &self.events
     }
 
-    /// The graph of `view`; `path` names the view input in errors.
+    /// The history of `view`, if the view exists.
+    pub fn history(&self, view: ViewKey) -> Option<&ViewHistory> {
+        self.views.get(&view)
+    }
+
+    /// The live graph of `view`; `path` names the view input in errors.
     ///
     /// # Errors
     /// `NOT_FOUND` for an SWS that was never created.
     pub fn graph(&self, view: ViewKey, path: &str) -> Result<&Graph, KernelError> {
-        match view {
-            ViewKey::System => Ok(&self.system),
-            ViewKey::Sws(id) => self
-                .sws(id)
-                .map(|record| &record.graph)
-                .ok_or_else(|| unknown_sws(id, &format!("{path}.swsId"))),
-        }
+        self.history_at(view, path).map(ViewHistory::live)
     }
 
-    /// Applies one command: appends one event, or changes nothing and returns why.
+    fn history_at(&self, view: ViewKey, path: &str) -> Result<&ViewHistory, KernelError> {
+        self.history(view).ok_or_else(|| match view {
+            ViewKey::Sws(id) => unknown_sws(id, &format!("{path}.swsId")),
+            ViewKey::System => KernelError::internal("System has no history"),
+        })
+    }
+
+    /// Which version of which view `spec` names; `path` names the view input in errors.
     ///
     /// # Errors
-    /// `NOT_FOUND` for an unknown SWS, `CONFLICT` for one that is no longer ACTIVE,
-    /// `INVALID_INPUT` for a write to System or an op the view refuses or an unencodable meta.
+    /// `NOT_FOUND` for an SWS never created, a snapshot the view never had, an `asOf` beyond
+    /// the log or before the SWS existed.
+    pub fn resolve(&self, spec: ViewSpec, path: &str) -> Result<ResolvedView, KernelError> {
+        let history = self.history_at(spec.key, path)?;
+        let version = match spec.at {
+            At::Live => history.n_versions() - 1,
+            At::Snapshot(digest) => history.version_of(&digest).ok_or_else(|| {
+                let message = format!("{} never had the snapshot {digest}", spec.key);
+                KernelError::not_found(format!("{path}.snapshotId"), message)
+            })?,
+            At::AsOf(idx) => self.version_as_of(history, spec.key, idx, path)?,
+        };
+        let made = history.version(version).ok_or_else(|| {
+            KernelError::internal(format!("{} has no version {version}", spec.key))
+        })?;
+        let events_before = match spec.at {
+            At::Live => None,
+            At::Snapshot(_) => Some(made.made_by.map_or(0, |idx| idx + 1)),
+            At::AsOf(idx) => Some(idx + 1),
+        };
+        Ok(ResolvedView {
+            key: spec.key,
+            version,
+            digest: made.digest,
+            pinned: spec.at != At::Live,
+            events_before,
+        })
+    }
+
+    fn version_as_of(
+        &self,
+        history: &ViewHistory,
+        view: ViewKey,
+        idx: u64,
+        path: &str,
+    ) -> Result<usize, KernelError> {
+        let n_events = self.events.len() as u64;
+        if idx >= n_events {
+            let message = format!("no event {idx} yet: the log holds {n_events} events");
+            return Err(KernelError::not_found(format!("{path}.asOf"), message));
+        }
+        history.version_at(idx).ok_or_else(|| {
+            let message = format!("{view} did not exist yet right after event {idx}");
+            KernelError::not_found(format!("{path}.asOf"), message)
+        })
+    }
+
+    /// The graph `view` resolved to.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the history cannot rebuild the version (a broken invariant).
+    pub fn graph_of(&self, view: &ResolvedView) -> Result<Graph, KernelError> {
+        self.history_at(view.key, "view")?
+            .graph(view.version, &self.events)
+    }
+
+    /// Applies one command: appends one event, or changes nothing and returns why. A retry
+    /// (same idempotency key, same request) returns the original event and appends nothing.
+    ///
+    /// # Errors
+    /// `NOT_FOUND` for an unknown SWS or an id a rewrite removes that the view lacks,
+    /// `CONFLICT` for an SWS that is no longer ACTIVE, an idempotency key reused for another
+    /// request or a node removed while an edge still touches it, `INVALID_INPUT` for a write
+    /// to System or an unencodable meta.
     pub fn apply(&mut self, command: Command) -> Result<Arc<Event>, KernelError> {
+        let retry = self.check_idempotency(&command)?;
+        if let Some(event) = retry {
+            return Ok(event);
+        }
         let idx = self.events.len() as u64;
+        let key = command.idempotency_key().map(str::to_owned);
+        let request = match &key {
+            Some(_) => Some(request_digest(&command)?),
+            None => None,
+        };
         let event = match command {
-            Command::CreateSws { meta } => self.create_sws(idx, meta)?,
-            Command::DiscardSws { id, reason, meta } => self.discard_sws(idx, id, reason, meta)?,
-            Command::ApplyRewrite { view, ops, meta } => {
-                self.apply_rewrite(idx, view, ops, meta)?
-            }
+            Command::CreateSws {
+                meta,
+                idempotency_key,
+            } => self.create_sws(idx, meta, idempotency_key)?,
+            Command::DiscardSws {
+                id,
+                reason,
+                meta,
+                idempotency_key,
+            } => self.discard_sws(idx, id, reason, meta, idempotency_key)?,
+            Command::ApplyRewrite {
+                view,
+                ops,
+                meta,
+                idempotency_key,
+            } => self.apply_rewrite(idx, view, ops, meta, idempotency_key)?,
         };
         let event = Arc::new(event);
         self.events.push_back(Arc::clone(&event));
+        if let (Some(key), Some(request)) = (key, request) {
+            self.idempotency.insert(key, (request, idx));
+        }
         debug_assert_eq!(self.events.len() as u64, idx + 1);
         Ok(event)
     }
 
-    fn create_sws(&mut self, idx: u64, meta: Option<Json>) -> Result<Event, KernelError> {
+    /// The earlier event a retry of `command` returns, `None` for a new request.
+    fn check_idempotency(&self, command: &Command) -> Result<Option<Arc<Event>>, KernelError> {
+        let Some(key) = command.idempotency_key() else {
+            return Ok(None);
+        };
+        let Some(&(seen, idx)) = self.idempotency.get(key) else {
+            return Ok(None);
+        };
+        if seen != request_digest(command)? {
+            let path = format!("{}.idempotencyKey", command.input_path());
+            let message = format!("key already used by event {idx} for a different request");
+            return Err(KernelError::conflict(path, message));
+        }
+        let event = usize::try_from(idx)
+            .ok()
+            .and_then(|idx| self.events.get(idx));
+        event
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| KernelError::internal(format!("idempotency key names no event {idx}")))
+    }
+
+    fn create_sws(
+        &mut self,
+        idx: u64,
+        meta: Option<Json>,
+        idempotency_key: Option<String>,
+    ) -> Result<Event, KernelError> {
         let id = self.sws.len() as u64;
+        let base = self.system().clone();
+        let parts = EventParts {
+            kind: EventKind::SwsCreate,
+            view: ViewKey::Sws(id),
+            ops: Vec::new(),
+            meta: meta.clone(),
+            reason: None,
+            idempotency_key,
+        };
+        let event = new_event(idx, parts, base.digest(), "input")?;
         let record = SwsRecord {
             id,
-            base_digest: self.system.digest(),
-            graph: self.system.clone(),
+            base_digest: base.digest(),
+            created_by: idx,
             state: SwsState::Active,
-            meta: meta.clone(),
-        };
-        let event = new_event(
-            idx,
-            EventKind::SwsCreate,
-            ViewKey::Sws(id),
-            Vec::new(),
             meta,
-            None,
-            record.graph.digest(),
-            "input.meta",
-        )?;
+        };
+        self.views
+            .insert(ViewKey::Sws(id), ViewHistory::new(base, Some(idx)));
         self.sws.insert(id, Arc::new(record));
         Ok(event)
     }
@@ -187,21 +415,26 @@ impl State {
         id: u64,
         reason: Option<String>,
         meta: Option<Json>,
+        idempotency_key: Option<String>,
     ) -> Result<Event, KernelError> {
         let record = self.active_sws(id, "input.swsId")?;
         let mut discarded = SwsRecord::clone(record);
         discarded.state = SwsState::Discarded;
-        let event = new_event(
-            idx,
-            EventKind::Discard,
-            ViewKey::Sws(id),
-            Vec::new(),
+        let view = ViewKey::Sws(id);
+        let digest = self.graph(view, "input")?.digest();
+        let parts = EventParts {
+            kind: EventKind::Discard,
+            view,
+            ops: Vec::new(),
             meta,
             reason,
-            discarded.graph.digest(),
-            "input.meta",
-        )?;
+            idempotency_key,
+        };
+        let event = new_event(idx, parts, digest, "input")?;
         self.sws.insert(id, Arc::new(discarded));
+        if let Some(history) = self.views.get_mut(&view) {
+            history.record_event(idx);
+        }
         Ok(event)
     }
 
@@ -211,6 +444,7 @@ impl State {
         view: ViewKey,
         ops: Vec<Op>,
         meta: Option<Json>,
+        idempotency_key: Option<String>,
     ) -> Result<Event, KernelError> {
         let ViewKey::Sws(id) = view else {
             return Err(KernelError::invalid(
@@ -218,26 +452,21 @@ impl State {
                 "System is never written directly: write into an SWS and collapse it",
             ));
         };
-        let record = self.active_sws(id, "view.swsId")?;
-        let mut graph = record.graph.clone();
-        for (op_idx, op) in ops.iter().enumerate() {
-            apply_op(&mut graph, op).map_err(|message| {
-                KernelError::invalid(format!("rewrite.ops[{op_idx}].data"), message)
-            })?;
-        }
-        let event = new_event(
-            idx,
-            EventKind::RewriteApplied,
+        self.active_sws(id, "view.swsId")?;
+        let graph = rewrite::apply(self.graph(view, "view")?, &ops)?;
+        let n_ops = ops.len();
+        let parts = EventParts {
+            kind: EventKind::RewriteApplied,
             view,
             ops,
             meta,
-            None,
-            graph.digest(),
-            "rewrite.meta",
-        )?;
-        let mut written = SwsRecord::clone(record);
-        written.graph = graph;
-        self.sws.insert(id, Arc::new(written));
+            reason: None,
+            idempotency_key,
+        };
+        let event = new_event(idx, parts, graph.digest(), "rewrite")?;
+        if let Some(history) = self.views.get_mut(&view) {
+            history.record_version(idx, graph, n_ops);
+        }
         Ok(event)
     }
 
@@ -258,34 +487,51 @@ fn unknown_sws(id: u64, path: &str) -> KernelError {
     KernelError::not_found(path.to_owned(), format!("no SWS has id {id}"))
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "an event has this many parts; all are needed"
-)]
-fn new_event(
-    idx: u64,
+/// Everything an event records but its position and outcome.
+struct EventParts {
     kind: EventKind,
     view: ViewKey,
     ops: Vec<Op>,
     meta: Option<Json>,
     reason: Option<String>,
-    view_digest: Hash,
-    meta_path: &str,
-) -> Result<Event, KernelError> {
-    Event::new(idx, kind, view, ops, meta, reason, view_digest)
-        .map_err(|error| KernelError::invalid(meta_path.to_owned(), error))
+    idempotency_key: Option<String>,
 }
 
-/// Applies one op to `graph`. The kernel's exhaustive match over ops: a new op in
-/// `schema/ops/` does not compile until it is handled here.
-fn apply_op(graph: &mut Graph, op: &Op) -> Result<(), String> {
-    match op {
-        Op::AddNode(add) => {
-            let node = Node::new(add.kind.as_str(), add.payload.as_slice());
-            graph
-                .add_node(node)
-                .map(|_outcome| ())
-                .map_err(|error| error.to_string())
-        }
-    }
+/// Builds event `idx`; `input_path` names the argument whose meta may fail to encode.
+fn new_event(
+    idx: u64,
+    parts: EventParts,
+    view_digest: Hash,
+    input_path: &str,
+) -> Result<Event, KernelError> {
+    let EventParts {
+        kind,
+        view,
+        ops,
+        meta,
+        reason,
+        idempotency_key,
+    } = parts;
+    Event::new(
+        idx,
+        kind,
+        view,
+        ops,
+        meta,
+        reason,
+        idempotency_key,
+        view_digest,
+    )
+    .map_err(|error| meta_error(input_path, &error))
+}
+
+fn request_digest(command: &Command) -> Result<Hash, KernelError> {
+    command
+        .request()
+        .digest()
+        .map_err(|error| meta_error(command.input_path(), &error))
+}
+
+fn meta_error(input_path: &str, error: &EventEncodeError) -> KernelError {
+    KernelError::invalid(format!("{input_path}.meta"), error)
 }

@@ -1,9 +1,14 @@
 //! Views: which graph a request reads or writes, parsed from the API's `ViewRefInput`.
 //!
+//! A view is a [`ViewKey`] (System or one SWS) read at a moment ([`At`]): live, at a snapshot
+//! (named by its digest), or as of an event idx.
+//!
 //! # Invariants
 //! - A `ViewKey` is well formed: SYSTEM has no SWS id, SWS has one that fits u64.
 //! - Parsing reports the first fault with the input path the contract asks for.
+//! - Writes name live views only: [`ViewKey::parse_live`] refuses `snapshotId` and `asOf`.
 
+use jitos_core::Hash;
 use jitos_core::cbor::Value;
 use jitos_schema::enums::ViewKind;
 use jitos_schema::inputs::ViewRefInput;
@@ -21,12 +26,25 @@ pub enum ViewKey {
 }
 
 impl ViewKey {
-    /// Parses a validated view input found at `path` (e.g. `view`).
+    /// Parses a validated view input found at `path` (e.g. `view`) that a write targets.
     ///
     /// # Errors
-    /// `INVALID_INPUT` for SYSTEM with an SWS id, SWS without one, or an id beyond u64;
-    /// `NOT_IMPLEMENTED` for a pinned `snapshotId` (milestone M2).
-    pub fn parse(input: &ViewRefInput, path: &str) -> Result<ViewKey, KernelError> {
+    /// As [`ViewSpec::parse`], and `INVALID_INPUT` for a `snapshotId` or `asOf`: the past is
+    /// read-only.
+    pub fn parse_live(input: &ViewRefInput, path: &str) -> Result<ViewKey, KernelError> {
+        let spec = ViewSpec::parse(input, path)?;
+        let field = match spec.at {
+            At::Live => return Ok(spec.key),
+            At::Snapshot(_) => "snapshotId",
+            At::AsOf(_) => "asOf",
+        };
+        Err(KernelError::invalid(
+            format!("{path}.{field}"),
+            "writes go to the live view; a snapshot or a past moment is read-only",
+        ))
+    }
+
+    fn parse_key(input: &ViewRefInput, path: &str) -> Result<ViewKey, KernelError> {
         let key = match (input.kind, &input.sws_id) {
             (ViewKind::System, None) => ViewKey::System,
             (ViewKind::System, Some(_)) => {
@@ -43,16 +61,10 @@ impl ViewKey {
             }
             (ViewKind::Sws, Some(id)) => ViewKey::Sws(parse_sws_id(id, &format!("{path}.swsId"))?),
         };
-        if input.snapshot_id.is_some() {
-            return Err(KernelError::not_implemented(
-                format!("{path}.snapshotId"),
-                "pinned snapshots arrive with milestone M2",
-            ));
-        }
         Ok(key)
     }
 
-    /// The API form.
+    /// The API form of the live view.
     pub fn to_output(self) -> ViewRef {
         match self {
             ViewKey::System => ViewRef {
@@ -78,6 +90,63 @@ impl ViewKey {
             ],
         };
         Value::map(entries).unwrap_or(Value::Null)
+    }
+}
+
+impl std::fmt::Display for ViewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ViewKey::System => f.write_str("SYSTEM"),
+            ViewKey::Sws(id) => write!(f, "SWS {id}"),
+        }
+    }
+}
+
+/// The moment a read looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    /// Now.
+    Live,
+    /// The snapshot with this digest.
+    Snapshot(Hash),
+    /// Right after the event with this idx.
+    AsOf(u64),
+}
+
+/// A view and the moment to read it at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewSpec {
+    /// Which view.
+    pub key: ViewKey,
+    /// When.
+    pub at: At,
+}
+
+impl ViewSpec {
+    /// Parses a validated view input found at `path` (e.g. `view`).
+    ///
+    /// # Errors
+    /// `INVALID_INPUT` for SYSTEM with an SWS id, SWS without one, an id beyond u64, a
+    /// `snapshotId` that is not a digest in hex, or both `snapshotId` and `asOf`.
+    pub fn parse(input: &ViewRefInput, path: &str) -> Result<ViewSpec, KernelError> {
+        let key = ViewKey::parse_key(input, path)?;
+        let at = match (&input.snapshot_id, input.as_of) {
+            (None, None) => At::Live,
+            (Some(id), None) => At::Snapshot(Hash::from_hex(id).map_err(|_| {
+                KernelError::invalid(
+                    format!("{path}.snapshotId"),
+                    "a snapshot id is a digest: 64 lowercase hex characters",
+                )
+            })?),
+            (None, Some(idx)) => At::AsOf(idx),
+            (Some(_), Some(_)) => {
+                return Err(KernelError::invalid(
+                    format!("{path}.asOf"),
+                    "give snapshotId or asOf, not both",
+                ));
+            }
+        };
+        Ok(ViewSpec { key, at })
     }
 }
 

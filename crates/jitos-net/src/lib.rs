@@ -25,6 +25,7 @@ use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dynamic::{Schema, SchemaError};
 use jitos_core::limits;
@@ -34,6 +35,7 @@ mod errors;
 mod routes;
 #[cfg(test)]
 mod tests;
+mod ws;
 
 /// Everything the generated glue needs from the resolvers: the generated traits, named once so
 /// that a trait the generator adds changes this bound only. Implemented for every type that
@@ -42,22 +44,39 @@ pub trait Resolvers: Query + Mutation + Subscription + ArgumentErrors {}
 
 impl<R> Resolvers for R where R: Query + Mutation + Subscription + ArgumentErrors {}
 
-/// Where the server listens.
+/// Where the server listens, and how long it waits for a client that stopped reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// The address to bind. Loopback by default: never all interfaces unless asked.
     pub addr: SocketAddr,
+    /// A WebSocket whose writes stay blocked this long (its client reads nothing) is closed.
+    pub ws_send_timeout: Duration,
 }
 
 impl ServerConfig {
     /// The port used when none is given.
     pub const PORT_DEFAULT: u16 = 8080;
 
-    /// A configuration listening on `addr`.
+    /// How long a WebSocket write may stay blocked when nothing else is configured.
+    pub const WS_SEND_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+
+    /// A configuration listening on `addr`, with the default timeouts.
     #[must_use]
     pub const fn new(addr: SocketAddr) -> ServerConfig {
-        ServerConfig { addr }
+        ServerConfig {
+            addr,
+            ws_send_timeout: ServerConfig::WS_SEND_TIMEOUT_DEFAULT,
+        }
+    }
+
+    /// The same configuration with another WebSocket send timeout.
+    #[must_use]
+    pub const fn with_ws_send_timeout(self, ws_send_timeout: Duration) -> ServerConfig {
+        ServerConfig {
+            ws_send_timeout,
+            ..self
+        }
     }
 
     /// Binds the configured address. Port 0 binds an ephemeral port; read the real one from
@@ -109,15 +128,16 @@ where
         .finish()
 }
 
-/// The HTTP router serving [`schema`] on the routes listed in the crate docs.
+/// The HTTP router serving [`schema`] on the routes listed in the crate docs, with the
+/// timeouts of `config`.
 ///
 /// # Errors
 /// As [`schema`].
-pub fn router<R>(resolvers: &Arc<R>) -> Result<axum::Router, SchemaError>
+pub fn router<R>(resolvers: &Arc<R>, config: &ServerConfig) -> Result<axum::Router, SchemaError>
 where
     R: Resolvers,
 {
-    Ok(routes::router(schema(resolvers)?))
+    Ok(routes::router(schema(resolvers)?, config.ws_send_timeout))
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then stops accepting, lets the
@@ -131,12 +151,13 @@ where
 pub async fn serve<R>(
     listener: tokio::net::TcpListener,
     resolvers: &Arc<R>,
+    config: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError>
 where
     R: Resolvers,
 {
-    let router = router(resolvers).map_err(ServeError::Schema)?;
+    let router = router(resolvers, config).map_err(ServeError::Schema)?;
     tracing::debug!(addr = ?listener.local_addr().ok(), "serving");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

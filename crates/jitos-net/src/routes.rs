@@ -8,6 +8,8 @@
 //! - Responses to `POST /graphql` are always GraphQL JSON (`{data?, errors?}`), even when the
 //!   body is refused.
 
+use std::time::Duration;
+
 use async_graphql::dynamic::Schema;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -20,10 +22,12 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse as _, Response};
 use axum::routing::get;
+use futures_util::StreamExt as _;
 use jitos_core::limits::REQUEST_BODY_BYTES_MAX;
 use tracing::Instrument as _;
 
 use crate::errors;
+use crate::ws::TimedSink;
 
 /// Path of GraphQL over HTTP and of GraphiQL.
 pub(crate) const GRAPHQL_PATH: &str = "/graphql";
@@ -32,8 +36,11 @@ pub(crate) const GRAPHQL_WS_PATH: &str = "/graphql/ws";
 /// Path of the liveness probe.
 pub(crate) const HEALTHZ_PATH: &str = "/healthz";
 
-/// The router over a finished schema.
-pub(crate) fn router(schema: Schema) -> Router {
+/// The router over a finished schema; a WebSocket whose writes stay blocked for
+/// `ws_send_timeout` is closed.
+pub(crate) fn router(schema: Schema, ws_send_timeout: Duration) -> Router {
+    let graphql_ws =
+        move |schema, protocol, upgrade| graphql_ws(schema, protocol, upgrade, ws_send_timeout);
     Router::new()
         .route(GRAPHQL_PATH, get(graphiql).post(graphql_http))
         .route(GRAPHQL_WS_PATH, get(graphql_ws))
@@ -112,6 +119,7 @@ async fn graphql_ws(
     State(schema): State<Schema>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
+    send_timeout: Duration,
 ) -> Response {
     let span = tracing::Span::current();
     upgrade
@@ -119,8 +127,14 @@ async fn graphql_ws(
         .max_frame_size(REQUEST_BODY_BYTES_MAX)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .serve()
-                .instrument(span)
+            let (sink, stream) = socket.split();
+            GraphQLWebSocket::new_with_pair(
+                TimedSink::new(sink, send_timeout),
+                stream,
+                schema,
+                protocol,
+            )
+            .serve()
+            .instrument(span)
         })
 }

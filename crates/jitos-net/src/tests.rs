@@ -267,7 +267,7 @@ async fn subscription_depth_over_the_limit_is_limit_exceeded() {
 
 /// Sends `request` through the router and returns the status and the body.
 async fn call(request: Request<Body>) -> (StatusCode, Vec<u8>) {
-    let router = crate::router(&Arc::new(Unimplemented)).unwrap();
+    let router = crate::router(&Arc::new(Unimplemented), &crate::ServerConfig::default()).unwrap();
     let response = router.oneshot(request).await.unwrap();
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)

@@ -72,6 +72,15 @@ pub struct Args {
     /// Format of the logs written to stderr.
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Seconds a subscription's WebSocket write may stay blocked (its client reads nothing)
+    /// before the server closes the connection.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = ServerConfig::WS_SEND_TIMEOUT_DEFAULT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub ws_send_timeout: u64,
 }
 
 /// Format of the logs.
@@ -149,7 +158,8 @@ pub async fn run_until(
     args: &Args,
     stop: impl Future<Output = &'static str> + Send,
 ) -> anyhow::Result<()> {
-    let config = ServerConfig::new(SocketAddr::new(args.host, args.port));
+    let config = ServerConfig::new(SocketAddr::new(args.host, args.port))
+        .with_ws_send_timeout(Duration::from_secs(args.ws_send_timeout));
     let listener = config
         .bind()
         .await
@@ -165,7 +175,7 @@ pub async fn run_until(
             // A dropped sender also means stop.
             let _ = server_stopped.await;
         };
-        jitos_net::serve(listener, &resolvers, shutdown).await
+        jitos_net::serve(listener, &resolvers, &config, shutdown).await
     });
     let reason = tokio::select! {
         reason = stop => reason,

@@ -233,6 +233,15 @@ fn type_collapse_sws_input() -> gql::InputObject {
                 )
                 .description("Caller metadata, recorded with the event."),
         )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
 }
 fn type_collapse_sws_payload() -> gql::Object {
     gql::Object::new("CollapseSwsPayload")
@@ -338,6 +347,15 @@ fn type_create_sws_input() -> gql::InputObject {
                 )
                 .description("Caller metadata, recorded with the event."),
         )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
 }
 fn type_create_sws_payload() -> gql::Object {
     gql::Object::new("CreateSwsPayload")
@@ -401,6 +419,15 @@ fn type_discard_sws_input() -> gql::InputObject {
                 )
                 .description("Caller metadata, recorded with the event."),
         )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
 }
 fn type_discard_sws_payload() -> gql::Object {
     gql::Object::new("DiscardSwsPayload")
@@ -434,7 +461,9 @@ fn type_discard_sws_payload() -> gql::Object {
 }
 fn type_edge_filter_input() -> gql::InputObject {
     gql::InputObject::new("EdgeFilterInput")
-        .description("Restricts the edges a snapshot lists.")
+        .description(
+            "Restricts the edges a snapshot lists. Absent fields do not restrict; given ones all apply.",
+        )
         .field(
             gql::InputValue::new(
                     "kinds",
@@ -448,21 +477,27 @@ fn type_edge_filter_input() -> gql::InputObject {
                         ),
                     ),
                 )
-                .description("Only edges of these kinds."),
+                .description(
+                    "Only edges of these kinds (an empty list matches nothing).",
+                ),
         )
         .field(
             gql::InputValue::new(
                     "from",
                     gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
                 )
-                .description("Only edges leaving this node."),
+                .description(
+                    "Only edges leaving this node (its id, 64 lowercase hex characters).",
+                ),
         )
         .field(
             gql::InputValue::new(
                     "to",
                     gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
                 )
-                .description("Only edges entering this node."),
+                .description(
+                    "Only edges entering this node (its id, 64 lowercase hex characters).",
+                ),
         )
 }
 fn type_event_kind() -> gql::Enum {
@@ -1161,7 +1196,9 @@ fn type_graph_snapshot() -> gql::Object {
                         })
                     },
                 )
-                .description("Names this exact immutable node and edge set (M2)."),
+                .description(
+                    "Names this exact immutable node and edge set: pass it as `view.snapshotId` to read the same\ncontent, digest and pages again, whatever happened since.",
+                ),
         )
         .field(
             gql::Field::new(
@@ -1337,6 +1374,34 @@ fn type_kernel_info() -> gql::Object {
                     },
                 )
                 .description("Status of the last commit attempt."),
+        )
+        .field(
+            gql::Field::new(
+                    "eventCount",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::KernelInfo>()?;
+                            let value = &parent.event_count;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Number of events in the log; the next event gets this idx.",
+                ),
         )
 }
 fn root_mutation<
@@ -1591,7 +1656,9 @@ fn root_mutation<
 }
 fn type_node_filter_input() -> gql::InputObject {
     gql::InputObject::new("NodeFilterInput")
-        .description("Restricts the nodes a snapshot lists.")
+        .description(
+            "Restricts the nodes a snapshot lists. Absent fields do not restrict.",
+        )
         .field(
             gql::InputValue::new(
                     "kinds",
@@ -1605,7 +1672,9 @@ fn type_node_filter_input() -> gql::InputObject {
                         ),
                     ),
                 )
-                .description("Only nodes of these kinds."),
+                .description(
+                    "Only nodes of these kinds (an empty list matches nothing).",
+                ),
         )
         .field(
             gql::InputValue::new(
@@ -1698,7 +1767,7 @@ fn type_page_input() -> gql::InputObject {
                     gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
                 )
                 .description(
-                    "Cursor: the last id (hex) or idx (decimal) of the previous page (M2).",
+                    "Cursor: the last id (64 lowercase hex characters) or idx (decimal) of the previous page. The\npage starts after it, whether or not that item still exists.",
                 ),
         )
 }
@@ -1956,7 +2025,7 @@ fn root_query<
                                 ),
                             ),
                         )
-                        .description("The node id."),
+                        .description("The node id, 64 lowercase hex characters."),
                 )
         })
         .field({
@@ -2006,7 +2075,7 @@ fn root_query<
                                 ),
                             ),
                         )
-                        .description("The edge id."),
+                        .description("The edge id, 64 lowercase hex characters."),
                 )
         })
         .field({
@@ -2053,7 +2122,9 @@ fn root_query<
                         })
                     },
                 )
-                .description("The events that target a view, by ascending idx.")
+                .description(
+                    "The events that target a view, by ascending idx; a pinned view (`snapshotId` or `asOf`) lists\nthose up to the moment it names. The cursor is the last idx returned.",
+                )
                 .argument(
                     gql::InputValue::new(
                             "view",
@@ -2121,7 +2192,9 @@ fn root_query<
                         })
                     },
                 )
-                .description("The whole global event log, by ascending idx.")
+                .description(
+                    "The whole global event log, by ascending idx. The cursor is the last idx returned.",
+                )
                 .argument(
                     gql::InputValue::new(
                             "page",
@@ -2460,6 +2533,15 @@ fn type_rewrite_input() -> gql::InputObject {
                 )
                 .description("Caller metadata, recorded with the event."),
         )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
 }
 fn type_submit_intent_input() -> gql::InputObject {
     gql::InputObject::new("SubmitIntentInput")
@@ -2494,6 +2576,15 @@ fn type_submit_intent_input() -> gql::InputObject {
                                 .expect("codegen checked the default"),
                         )
                         .expect("a JSON default is a GraphQL value"),
+                ),
+        )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
                 ),
         )
 }
@@ -2615,7 +2706,9 @@ fn root_subscription<
         + ::jitos_schema::resolvers::ArgumentErrors,
 >(resolvers: &Arc<R>) -> gql::Subscription {
     gql::Subscription::new("Subscription")
-        .description("Live event streams, over WebSocket (graphql-transport-ws).")
+        .description(
+            "Live event streams, over WebSocket (graphql-transport-ws). A stream replays the history it is\nasked for, then goes live, with no gap and no duplicate. A subscriber that falls more than\n1024 events behind is ended with a LIMIT_EXCEEDED error that names the last idx it received, so\nit can resubscribe with `afterIdx`.",
+        )
         .field({
             let resolvers = Arc::clone(resolvers);
             gql::SubscriptionField::new(
@@ -2652,7 +2745,7 @@ fn root_subscription<
                     },
                 )
                 .description(
-                    "Every event that targets a view, in idx order, from now on.",
+                    "Every event that targets a live view, in idx order: from now on, or replayed from a position.",
                 )
                 .argument(
                     gql::InputValue::new(
@@ -2665,7 +2758,96 @@ fn root_subscription<
                                 ),
                             ),
                         )
-                        .description("The view."),
+                        .description("The view (live: without `snapshotId` or `asOf`)."),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "afterIdx",
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        )
+                        .description(
+                            "Replay the events after this idx first, then go live.",
+                        ),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "fromStart",
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Boolean")),
+                        )
+                        .description(
+                            "Replay the view's whole history first, then go live. Not together with `afterIdx`.",
+                        )
+                        .default_value(
+                            Value::from_json(
+                                    ::serde_json::from_str("false")
+                                        .expect("codegen checked the default"),
+                                )
+                                .expect("a JSON default is a GraphQL value"),
+                        ),
+                )
+        })
+        .field({
+            let resolvers = Arc::clone(resolvers);
+            gql::SubscriptionField::new(
+                    "events",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("RewriteEvent"),
+                            ),
+                        ),
+                    ),
+                    move |ctx| {
+                        let resolvers = Arc::clone(&resolvers);
+                        gql::SubscriptionFieldFuture::new(async move {
+                            let args = validated_root::<
+                                ::jitos_schema::inputs::SubscriptionEventsArgs,
+                                R,
+                            >(&*resolvers, "Subscription.events", &ctx.args)?;
+                            let stream = <R as ::jitos_schema::resolvers::Subscription>::events(
+                                    &*resolvers,
+                                    args,
+                                )
+                                .await
+                                .map_err(to_graphql_error)?;
+                            ::std::result::Result::Ok(
+                                stream
+                                    .map(|item| {
+                                        item
+                                            .map(|value| gql::FieldValue::owned_any(value))
+                                            .map_err(to_graphql_error)
+                                    }),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Every event of the global log, in idx order: from now on, or replayed from a position.",
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "afterIdx",
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        )
+                        .description(
+                            "Replay the events after this idx first, then go live.",
+                        ),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "fromStart",
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Boolean")),
+                        )
+                        .description(
+                            "Replay the whole log first, then go live. Not together with `afterIdx`.",
+                        )
+                        .default_value(
+                            Value::from_json(
+                                    ::serde_json::from_str("false")
+                                        .expect("codegen checked the default"),
+                                )
+                                .expect("a JSON default is a GraphQL value"),
+                        ),
                 )
         })
         .field({
@@ -3341,13 +3523,15 @@ fn type_view_ref() -> gql::Object {
                         })
                     },
                 )
-                .description("The snapshot read, when pinned."),
+                .description(
+                    "The snapshot read, when the request pinned one with `snapshotId` or `asOf`.",
+                ),
         )
 }
 fn type_view_ref_input() -> gql::InputObject {
     gql::InputObject::new("ViewRefInput")
         .description(
-            "Names a view: System, or one SWS, optionally pinned to a snapshot.",
+            "Names a view: System, or one SWS; live, pinned to a snapshot, or as of an event. At most one\nof `snapshotId` and `asOf` may be given. Writes take live views only.",
         )
         .field(
             gql::InputValue::new(
@@ -3375,7 +3559,16 @@ fn type_view_ref_input() -> gql::InputObject {
                     gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
                 )
                 .description(
-                    "Read this exact immutable snapshot instead of the live view (M2).",
+                    "Read this exact immutable snapshot, as returned by `graph(...).snapshotId`, instead of the\nlive view. It must name a snapshot of the view given by `kind` and `swsId`.",
+                ),
+        )
+        .field(
+            gql::InputValue::new(
+                    "asOf",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                )
+                .description(
+                    "Read the view as it stood right after the event with this idx (time travel).",
                 ),
         )
 }

@@ -7,323 +7,381 @@
 
 /// Arguments of `collapseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:134:1`.
+/// Source: `schema/jitos.graphql:150:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollapseSwsInput {
     /// The SWS to collapse into System.
     ///
-    /// Source: `schema/jitos.graphql:135:3`.
+    /// Source: `schema/jitos.graphql:151:3`.
     pub sws_id: ::std::string::String,
     /// The collapse policy; v0 knows only fail-fast.
     ///
-    /// Source: `schema/jitos.graphql:137:3`.
+    /// Source: `schema/jitos.graphql:153:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:139:3`.
+    /// Source: `schema/jitos.graphql:155:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
+    /// Makes a retry safe: a second request with the same key and the same input returns the
+    /// original payload and appends nothing; the same key with a different input is CONFLICT.
+    ///
+    /// Source: `schema/jitos.graphql:157:3`.
+    pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `createSws`.
 ///
-/// Source: `schema/jitos.graphql:128:1`.
+/// Source: `schema/jitos.graphql:139:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateSwsInput {
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:129:3`.
+    /// Source: `schema/jitos.graphql:140:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
+    /// Makes a retry safe: a second request with the same key and the same input returns the
+    /// original payload and appends nothing; the same key with a different input is CONFLICT.
+    ///
+    /// Source: `schema/jitos.graphql:142:3`.
+    pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `discardSws`.
 ///
-/// Source: `schema/jitos.graphql:144:1`.
+/// Source: `schema/jitos.graphql:165:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscardSwsInput {
     /// The SWS to discard.
     ///
-    /// Source: `schema/jitos.graphql:145:3`.
+    /// Source: `schema/jitos.graphql:166:3`.
     pub sws_id: ::std::string::String,
     /// Why it was discarded, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:147:3`.
+    /// Source: `schema/jitos.graphql:168:3`.
     pub reason: ::std::option::Option<::std::string::String>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:149:3`.
+    /// Source: `schema/jitos.graphql:170:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
+    /// Makes a retry safe: a second request with the same key and the same input returns the
+    /// original payload and appends nothing; the same key with a different input is CONFLICT.
+    ///
+    /// Source: `schema/jitos.graphql:172:3`.
+    pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
-/// Restricts the edges a snapshot lists.
+/// Restricts the edges a snapshot lists. Absent fields do not restrict; given ones all apply.
 ///
-/// Source: `schema/jitos.graphql:118:1`.
+/// Source: `schema/jitos.graphql:129:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeFilterInput {
-    /// Only edges of these kinds.
+    /// Only edges of these kinds (an empty list matches nothing).
     ///
-    /// Source: `schema/jitos.graphql:119:3`.
+    /// Source: `schema/jitos.graphql:130:3`.
     pub kinds: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    /// Only edges leaving this node.
+    /// Only edges leaving this node (its id, 64 lowercase hex characters).
     ///
-    /// Source: `schema/jitos.graphql:121:3`.
+    /// Source: `schema/jitos.graphql:132:3`.
     pub from: ::std::option::Option<::std::string::String>,
-    /// Only edges entering this node.
+    /// Only edges entering this node (its id, 64 lowercase hex characters).
     ///
-    /// Source: `schema/jitos.graphql:123:3`.
+    /// Source: `schema/jitos.graphql:134:3`.
     pub to: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Mutation.createSws`.
 ///
-/// Source: `schema/jitos.graphql:458:3`.
+/// Source: `schema/jitos.graphql:502:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCreateSwsArgs {
     /// Creation arguments.
     ///
-    /// Source: `schema/jitos.graphql:460:5`.
+    /// Source: `schema/jitos.graphql:504:5`.
     pub input: ::std::option::Option<crate::inputs::CreateSwsInput>,
 }
 /// Arguments of `Mutation.collapseSws`.
 ///
-/// Source: `schema/jitos.graphql:463:3`.
+/// Source: `schema/jitos.graphql:507:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCollapseSwsArgs {
     /// Collapse arguments.
     ///
-    /// Source: `schema/jitos.graphql:465:5`.
+    /// Source: `schema/jitos.graphql:509:5`.
     pub input: crate::inputs::CollapseSwsInput,
 }
 /// Arguments of `Mutation.discardSws`.
 ///
-/// Source: `schema/jitos.graphql:468:3`.
+/// Source: `schema/jitos.graphql:512:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationDiscardSwsArgs {
     /// Discard arguments.
     ///
-    /// Source: `schema/jitos.graphql:470:5`.
+    /// Source: `schema/jitos.graphql:514:5`.
     pub input: crate::inputs::DiscardSwsInput,
 }
 /// Arguments of `Mutation.applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:473:3`.
+/// Source: `schema/jitos.graphql:517:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationApplyRewriteArgs {
     /// The SWS to write.
     ///
-    /// Source: `schema/jitos.graphql:475:5`.
+    /// Source: `schema/jitos.graphql:519:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The ops.
     ///
-    /// Source: `schema/jitos.graphql:477:5`.
+    /// Source: `schema/jitos.graphql:521:5`.
     pub rewrite: crate::inputs::RewriteInput,
 }
 /// Arguments of `Mutation.submitIntent`.
 ///
-/// Source: `schema/jitos.graphql:480:3`.
+/// Source: `schema/jitos.graphql:524:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationSubmitIntentArgs {
     /// The intent.
     ///
-    /// Source: `schema/jitos.graphql:482:5`.
+    /// Source: `schema/jitos.graphql:526:5`.
     pub input: crate::inputs::SubmitIntentInput,
 }
-/// Restricts the nodes a snapshot lists.
+/// Restricts the nodes a snapshot lists. Absent fields do not restrict.
 ///
-/// Source: `schema/jitos.graphql:110:1`.
+/// Source: `schema/jitos.graphql:121:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeFilterInput {
-    /// Only nodes of these kinds.
+    /// Only nodes of these kinds (an empty list matches nothing).
     ///
-    /// Source: `schema/jitos.graphql:111:3`.
+    /// Source: `schema/jitos.graphql:122:3`.
     pub kinds: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Only nodes whose data has these keys (reserved; opaque payloads have no keys in v0).
     ///
-    /// Source: `schema/jitos.graphql:113:3`.
+    /// Source: `schema/jitos.graphql:124:3`.
     pub has_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 /// A page request: at most `first` items after the cursor `after`.
 ///
-/// Source: `schema/jitos.graphql:102:1`.
+/// Source: `schema/jitos.graphql:110:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageInput {
     /// How many items to return.
     ///
     /// Default: `200`.
     ///
-    /// Source: `schema/jitos.graphql:103:3`.
+    /// Source: `schema/jitos.graphql:111:3`.
     pub first: i32,
-    /// Cursor: the last id (hex) or idx (decimal) of the previous page (M2).
+    /// Cursor: the last id (64 lowercase hex characters) or idx (decimal) of the previous page. The
+    /// page starts after it, whether or not that item still exists.
     ///
-    /// Source: `schema/jitos.graphql:105:3`.
+    /// Source: `schema/jitos.graphql:113:3`.
     pub after: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Query.sws`.
 ///
-/// Source: `schema/jitos.graphql:405:3`.
+/// Source: `schema/jitos.graphql:446:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuerySwsArgs {
     /// The SWS id.
     ///
-    /// Source: `schema/jitos.graphql:407:5`.
+    /// Source: `schema/jitos.graphql:448:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.listSws`.
 ///
-/// Source: `schema/jitos.graphql:410:3`.
+/// Source: `schema/jitos.graphql:451:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryListSwsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:412:5`.
+    /// Source: `schema/jitos.graphql:453:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.graph`.
 ///
-/// Source: `schema/jitos.graphql:415:3`.
+/// Source: `schema/jitos.graphql:456:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryGraphArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:417:5`.
+    /// Source: `schema/jitos.graphql:458:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page of nodes.
     ///
-    /// Source: `schema/jitos.graphql:419:5`.
+    /// Source: `schema/jitos.graphql:460:5`.
     pub nodes_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which page of edges.
     ///
-    /// Source: `schema/jitos.graphql:421:5`.
+    /// Source: `schema/jitos.graphql:462:5`.
     pub edges_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which nodes.
     ///
-    /// Source: `schema/jitos.graphql:423:5`.
+    /// Source: `schema/jitos.graphql:464:5`.
     pub node_filter: ::std::option::Option<crate::inputs::NodeFilterInput>,
     /// Which edges.
     ///
-    /// Source: `schema/jitos.graphql:425:5`.
+    /// Source: `schema/jitos.graphql:466:5`.
     pub edge_filter: ::std::option::Option<crate::inputs::EdgeFilterInput>,
 }
 /// Arguments of `Query.node`.
 ///
-/// Source: `schema/jitos.graphql:428:3`.
+/// Source: `schema/jitos.graphql:469:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryNodeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:430:5`.
+    /// Source: `schema/jitos.graphql:471:5`.
     pub view: crate::inputs::ViewRefInput,
-    /// The node id.
+    /// The node id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:432:5`.
+    /// Source: `schema/jitos.graphql:473:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.edge`.
 ///
-/// Source: `schema/jitos.graphql:435:3`.
+/// Source: `schema/jitos.graphql:476:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEdgeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:437:5`.
+    /// Source: `schema/jitos.graphql:478:5`.
     pub view: crate::inputs::ViewRefInput,
-    /// The edge id.
+    /// The edge id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:439:5`.
+    /// Source: `schema/jitos.graphql:480:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:442:3`.
+/// Source: `schema/jitos.graphql:483:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryRewritesArgs {
     /// The view.
     ///
-    /// Source: `schema/jitos.graphql:444:5`.
+    /// Source: `schema/jitos.graphql:488:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:446:5`.
+    /// Source: `schema/jitos.graphql:490:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.events`.
 ///
-/// Source: `schema/jitos.graphql:449:3`.
+/// Source: `schema/jitos.graphql:493:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEventsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:451:5`.
+    /// Source: `schema/jitos.graphql:495:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// A rewrite: an ordered list of ops applied atomically to one view.
 ///
-/// Source: `schema/jitos.graphql:154:1`.
+/// Source: `schema/jitos.graphql:180:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RewriteInput {
     /// Ops as JSON objects `{op, data}`; each is checked against its schema in schema/ops/.
     ///
-    /// Source: `schema/jitos.graphql:155:3`.
+    /// Source: `schema/jitos.graphql:181:3`.
     pub ops: ::std::vec::Vec<crate::runtime::Json>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:157:3`.
+    /// Source: `schema/jitos.graphql:183:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
+    /// Makes a retry safe: a second request with the same key and the same input returns the
+    /// original payload and appends nothing; the same key with a different input is CONFLICT.
+    ///
+    /// Source: `schema/jitos.graphql:185:3`.
+    pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `submitIntent` (M6).
 ///
-/// Source: `schema/jitos.graphql:162:1`.
+/// Source: `schema/jitos.graphql:193:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmitIntentInput {
     /// What the caller wants done.
     ///
-    /// Source: `schema/jitos.graphql:163:3`.
+    /// Source: `schema/jitos.graphql:194:3`.
     pub intent: crate::runtime::Json,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:165:3`.
+    /// Source: `schema/jitos.graphql:196:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Plan only: return the planned DAG without running it.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:167:3`.
+    /// Source: `schema/jitos.graphql:198:3`.
     pub plan_only: bool,
+    /// Makes a retry safe: a second request with the same key and the same input returns the
+    /// original payload and appends nothing; the same key with a different input is CONFLICT.
+    ///
+    /// Source: `schema/jitos.graphql:200:3`.
+    pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Subscription.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:489:3`.
+/// Source: `schema/jitos.graphql:538:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionRewritesArgs {
-    /// The view.
+    /// The view (live: without `snapshotId` or `asOf`).
     ///
-    /// Source: `schema/jitos.graphql:491:5`.
+    /// Source: `schema/jitos.graphql:540:5`.
     pub view: crate::inputs::ViewRefInput,
+    /// Replay the events after this idx first, then go live.
+    ///
+    /// Source: `schema/jitos.graphql:542:5`.
+    pub after_idx: ::std::option::Option<u64>,
+    /// Replay the view's whole history first, then go live. Not together with `afterIdx`.
+    ///
+    /// Default: `false`.
+    ///
+    /// Source: `schema/jitos.graphql:544:5`.
+    pub from_start: bool,
+}
+/// Arguments of `Subscription.events`.
+///
+/// Source: `schema/jitos.graphql:547:3`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionEventsArgs {
+    /// Replay the events after this idx first, then go live.
+    ///
+    /// Source: `schema/jitos.graphql:549:5`.
+    pub after_idx: ::std::option::Option<u64>,
+    /// Replay the whole log first, then go live. Not together with `afterIdx`.
+    ///
+    /// Default: `false`.
+    ///
+    /// Source: `schema/jitos.graphql:551:5`.
+    pub from_start: bool,
 }
 /// Arguments of `Subscription.taskEvents`.
 ///
-/// Source: `schema/jitos.graphql:496:3`.
+/// Source: `schema/jitos.graphql:556:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionTaskEventsArgs {
     /// Only this process.
     ///
-    /// Source: `schema/jitos.graphql:498:5`.
+    /// Source: `schema/jitos.graphql:558:5`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// Only this task.
     ///
-    /// Source: `schema/jitos.graphql:500:5`.
+    /// Source: `schema/jitos.graphql:560:5`.
     pub task_id: ::std::option::Option<::std::string::String>,
 }
-/// Names a view: System, or one SWS, optionally pinned to a snapshot.
+/// Names a view: System, or one SWS; live, pinned to a snapshot, or as of an event. At most one
+/// of `snapshotId` and `asOf` may be given. Writes take live views only.
 ///
-/// Source: `schema/jitos.graphql:92:1`.
+/// Source: `schema/jitos.graphql:95:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewRefInput {
     /// SYSTEM or SWS.
     ///
-    /// Source: `schema/jitos.graphql:93:3`.
+    /// Source: `schema/jitos.graphql:96:3`.
     pub kind: crate::enums::ViewKind,
     /// The SWS id (decimal u64); required when `kind` is SWS and forbidden when it is SYSTEM.
     ///
-    /// Source: `schema/jitos.graphql:95:3`.
+    /// Source: `schema/jitos.graphql:98:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
-    /// Read this exact immutable snapshot instead of the live view (M2).
+    /// Read this exact immutable snapshot, as returned by `graph(...).snapshotId`, instead of the
+    /// live view. It must name a snapshot of the view given by `kind` and `swsId`.
     ///
-    /// Source: `schema/jitos.graphql:97:3`.
+    /// Source: `schema/jitos.graphql:100:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
+    /// Read the view as it stood right after the event with this idx (time travel).
+    ///
+    /// Source: `schema/jitos.graphql:105:3`.
+    pub as_of: ::std::option::Option<u64>,
 }

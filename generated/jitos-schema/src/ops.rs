@@ -10,22 +10,39 @@ use crate::runtime::{parse, ErrorCode, InputPath, Json, Parse, ValidationErrors}
 /// A rewrite op, checked against its JSON Schema in `schema/ops/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
+    #[doc = concat!(" `", "AddEdge", "`.")]
+    AddEdge(AddEdge),
     #[doc = concat!(" `", "AddNode", "`.")]
     AddNode(AddNode),
+    #[doc = concat!(" `", "RemoveEdge", "`.")]
+    RemoveEdge(RemoveEdge),
+    #[doc = concat!(" `", "RemoveNode", "`.")]
+    RemoveNode(RemoveNode),
 }
 impl Op {
     /// Every op name, sorted.
-    pub const NAMES: [&'static str; 1usize] = ["AddNode"];
+    pub const NAMES: [&'static str; 4usize] = [
+        "AddEdge",
+        "AddNode",
+        "RemoveEdge",
+        "RemoveNode",
+    ];
     /// The op name.
     pub const fn name(&self) -> &'static str {
         match self {
+            Op::AddEdge(_) => "AddEdge",
             Op::AddNode(_) => "AddNode",
+            Op::RemoveEdge(_) => "RemoveEdge",
+            Op::RemoveNode(_) => "RemoveNode",
         }
     }
     /// The canonical JSON form `{"op": NAME, "data": {...}}`.
     pub fn to_json(&self) -> Json {
         match self {
+            Op::AddEdge(op) => op.to_json(),
             Op::AddNode(op) => op.to_json(),
+            Op::RemoveEdge(op) => op.to_json(),
+            Op::RemoveNode(op) => op.to_json(),
         }
     }
 }
@@ -75,18 +92,50 @@ impl Parse for Op {
             errors.push(ErrorCode::InvalidInput, &data_path, "is required");
         }
         match name? {
+            "AddEdge" => AddEdge::parse_data(data?, &data_path, errors).map(Op::AddEdge),
             "AddNode" => AddNode::parse_data(data?, &data_path, errors).map(Op::AddNode),
+            "RemoveEdge" => {
+                RemoveEdge::parse_data(data?, &data_path, errors).map(Op::RemoveEdge)
+            }
+            "RemoveNode" => {
+                RemoveNode::parse_data(data?, &data_path, errors).map(Op::RemoveNode)
+            }
             other => {
                 errors
                     .push(
                         ErrorCode::NotImplemented,
                         &op_path,
-                        format!("unknown op `{other}`; known ops: {}", "AddNode"),
+                        format!(
+                            "unknown op `{other}`; known ops: {}",
+                            "AddEdge, AddNode, RemoveEdge, RemoveNode"
+                        ),
                     );
                 ::std::option::Option::None
             }
         }
     }
+}
+/// Adds an edge from one node to another. Both ends must be nodes of the view once the whole rewrite has applied. Its id is blake3 of the canonical encoding of (from, to, kind, payload), so adding an edge the view already holds changes nothing but the log.
+///
+/// Source: `schema/ops/AddEdge.v0.json:1:1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddEdge {
+    /// `data.from`: Id of the node the edge leaves, as 64 lowercase hex characters.
+    ///
+    /// Source: `schema/ops/AddEdge.v0.json:20:9`.
+    pub from: [u8; 32],
+    /// `data.kind`: The edge kind: case-sensitive, 1 to 128 characters of [A-Za-z0-9_.:-].
+    ///
+    /// Source: `schema/ops/AddEdge.v0.json:32:9`.
+    pub kind: ::std::string::String,
+    /// `data.payload_b64`: The payload bytes as RFC 4648 standard base64 with padding, at most 1 MiB decoded; may be empty. Absent means the edge has no payload, which is not the same edge as one with an empty payload.
+    ///
+    /// Source: `schema/ops/AddEdge.v0.json:39:9`.
+    pub payload: ::std::option::Option<::std::vec::Vec<u8>>,
+    /// `data.to`: Id of the node the edge enters, as 64 lowercase hex characters.
+    ///
+    /// Source: `schema/ops/AddEdge.v0.json:26:9`.
+    pub to: [u8; 32],
 }
 /// Adds a node to the view. Its id is blake3 of the canonical encoding of (kind, payload), so adding a node the view already holds changes nothing but the log.
 ///
@@ -101,6 +150,91 @@ pub struct AddNode {
     ///
     /// Source: `schema/ops/AddNode.v0.json:27:9`.
     pub payload: ::std::vec::Vec<u8>,
+}
+/// Removes an edge from the view. The edge must be in the view.
+///
+/// Source: `schema/ops/RemoveEdge.v0.json:1:1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoveEdge {
+    /// `data.id`: Id of the edge, as 64 lowercase hex characters.
+    ///
+    /// Source: `schema/ops/RemoveEdge.v0.json:20:9`.
+    pub id: [u8; 32],
+}
+/// Removes a node from the view. The node must be in the view, and no edge may touch it once the whole rewrite has applied: remove those edges in the same rewrite.
+///
+/// Source: `schema/ops/RemoveNode.v0.json:1:1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoveNode {
+    /// `data.id`: Id of the node, as 64 lowercase hex characters.
+    ///
+    /// Source: `schema/ops/RemoveNode.v0.json:20:9`.
+    pub id: [u8; 32],
+}
+impl AddEdge {
+    fn parse_data(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<AddEdge> {
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["from", "kind", "payload_b64", "to"],
+        )?;
+        let from = parse::required(
+            map.get("from"),
+            &path.field("from"),
+            errors,
+            parse::hex32,
+        );
+        let kind = parse::required(
+            map.get("kind"),
+            &path.field("kind"),
+            errors,
+            |raw: &Json, path: &InputPath, errors: &mut ValidationErrors| {
+                static ADDEDGE_KIND_PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+                {
+                    ::regex::Regex::new("^[A-Za-z0-9_.:-]+$")
+                        .expect("codegen checked that the pattern compiles")
+                });
+                let text = parse::string(raw, path, errors)?;
+                parse::text_with(
+                        &text,
+                        ::std::option::Option::Some(1usize),
+                        ::std::option::Option::Some(128usize),
+                        ::std::option::Option::Some((
+                            &*ADDEDGE_KIND_PATTERN_1,
+                            "^[A-Za-z0-9_.:-]+$",
+                        )),
+                        ErrorCode::InvalidInput,
+                        path,
+                        errors,
+                    )
+                    .then_some(text)
+            },
+        );
+        let payload = parse::optional(
+            map.get("payload_b64"),
+            &path.field("payload_b64"),
+            errors,
+            |raw: &Json, path: &InputPath, errors: &mut ValidationErrors| parse::base64(
+                raw,
+                ::std::option::Option::Some(1398104usize),
+                ::std::option::Option::Some(1048576usize),
+                path,
+                errors,
+            ),
+        );
+        let to = parse::required(map.get("to"), &path.field("to"), errors, parse::hex32);
+        ::std::option::Option::Some(AddEdge {
+            from: from?,
+            kind: kind?,
+            payload: payload?,
+            to: to?,
+        })
+    }
 }
 impl AddNode {
     fn parse_data(
@@ -153,6 +287,61 @@ impl AddNode {
         })
     }
 }
+impl RemoveEdge {
+    fn parse_data(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<RemoveEdge> {
+        let map = parse::object(raw, path, errors, &["id"])?;
+        let id = parse::required(map.get("id"), &path.field("id"), errors, parse::hex32);
+        ::std::option::Option::Some(RemoveEdge { id: id? })
+    }
+}
+impl RemoveNode {
+    fn parse_data(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<RemoveNode> {
+        let map = parse::object(raw, path, errors, &["id"])?;
+        let id = parse::required(map.get("id"), &path.field("id"), errors, parse::hex32);
+        ::std::option::Option::Some(RemoveNode { id: id? })
+    }
+}
+impl AddEdge {
+    /// The canonical JSON form of this op.
+    pub fn to_json(&self) -> Json {
+        let mut data = ::serde_json::Map::new();
+        let value = &self.from;
+        data.insert(
+            "from".to_owned(),
+            Json::String(crate::runtime::hex32_to_string(value)),
+        );
+        let value = &self.kind;
+        data.insert("kind".to_owned(), Json::from(value.clone()));
+        if let ::std::option::Option::Some(value) = &self.payload {
+            data.insert(
+                "payload_b64".to_owned(),
+                Json::String(
+                    ::base64::Engine::encode(
+                        &::base64::engine::general_purpose::STANDARD,
+                        value,
+                    ),
+                ),
+            );
+        }
+        let value = &self.to;
+        data.insert(
+            "to".to_owned(),
+            Json::String(crate::runtime::hex32_to_string(value)),
+        );
+        let mut op = ::serde_json::Map::new();
+        op.insert("op".to_owned(), Json::String("AddEdge".to_owned()));
+        op.insert("data".to_owned(), Json::Object(data));
+        Json::Object(op)
+    }
+}
 impl AddNode {
     /// The canonical JSON form of this op.
     pub fn to_json(&self) -> Json {
@@ -171,6 +360,36 @@ impl AddNode {
         );
         let mut op = ::serde_json::Map::new();
         op.insert("op".to_owned(), Json::String("AddNode".to_owned()));
+        op.insert("data".to_owned(), Json::Object(data));
+        Json::Object(op)
+    }
+}
+impl RemoveEdge {
+    /// The canonical JSON form of this op.
+    pub fn to_json(&self) -> Json {
+        let mut data = ::serde_json::Map::new();
+        let value = &self.id;
+        data.insert(
+            "id".to_owned(),
+            Json::String(crate::runtime::hex32_to_string(value)),
+        );
+        let mut op = ::serde_json::Map::new();
+        op.insert("op".to_owned(), Json::String("RemoveEdge".to_owned()));
+        op.insert("data".to_owned(), Json::Object(data));
+        Json::Object(op)
+    }
+}
+impl RemoveNode {
+    /// The canonical JSON form of this op.
+    pub fn to_json(&self) -> Json {
+        let mut data = ::serde_json::Map::new();
+        let value = &self.id;
+        data.insert(
+            "id".to_owned(),
+            Json::String(crate::runtime::hex32_to_string(value)),
+        );
+        let mut op = ::serde_json::Map::new();
+        op.insert("op".to_owned(), Json::String("RemoveNode".to_owned()));
         op.insert("data".to_owned(), Json::Object(data));
         Json::Object(op)
     }

@@ -7,421 +7,426 @@
 
 /// Result of `applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:300:1`.
+/// Source: `schema/jitos.graphql:341:1`.
 #[derive(Debug, Clone)]
 pub struct ApplyRewritePayload {
     /// Whether the rewrite was applied.
     ///
-    /// Source: `schema/jitos.graphql:301:3`.
+    /// Source: `schema/jitos.graphql:342:3`.
     pub accepted: bool,
     /// The receipt of the applied rewrite.
     ///
-    /// Source: `schema/jitos.graphql:303:3`.
+    /// Source: `schema/jitos.graphql:344:3`.
     pub receipt: crate::outputs::ReceiptV0,
     /// Scheduler receipt (M5); null in v0.
     ///
-    /// Source: `schema/jitos.graphql:305:3`.
+    /// Source: `schema/jitos.graphql:346:3`.
     pub tick_receipt: ::std::option::Option<crate::outputs::TickReceipt>,
 }
 /// Result of `collapseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:284:1`.
+/// Source: `schema/jitos.graphql:325:1`.
 #[derive(Debug, Clone)]
 pub struct CollapseSwsPayload {
     /// Whether the overlay became part of System.
     ///
-    /// Source: `schema/jitos.graphql:285:3`.
+    /// Source: `schema/jitos.graphql:326:3`.
     pub committed: bool,
     /// System's snapshot after the collapse.
     ///
-    /// Source: `schema/jitos.graphql:287:3`.
+    /// Source: `schema/jitos.graphql:328:3`.
     pub system_snapshot_id: ::std::option::Option<::std::string::String>,
     /// What happened, with policy pins.
     ///
-    /// Source: `schema/jitos.graphql:289:3`.
+    /// Source: `schema/jitos.graphql:330:3`.
     pub receipt: ::std::option::Option<crate::outputs::TickReceipt>,
 }
 /// Result of `createSws`.
 ///
-/// Source: `schema/jitos.graphql:278:1`.
+/// Source: `schema/jitos.graphql:319:1`.
 #[derive(Debug, Clone)]
 pub struct CreateSwsPayload {
     /// The new SWS.
     ///
-    /// Source: `schema/jitos.graphql:279:3`.
+    /// Source: `schema/jitos.graphql:320:3`.
     pub sws: crate::outputs::Sws,
 }
 /// Result of `discardSws`.
 ///
-/// Source: `schema/jitos.graphql:294:1`.
+/// Source: `schema/jitos.graphql:335:1`.
 #[derive(Debug, Clone)]
 pub struct DiscardSwsPayload {
     /// Whether the SWS is now discarded.
     ///
-    /// Source: `schema/jitos.graphql:295:3`.
+    /// Source: `schema/jitos.graphql:336:3`.
     pub discarded: bool,
 }
 /// Reference to an event.
 ///
-/// Source: `schema/jitos.graphql:344:1`.
+/// Source: `schema/jitos.graphql:385:1`.
 #[derive(Debug, Clone)]
 pub struct EventRef {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:345:3`.
+    /// Source: `schema/jitos.graphql:386:3`.
     pub id: ::std::string::String,
     /// Event kind.
     ///
-    /// Source: `schema/jitos.graphql:347:3`.
+    /// Source: `schema/jitos.graphql:388:3`.
     pub kind: crate::enums::EventKind,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:349:3`.
+    /// Source: `schema/jitos.graphql:390:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:351:3`.
+    /// Source: `schema/jitos.graphql:392:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// An edge of the graph.
 ///
-/// Source: `schema/jitos.graphql:186:1`.
+/// Source: `schema/jitos.graphql:222:1`.
 #[derive(Debug, Clone)]
 pub struct GraphEdge {
     /// EdgeId, as hex.
     ///
-    /// Source: `schema/jitos.graphql:187:3`.
+    /// Source: `schema/jitos.graphql:223:3`.
     pub id: ::std::string::String,
     /// The edge kind.
     ///
-    /// Source: `schema/jitos.graphql:189:3`.
+    /// Source: `schema/jitos.graphql:225:3`.
     pub kind: ::std::string::String,
     /// Id of the node the edge leaves.
     ///
-    /// Source: `schema/jitos.graphql:191:3`.
+    /// Source: `schema/jitos.graphql:227:3`.
     pub from: ::std::string::String,
     /// Id of the node the edge enters.
     ///
-    /// Source: `schema/jitos.graphql:193:3`.
+    /// Source: `schema/jitos.graphql:229:3`.
     pub to: ::std::string::String,
     /// `{"payload_b64": "<base64>"}`, or null when the edge has no payload.
     ///
-    /// Source: `schema/jitos.graphql:195:3`.
+    /// Source: `schema/jitos.graphql:231:3`.
     pub data: ::std::option::Option<crate::runtime::Json>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:197:3`.
+    /// Source: `schema/jitos.graphql:233:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
 }
 /// A page of edges.
 ///
-/// Source: `schema/jitos.graphql:218:1`.
+/// Source: `schema/jitos.graphql:254:1`.
 #[derive(Debug, Clone)]
 pub struct GraphEdgeConnection {
     /// The edges, in ascending id order.
     ///
-    /// Source: `schema/jitos.graphql:219:3`.
+    /// Source: `schema/jitos.graphql:255:3`.
     pub edges: ::std::vec::Vec<crate::outputs::GraphEdge>,
     /// Where this page ends.
     ///
-    /// Source: `schema/jitos.graphql:221:3`.
+    /// Source: `schema/jitos.graphql:257:3`.
     pub page_info: crate::outputs::PageInfo,
 }
 /// A node of the graph.
 ///
-/// Source: `schema/jitos.graphql:172:1`.
+/// Source: `schema/jitos.graphql:208:1`.
 #[derive(Debug, Clone)]
 pub struct GraphNode {
     /// NodeId: blake3 of the canonical encoding of (kind, payload), as hex.
     ///
-    /// Source: `schema/jitos.graphql:173:3`.
+    /// Source: `schema/jitos.graphql:209:3`.
     pub id: ::std::string::String,
     /// The node kind.
     ///
-    /// Source: `schema/jitos.graphql:175:3`.
+    /// Source: `schema/jitos.graphql:211:3`.
     pub kind: ::std::string::String,
     /// `{"payload_b64": "<base64>"}`.
     ///
-    /// Source: `schema/jitos.graphql:177:3`.
+    /// Source: `schema/jitos.graphql:213:3`.
     pub data: crate::runtime::Json,
     /// The payload bytes as standard base64 with padding.
     ///
-    /// Source: `schema/jitos.graphql:179:3`.
+    /// Source: `schema/jitos.graphql:215:3`.
     pub payload_b64: ::std::string::String,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:181:3`.
+    /// Source: `schema/jitos.graphql:217:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
 }
 /// A page of nodes.
 ///
-/// Source: `schema/jitos.graphql:210:1`.
+/// Source: `schema/jitos.graphql:246:1`.
 #[derive(Debug, Clone)]
 pub struct GraphNodeConnection {
     /// The nodes, in ascending id order.
     ///
-    /// Source: `schema/jitos.graphql:211:3`.
+    /// Source: `schema/jitos.graphql:247:3`.
     pub nodes: ::std::vec::Vec<crate::outputs::GraphNode>,
     /// Where this page ends.
     ///
-    /// Source: `schema/jitos.graphql:213:3`.
+    /// Source: `schema/jitos.graphql:249:3`.
     pub page_info: crate::outputs::PageInfo,
 }
 /// A view of the graph as of one moment.
 ///
-/// Source: `schema/jitos.graphql:236:1`.
+/// Source: `schema/jitos.graphql:272:1`.
 #[derive(Debug, Clone)]
 pub struct GraphSnapshot {
     /// The view that was read.
     ///
-    /// Source: `schema/jitos.graphql:237:3`.
+    /// Source: `schema/jitos.graphql:273:3`.
     pub view: crate::outputs::ViewRef,
     /// GraphRootV1: the sparse Merkle root of the view's nodes and edges.
     ///
-    /// Source: `schema/jitos.graphql:239:3`.
+    /// Source: `schema/jitos.graphql:275:3`.
     pub digest: [u8; 32],
     /// GraphCommitDigestV0: blake3 of the canonical encoding of the whole view.
     ///
-    /// Source: `schema/jitos.graphql:241:3`.
+    /// Source: `schema/jitos.graphql:277:3`.
     pub commit_digest: crate::runtime::Lazy<[u8; 32]>,
-    /// Names this exact immutable node and edge set (M2).
+    /// Names this exact immutable node and edge set: pass it as `view.snapshotId` to read the same
+    /// content, digest and pages again, whatever happened since.
     ///
-    /// Source: `schema/jitos.graphql:243:3`.
+    /// Source: `schema/jitos.graphql:279:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
     /// A page of the view's nodes.
     ///
-    /// Source: `schema/jitos.graphql:245:3`.
+    /// Source: `schema/jitos.graphql:284:3`.
     pub nodes: crate::outputs::GraphNodeConnection,
     /// A page of the view's edges.
     ///
-    /// Source: `schema/jitos.graphql:247:3`.
+    /// Source: `schema/jitos.graphql:286:3`.
     pub edges: crate::outputs::GraphEdgeConnection,
 }
 /// Facts about the running kernel.
 ///
-/// Source: `schema/jitos.graphql:252:1`.
+/// Source: `schema/jitos.graphql:291:1`.
 #[derive(Debug, Clone)]
 pub struct KernelInfo {
     /// Kernel version.
     ///
-    /// Source: `schema/jitos.graphql:253:3`.
+    /// Source: `schema/jitos.graphql:292:3`.
     pub version: ::std::string::String,
     /// Identity of the rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:255:3`.
+    /// Source: `schema/jitos.graphql:294:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Identity of the policy in force.
     ///
-    /// Source: `schema/jitos.graphql:257:3`.
+    /// Source: `schema/jitos.graphql:296:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Status of the last commit attempt.
     ///
-    /// Source: `schema/jitos.graphql:259:3`.
+    /// Source: `schema/jitos.graphql:298:3`.
     pub commit_status: crate::enums::CommitStatus,
+    /// Number of events in the log; the next event gets this idx.
+    ///
+    /// Source: `schema/jitos.graphql:300:3`.
+    pub event_count: u64,
 }
 /// Where a page ends.
 ///
-/// Source: `schema/jitos.graphql:202:1`.
+/// Source: `schema/jitos.graphql:238:1`.
 #[derive(Debug, Clone)]
 pub struct PageInfo {
     /// Cursor of the last item returned, to pass as `after`.
     ///
-    /// Source: `schema/jitos.graphql:203:3`.
+    /// Source: `schema/jitos.graphql:239:3`.
     pub end_cursor: ::std::option::Option<::std::string::String>,
     /// Whether more items follow.
     ///
-    /// Source: `schema/jitos.graphql:205:3`.
+    /// Source: `schema/jitos.graphql:241:3`.
     pub has_next_page: bool,
 }
 /// Receipt of an applied rewrite.
 ///
-/// Source: `schema/jitos.graphql:310:1`.
+/// Source: `schema/jitos.graphql:351:1`.
 #[derive(Debug, Clone)]
 pub struct ReceiptV0 {
     /// Index of the event in the global log.
     ///
-    /// Source: `schema/jitos.graphql:311:3`.
+    /// Source: `schema/jitos.graphql:352:3`.
     pub rewrite_idx: u64,
     /// The view written.
     ///
-    /// Source: `schema/jitos.graphql:313:3`.
+    /// Source: `schema/jitos.graphql:354:3`.
     pub view: crate::outputs::ViewRef,
     /// The view's digest right after the rewrite.
     ///
-    /// Source: `schema/jitos.graphql:315:3`.
+    /// Source: `schema/jitos.graphql:356:3`.
     pub view_digest: [u8; 32],
 }
 /// An event of the global log.
 ///
-/// Source: `schema/jitos.graphql:356:1`.
+/// Source: `schema/jitos.graphql:397:1`.
 #[derive(Debug, Clone)]
 pub struct RewriteEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:357:3`.
+    /// Source: `schema/jitos.graphql:398:3`.
     pub id: ::std::string::String,
     /// Position in the global log, from 0.
     ///
-    /// Source: `schema/jitos.graphql:359:3`.
+    /// Source: `schema/jitos.graphql:400:3`.
     pub idx: u64,
     /// What kind of event this is.
     ///
-    /// Source: `schema/jitos.graphql:361:3`.
+    /// Source: `schema/jitos.graphql:402:3`.
     pub kind: crate::enums::EventKind,
     /// The view the event targets.
     ///
-    /// Source: `schema/jitos.graphql:363:3`.
+    /// Source: `schema/jitos.graphql:404:3`.
     pub view: crate::outputs::ViewRef,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:365:3`.
+    /// Source: `schema/jitos.graphql:406:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The validated ops, in canonical form.
     ///
-    /// Source: `schema/jitos.graphql:367:3`.
+    /// Source: `schema/jitos.graphql:408:3`.
     pub ops: ::std::vec::Vec<crate::runtime::Json>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:369:3`.
+    /// Source: `schema/jitos.graphql:410:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// Result of `submitIntent` (M6).
 ///
-/// Source: `schema/jitos.graphql:320:1`.
+/// Source: `schema/jitos.graphql:361:1`.
 #[derive(Debug, Clone)]
 pub struct SubmitIntentPayload {
     /// The task created.
     ///
-    /// Source: `schema/jitos.graphql:321:3`.
+    /// Source: `schema/jitos.graphql:362:3`.
     pub task_id: ::std::string::String,
     /// The process created.
     ///
-    /// Source: `schema/jitos.graphql:323:3`.
+    /// Source: `schema/jitos.graphql:364:3`.
     pub process_id: ::std::string::String,
     /// The SWS the work runs in.
     ///
-    /// Source: `schema/jitos.graphql:325:3`.
+    /// Source: `schema/jitos.graphql:366:3`.
     pub sws_id: ::std::string::String,
     /// The planned DAG, when planning only.
     ///
-    /// Source: `schema/jitos.graphql:327:3`.
+    /// Source: `schema/jitos.graphql:368:3`.
     pub planned_dag: ::std::option::Option<crate::runtime::Json>,
 }
 /// A shadow working set.
 ///
-/// Source: `schema/jitos.graphql:264:1`.
+/// Source: `schema/jitos.graphql:305:1`.
 #[derive(Debug, Clone)]
 pub struct Sws {
     /// Decimal id, allocated 0, 1, 2, ... in command order.
     ///
-    /// Source: `schema/jitos.graphql:265:3`.
+    /// Source: `schema/jitos.graphql:306:3`.
     pub id: ::std::string::String,
     /// Snapshot of System the SWS was created over.
     ///
-    /// Source: `schema/jitos.graphql:267:3`.
+    /// Source: `schema/jitos.graphql:308:3`.
     pub parent_snapshot_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:269:3`.
+    /// Source: `schema/jitos.graphql:310:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
     /// ACTIVE, COLLAPSED or DISCARDED.
     ///
-    /// Source: `schema/jitos.graphql:271:3`.
+    /// Source: `schema/jitos.graphql:312:3`.
     pub state: ::std::string::String,
     /// Caller metadata given at creation.
     ///
-    /// Source: `schema/jitos.graphql:273:3`.
+    /// Source: `schema/jitos.graphql:314:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A task state change (M6).
 ///
-/// Source: `schema/jitos.graphql:384:1`.
+/// Source: `schema/jitos.graphql:425:1`.
 #[derive(Debug, Clone)]
 pub struct TaskEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:385:3`.
+    /// Source: `schema/jitos.graphql:426:3`.
     pub id: ::std::string::String,
     /// The task.
     ///
-    /// Source: `schema/jitos.graphql:387:3`.
+    /// Source: `schema/jitos.graphql:428:3`.
     pub task_id: ::std::string::String,
     /// The process.
     ///
-    /// Source: `schema/jitos.graphql:389:3`.
+    /// Source: `schema/jitos.graphql:430:3`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// The SWS.
     ///
-    /// Source: `schema/jitos.graphql:391:3`.
+    /// Source: `schema/jitos.graphql:432:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:393:3`.
+    /// Source: `schema/jitos.graphql:434:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The new state.
     ///
-    /// Source: `schema/jitos.graphql:395:3`.
+    /// Source: `schema/jitos.graphql:436:3`.
     pub state: ::std::string::String,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:397:3`.
+    /// Source: `schema/jitos.graphql:438:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A scheduler tick (M5).
 ///
-/// Source: `schema/jitos.graphql:374:1`.
+/// Source: `schema/jitos.graphql:415:1`.
 #[derive(Debug, Clone)]
 pub struct TickEvent {
     /// Tick id.
     ///
-    /// Source: `schema/jitos.graphql:375:3`.
+    /// Source: `schema/jitos.graphql:416:3`.
     pub id: ::std::string::String,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:377:3`.
+    /// Source: `schema/jitos.graphql:418:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Tick metadata.
     ///
-    /// Source: `schema/jitos.graphql:379:3`.
+    /// Source: `schema/jitos.graphql:420:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// Receipt of a scheduler tick or commit.
 ///
-/// Source: `schema/jitos.graphql:332:1`.
+/// Source: `schema/jitos.graphql:373:1`.
 #[derive(Debug, Clone)]
 pub struct TickReceipt {
     /// The tick.
     ///
-    /// Source: `schema/jitos.graphql:333:3`.
+    /// Source: `schema/jitos.graphql:374:3`.
     pub tick_id: ::std::option::Option<::std::string::String>,
     /// Rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:335:3`.
+    /// Source: `schema/jitos.graphql:376:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Policy in force.
     ///
-    /// Source: `schema/jitos.graphql:337:3`.
+    /// Source: `schema/jitos.graphql:378:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Events the tick produced.
     ///
-    /// Source: `schema/jitos.graphql:339:3`.
+    /// Source: `schema/jitos.graphql:380:3`.
     pub events: ::std::vec::Vec<crate::outputs::EventRef>,
 }
 /// A view reference, as echoed in results.
 ///
-/// Source: `schema/jitos.graphql:226:1`.
+/// Source: `schema/jitos.graphql:262:1`.
 #[derive(Debug, Clone)]
 pub struct ViewRef {
     /// SYSTEM or SWS.
     ///
-    /// Source: `schema/jitos.graphql:227:3`.
+    /// Source: `schema/jitos.graphql:263:3`.
     pub kind: crate::enums::ViewKind,
     /// The SWS id when `kind` is SWS.
     ///
-    /// Source: `schema/jitos.graphql:229:3`.
+    /// Source: `schema/jitos.graphql:265:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
-    /// The snapshot read, when pinned.
+    /// The snapshot read, when the request pinned one with `snapshotId` or `asOf`.
     ///
-    /// Source: `schema/jitos.graphql:231:3`.
+    /// Source: `schema/jitos.graphql:267:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
 }

@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_lines, reason = "one method per root field")]
 /// Reads. Every read is answered from an immutable snapshot.
 ///
-/// Source: `schema/jitos.graphql:402:1`.
+/// Source: `schema/jitos.graphql:443:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Query` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -16,7 +16,7 @@
 pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Facts about the running kernel.
     ///
-    /// Source: `schema/jitos.graphql:403:3`.
+    /// Source: `schema/jitos.graphql:444:3`.
     fn kernel_info(
         &self,
     ) -> impl ::std::future::Future<
@@ -27,7 +27,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One SWS by id, or null.
     ///
-    /// Source: `schema/jitos.graphql:405:3`.
+    /// Source: `schema/jitos.graphql:446:3`.
     fn sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QuerySwsArgs>,
@@ -39,7 +39,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// All SWSs in id order.
     ///
-    /// Source: `schema/jitos.graphql:410:3`.
+    /// Source: `schema/jitos.graphql:451:3`.
     fn list_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryListSwsArgs>,
@@ -51,7 +51,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// A view of the graph.
     ///
-    /// Source: `schema/jitos.graphql:415:3`.
+    /// Source: `schema/jitos.graphql:456:3`.
     fn graph(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryGraphArgs>,
@@ -63,7 +63,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One node of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:428:3`.
+    /// Source: `schema/jitos.graphql:469:3`.
     fn node(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryNodeArgs>,
@@ -75,7 +75,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One edge of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:435:3`.
+    /// Source: `schema/jitos.graphql:476:3`.
     fn edge(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEdgeArgs>,
@@ -85,9 +85,10 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
             crate::runtime::FieldError,
         >,
     > + ::std::marker::Send;
-    /// The events that target a view, by ascending idx.
+    /// The events that target a view, by ascending idx; a pinned view (`snapshotId` or `asOf`) lists
+    /// those up to the moment it names. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:442:3`.
+    /// Source: `schema/jitos.graphql:483:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryRewritesArgs>,
@@ -97,9 +98,9 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
             crate::runtime::FieldError,
         >,
     > + ::std::marker::Send;
-    /// The whole global event log, by ascending idx.
+    /// The whole global event log, by ascending idx. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:449:3`.
+    /// Source: `schema/jitos.graphql:493:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEventsArgs>,
@@ -112,7 +113,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 }
 /// Writes. Each accepted write appends exactly one event to the log.
 ///
-/// Source: `schema/jitos.graphql:457:1`.
+/// Source: `schema/jitos.graphql:501:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Mutation` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -120,7 +121,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Creates a shadow working set over the current System.
     ///
-    /// Source: `schema/jitos.graphql:458:3`.
+    /// Source: `schema/jitos.graphql:502:3`.
     fn create_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCreateSwsArgs>,
@@ -132,7 +133,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Collapses an SWS into System (M3).
     ///
-    /// Source: `schema/jitos.graphql:463:3`.
+    /// Source: `schema/jitos.graphql:507:3`.
     fn collapse_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCollapseSwsArgs>,
@@ -144,7 +145,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Discards an SWS.
     ///
-    /// Source: `schema/jitos.graphql:468:3`.
+    /// Source: `schema/jitos.graphql:512:3`.
     fn discard_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationDiscardSwsArgs>,
@@ -156,7 +157,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Applies a rewrite to an SWS.
     ///
-    /// Source: `schema/jitos.graphql:473:3`.
+    /// Source: `schema/jitos.graphql:517:3`.
     fn apply_rewrite(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationApplyRewriteArgs>,
@@ -168,7 +169,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Submits an intent (M6).
     ///
-    /// Source: `schema/jitos.graphql:480:3`.
+    /// Source: `schema/jitos.graphql:524:3`.
     fn submit_intent(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationSubmitIntentArgs>,
@@ -179,17 +180,20 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
         >,
     > + ::std::marker::Send;
 }
-/// Live event streams, over WebSocket (graphql-transport-ws).
+/// Live event streams, over WebSocket (graphql-transport-ws). A stream replays the history it is
+/// asked for, then goes live, with no gap and no duplicate. A subscriber that falls more than
+/// 1024 events behind is ended with a LIMIT_EXCEEDED error that names the last idx it received, so
+/// it can resubscribe with `afterIdx`.
 ///
-/// Source: `schema/jitos.graphql:488:1`.
+/// Source: `schema/jitos.graphql:537:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Subscription` root type",
     note = "implement the resolvers in jitos-kernel"
 )]
 pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
-    /// Every event that targets a view, in idx order, from now on.
+    /// Every event that targets a live view, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:489:3`.
+    /// Source: `schema/jitos.graphql:538:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionRewritesArgs>,
@@ -199,9 +203,21 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
             crate::runtime::FieldError,
         >,
     > + ::std::marker::Send;
+    /// Every event of the global log, in idx order: from now on, or replayed from a position.
+    ///
+    /// Source: `schema/jitos.graphql:547:3`.
+    fn events(
+        &self,
+        args: crate::runtime::Valid<crate::inputs::SubscriptionEventsArgs>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::runtime::EventStream<crate::outputs::RewriteEvent>,
+            crate::runtime::FieldError,
+        >,
+    > + ::std::marker::Send;
     /// Scheduler ticks (M5).
     ///
-    /// Source: `schema/jitos.graphql:494:3`.
+    /// Source: `schema/jitos.graphql:554:3`.
     fn ticks(
         &self,
     ) -> impl ::std::future::Future<
@@ -212,7 +228,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Task state changes (M6).
     ///
-    /// Source: `schema/jitos.graphql:496:3`.
+    /// Source: `schema/jitos.graphql:556:3`.
     fn task_events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionTaskEventsArgs>,
@@ -409,6 +425,17 @@ impl Subscription for Unimplemented {
     > {
         ::std::result::Result::Err(
             crate::runtime::FieldError::not_implemented("Subscription.rewrites"),
+        )
+    }
+    async fn events(
+        &self,
+        _args: crate::runtime::Valid<crate::inputs::SubscriptionEventsArgs>,
+    ) -> ::std::result::Result<
+        crate::runtime::EventStream<crate::outputs::RewriteEvent>,
+        crate::runtime::FieldError,
+    > {
+        ::std::result::Result::Err(
+            crate::runtime::FieldError::not_implemented("Subscription.events"),
         )
     }
     async fn ticks(

@@ -17,6 +17,10 @@ static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock:
     ::regex::Regex::new("^(0|[1-9][0-9]*)$")
         .expect("codegen checked that the pattern compiles")
 });
+static PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+    ::regex::Regex::new("^[0-9a-f]{64}$")
+        .expect("codegen checked that the pattern compiles")
+});
 impl crate::runtime::Sealed for crate::inputs::CollapseSwsInput {}
 impl Parse for crate::inputs::CollapseSwsInput {
     fn parse(
@@ -24,7 +28,12 @@ impl Parse for crate::inputs::CollapseSwsInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["swsId", "policyId", "meta"])?;
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["swsId", "policyId", "meta", "idempotencyKey"],
+        )?;
         let path_sws_id = path.field("swsId");
         let sws_id: ::std::option::Option<::std::string::String> = {
             let raw = map.get("swsId");
@@ -50,10 +59,30 @@ impl Parse for crate::inputs::CollapseSwsInput {
             let raw = map.get("meta");
             parse::nullable(raw, &path_meta, errors, parse::json)
         };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::CollapseSwsInput {
             sws_id: sws_id?,
             policy_id: policy_id?,
             meta: meta?,
+            idempotency_key: idempotency_key?,
         })
     }
 }
@@ -90,14 +119,34 @@ impl Parse for crate::inputs::CreateSwsInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["meta"])?;
+        let map = parse::object(raw, path, errors, &["meta", "idempotencyKey"])?;
         let path_meta = path.field("meta");
         let meta: ::std::option::Option<::std::option::Option<crate::runtime::Json>> = {
             let raw = map.get("meta");
             parse::nullable(raw, &path_meta, errors, parse::json)
         };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::CreateSwsInput {
             meta: meta?,
+            idempotency_key: idempotency_key?,
         })
     }
 }
@@ -108,7 +157,12 @@ impl Parse for crate::inputs::DiscardSwsInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["swsId", "reason", "meta"])?;
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["swsId", "reason", "meta", "idempotencyKey"],
+        )?;
         let path_sws_id = path.field("swsId");
         let sws_id: ::std::option::Option<::std::string::String> = {
             let raw = map.get("swsId");
@@ -148,10 +202,30 @@ impl Parse for crate::inputs::DiscardSwsInput {
             let raw = map.get("meta");
             parse::nullable(raw, &path_meta, errors, parse::json)
         };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::DiscardSwsInput {
             sws_id: sws_id?,
             reason: reason?,
             meta: meta?,
+            idempotency_key: idempotency_key?,
         })
     }
 }
@@ -200,11 +274,35 @@ impl Parse for crate::inputs::EdgeFilterInput {
             let raw = map.get("from");
             parse::nullable(raw, &path_from, errors, parse::id)
         };
+        if let ::std::option::Option::Some(value) = &from {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::None,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some((&*PATTERN_1, "^[0-9a-f]{64}$")),
+                    &path_from,
+                    errors,
+                );
+            }
+        }
         let path_to = path.field("to");
         let to: ::std::option::Option<::std::option::Option<::std::string::String>> = {
             let raw = map.get("to");
             parse::nullable(raw, &path_to, errors, parse::id)
         };
+        if let ::std::option::Option::Some(value) = &to {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::None,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some((&*PATTERN_1, "^[0-9a-f]{64}$")),
+                    &path_to,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::EdgeFilterInput {
             kinds: kinds?,
             from: from?,
@@ -476,6 +574,18 @@ impl Parse for crate::inputs::PageInput {
             let raw = map.get("after");
             parse::nullable(raw, &path_after, errors, parse::string)
         };
+        if let ::std::option::Option::Some(value) = &after {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(64usize),
+                    ::std::option::Option::None,
+                    &path_after,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::PageInput {
             first: first?,
             after: after?,
@@ -638,6 +748,16 @@ impl Parse for crate::inputs::QueryNodeArgs {
             let raw = map.get("id");
             parse::required(raw, &path_id, errors, parse::id)
         };
+        if let ::std::option::Option::Some(value) = &id {
+            parse::text(
+                value,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::Some((&*PATTERN_1, "^[0-9a-f]{64}$")),
+                &path_id,
+                errors,
+            );
+        }
         ::std::option::Option::Some(crate::inputs::QueryNodeArgs {
             view: view?,
             id: id?,
@@ -667,6 +787,16 @@ impl Parse for crate::inputs::QueryEdgeArgs {
             let raw = map.get("id");
             parse::required(raw, &path_id, errors, parse::id)
         };
+        if let ::std::option::Option::Some(value) = &id {
+            parse::text(
+                value,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::Some((&*PATTERN_1, "^[0-9a-f]{64}$")),
+                &path_id,
+                errors,
+            );
+        }
         ::std::option::Option::Some(crate::inputs::QueryEdgeArgs {
             view: view?,
             id: id?,
@@ -741,7 +871,7 @@ impl Parse for crate::inputs::RewriteInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["ops", "meta"])?;
+        let map = parse::object(raw, path, errors, &["ops", "meta", "idempotencyKey"])?;
         let path_ops = path.field("ops");
         let ops: ::std::option::Option<::std::vec::Vec<crate::runtime::Json>> = {
             let raw = map.get("ops");
@@ -775,9 +905,29 @@ impl Parse for crate::inputs::RewriteInput {
             let raw = map.get("meta");
             parse::nullable(raw, &path_meta, errors, parse::json)
         };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::RewriteInput {
             ops: ops?,
             meta: meta?,
+            idempotency_key: idempotency_key?,
         })
     }
 }
@@ -788,7 +938,12 @@ impl Parse for crate::inputs::SubmitIntentInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["intent", "meta", "planOnly"])?;
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["intent", "meta", "planOnly", "idempotencyKey"],
+        )?;
         let path_intent = path.field("intent");
         let intent: ::std::option::Option<crate::runtime::Json> = {
             let raw = map.get("intent");
@@ -809,10 +964,30 @@ impl Parse for crate::inputs::SubmitIntentInput {
                 .or(::std::option::Option::Some(&*DEFAULT_2));
             parse::required(raw, &path_plan_only, errors, parse::boolean)
         };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
         ::std::option::Option::Some(crate::inputs::SubmitIntentInput {
             intent: intent?,
             meta: meta?,
             plan_only: plan_only?,
+            idempotency_key: idempotency_key?,
         })
     }
 }
@@ -823,7 +998,7 @@ impl Parse for crate::inputs::SubscriptionRewritesArgs {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["view"])?;
+        let map = parse::object(raw, path, errors, &["view", "afterIdx", "fromStart"])?;
         let path_view = path.field("view");
         let view: ::std::option::Option<crate::inputs::ViewRefInput> = {
             let raw = map.get("view");
@@ -834,8 +1009,54 @@ impl Parse for crate::inputs::SubscriptionRewritesArgs {
                 <crate::inputs::ViewRefInput as Parse>::parse,
             )
         };
+        let path_after_idx = path.field("afterIdx");
+        let after_idx: ::std::option::Option<::std::option::Option<u64>> = {
+            let raw = map.get("afterIdx");
+            parse::nullable(raw, &path_after_idx, errors, parse::u64)
+        };
+        let path_from_start = path.field("fromStart");
+        let from_start: ::std::option::Option<bool> = {
+            static DEFAULT_3: ::std::sync::LazyLock<Json> = ::std::sync::LazyLock::new(||
+            { ::serde_json::from_str("false").expect("codegen checked the default") });
+            let raw = map
+                .get("fromStart")
+                .filter(|value| !value.is_null())
+                .or(::std::option::Option::Some(&*DEFAULT_3));
+            parse::required(raw, &path_from_start, errors, parse::boolean)
+        };
         ::std::option::Option::Some(crate::inputs::SubscriptionRewritesArgs {
             view: view?,
+            after_idx: after_idx?,
+            from_start: from_start?,
+        })
+    }
+}
+impl crate::runtime::Sealed for crate::inputs::SubscriptionEventsArgs {}
+impl Parse for crate::inputs::SubscriptionEventsArgs {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let map = parse::object(raw, path, errors, &["afterIdx", "fromStart"])?;
+        let path_after_idx = path.field("afterIdx");
+        let after_idx: ::std::option::Option<::std::option::Option<u64>> = {
+            let raw = map.get("afterIdx");
+            parse::nullable(raw, &path_after_idx, errors, parse::u64)
+        };
+        let path_from_start = path.field("fromStart");
+        let from_start: ::std::option::Option<bool> = {
+            static DEFAULT_4: ::std::sync::LazyLock<Json> = ::std::sync::LazyLock::new(||
+            { ::serde_json::from_str("false").expect("codegen checked the default") });
+            let raw = map
+                .get("fromStart")
+                .filter(|value| !value.is_null())
+                .or(::std::option::Option::Some(&*DEFAULT_4));
+            parse::required(raw, &path_from_start, errors, parse::boolean)
+        };
+        ::std::option::Option::Some(crate::inputs::SubscriptionEventsArgs {
+            after_idx: after_idx?,
+            from_start: from_start?,
         })
     }
 }
@@ -900,7 +1121,12 @@ impl Parse for crate::inputs::ViewRefInput {
         path: &InputPath,
         errors: &mut ValidationErrors,
     ) -> ::std::option::Option<Self> {
-        let map = parse::object(raw, path, errors, &["kind", "swsId", "snapshotId"])?;
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["kind", "swsId", "snapshotId", "asOf"],
+        )?;
         let path_kind = path.field("kind");
         let kind: ::std::option::Option<crate::enums::ViewKind> = {
             let raw = map.get("kind");
@@ -937,10 +1163,28 @@ impl Parse for crate::inputs::ViewRefInput {
             let raw = map.get("snapshotId");
             parse::nullable(raw, &path_snapshot_id, errors, parse::id)
         };
+        if let ::std::option::Option::Some(value) = &snapshot_id {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(64usize),
+                    ::std::option::Option::None,
+                    &path_snapshot_id,
+                    errors,
+                );
+            }
+        }
+        let path_as_of = path.field("asOf");
+        let as_of: ::std::option::Option<::std::option::Option<u64>> = {
+            let raw = map.get("asOf");
+            parse::nullable(raw, &path_as_of, errors, parse::u64)
+        };
         ::std::option::Option::Some(crate::inputs::ViewRefInput {
             kind: kind?,
             sws_id: sws_id?,
             snapshot_id: snapshot_id?,
+            as_of: as_of?,
         })
     }
 }

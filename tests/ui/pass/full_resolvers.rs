@@ -14,7 +14,7 @@ use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
     MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryEdgeArgs, QueryEventsArgs,
     QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs, QuerySwsArgs,
-    SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
+    SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
 };
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphEdge,
@@ -35,6 +35,7 @@ impl Query for MyKernel {
             rule_pack_id: None,
             policy_id: None,
             commit_status: CommitStatus::Committed,
+            event_count: 0,
         })
     }
 
@@ -113,6 +114,13 @@ impl Subscription for MyKernel {
         _args: Valid<SubscriptionRewritesArgs>,
     ) -> Result<EventStream<RewriteEvent>, FieldError> {
         Err(FieldError::not_implemented("Subscription.rewrites"))
+    }
+
+    async fn events(
+        &self,
+        _args: Valid<SubscriptionEventsArgs>,
+    ) -> Result<EventStream<RewriteEvent>, FieldError> {
+        Err(FieldError::not_implemented("Subscription.events"))
     }
 
     async fn ticks(&self) -> Result<EventStream<TickEvent>, FieldError> {

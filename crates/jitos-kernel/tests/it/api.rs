@@ -177,19 +177,24 @@ async fn error_rows_of_the_m1_mapping_leave_no_trace() {
     );
     assert_error(
         apply(
-            json!({ "kind": "SWS", "swsId": "0", "snapshotId": "x" }),
+            json!({ "kind": "SWS", "swsId": "0", "asOf": 0 }),
             rewrite.clone(),
         )
         .await,
-        ErrorCode::NotImplemented,
-        "view.snapshotId",
+        ErrorCode::InvalidInput,
+        "view.asOf",
     );
     let sws0 = json!({ "kind": "SWS", "swsId": "0" });
     let op = |op: serde_json::Value| json!({ "ops": [op] });
     assert_error(
-        apply(sws0.clone(), op(json!({ "op": "AddEdge", "data": {} }))).await,
+        apply(sws0.clone(), op(json!({ "op": "Frobnicate", "data": {} }))).await,
         ErrorCode::NotImplemented,
         "rewrite.ops[0].op",
+    );
+    assert_error(
+        apply(sws0.clone(), op(json!({ "op": "AddEdge", "data": {} }))).await,
+        ErrorCode::InvalidInput,
+        "rewrite.ops[0].data.from",
     );
     assert_error(
         apply(
@@ -223,11 +228,16 @@ async fn error_rows_of_the_m1_mapping_leave_no_trace() {
         ErrorCode::InvalidInput,
         "rewrite.ops[0]",
     );
-    let two = json!({ "ops": [rewrite["ops"][0].clone(), rewrite["ops"][0].clone()] });
+    // One bad op refuses the whole rewrite, at the bad op's index.
+    let missing = "0".repeat(64);
+    let second_bad = json!({ "ops": [
+        rewrite["ops"][0].clone(),
+        { "op": "RemoveNode", "data": { "id": missing } },
+    ] });
     assert_error(
-        apply(sws0.clone(), two).await,
-        ErrorCode::NotImplemented,
-        "rewrite.ops",
+        apply(sws0.clone(), second_bad).await,
+        ErrorCode::NotFound,
+        "rewrite.ops[1].data.id",
     );
     assert_error(
         kernel
@@ -252,23 +262,29 @@ async fn error_rows_of_the_m1_mapping_leave_no_trace() {
     );
     assert_error(
         kernel
-            .events(args(json!({ "page": { "first": 5, "after": "3" } })))
+            .events(args(json!({ "page": { "first": 5, "after": "03" } })))
             .await,
-        ErrorCode::NotImplemented,
+        ErrorCode::InvalidInput,
         "page.after",
     );
     assert_error(
         kernel
-            .node(args(json!({ "view": { "kind": "SYSTEM" }, "id": "ABC" })))
+            .node(args(json!({
+                "view": { "kind": "SYSTEM", "snapshotId": "ab".repeat(32) },
+                "id": "cd".repeat(32),
+            })))
             .await,
-        ErrorCode::InvalidInput,
-        "id",
+        ErrorCode::NotFound,
+        "view.snapshotId",
     );
     let after = kernel.snapshot();
     assert_eq!(after.events().len(), before.events().len());
     assert_eq!(after.system().digest(), before.system().digest());
     for (old, new) in before.all_sws().zip(after.all_sws()) {
-        assert_eq!(old.graph.digest(), new.graph.digest());
+        let view = jitos_kernel::ViewKey::Sws(old.id);
+        let digest =
+            |state: &jitos_kernel::State| state.graph(view, "view").expect("graph").digest();
+        assert_eq!(digest(&before), digest(&after));
         assert_eq!(old.state, new.state);
     }
 }

@@ -1,8 +1,10 @@
 //! Integration tests of the kernel, in process: the M1 smoke sequence through the resolver
 //! traits, the error rows with their codes and paths, determinism across fresh kernels, and a
-//! property test against a simple model.
+//! property test against a simple model; snapshots, time travel and paging against a model.
 
 mod api;
+mod history;
+mod idempotency;
 mod model;
 mod support;
 mod vectors;

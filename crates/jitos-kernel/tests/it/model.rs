@@ -32,7 +32,10 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn command(step: &Step) -> Command {
     match step {
-        Step::Create => Command::CreateSws { meta: None },
+        Step::Create => Command::CreateSws {
+            meta: None,
+            idempotency_key: None,
+        },
         Step::Add { sws, kind, payload } => Command::ApplyRewrite {
             view: ViewKey::Sws(*sws),
             ops: vec![Op::AddNode(AddNode {
@@ -40,11 +43,13 @@ fn command(step: &Step) -> Command {
                 payload: payload.clone(),
             })],
             meta: Some(serde_json::json!({ "step": "add" })),
+            idempotency_key: None,
         },
         Step::Discard { sws } => Command::DiscardSws {
             id: *sws,
             reason: None,
             meta: None,
+            idempotency_key: None,
         },
     }
 }
@@ -124,7 +129,7 @@ proptest! {
         }
         for (id, (_, active)) in &model.sws {
             let record = state.sws(*id).expect("every SWS of the model exists");
-            prop_assert_eq!(record.graph.digest(), model.digest(*id));
+            prop_assert_eq!(state.graph(jitos_kernel::ViewKey::Sws(*id), "view").expect("graph").digest(), model.digest(*id));
             prop_assert_eq!(record.state == jitos_kernel::SwsState::Active, *active);
         }
         let idxs: Vec<u64> = state.events().iter().map(|event| event.idx).collect();

@@ -1,11 +1,13 @@
 //! Golden vectors for events (`tests/vectors/events.json`): a fixed script's events, their
-//! canonical bytes and ids, the digests in their receipts, and the rule pack id. The encoding is
+//! canonical bytes and ids, the digests in their receipts, the request digests idempotency
+//! compares, and the rule pack id. The encoding is
 //! specified in `docs/spec/events.md`; one event is cross-checked against bytes assembled by hand.
 //!
 //! `UPDATE_EXPECT=1 cargo test -p jitos-kernel vectors` rewrites the file; nothing else does.
 
+use jitos_graph::{Edge, Node};
 use jitos_kernel::{Command, State, ViewKey, rule_pack_id};
-use jitos_schema::ops::{AddNode, Op};
+use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
 use serde_json::{Value, json};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/events.json");
@@ -18,38 +20,106 @@ fn script() -> Vec<Command> {
         })
     };
     vec![
-        Command::CreateSws { meta: None },
+        Command::CreateSws {
+            meta: None,
+            idempotency_key: None,
+        },
         Command::ApplyRewrite {
             view: ViewKey::Sws(0),
             ops: vec![add("demo", b"hello")],
             meta: None,
+            idempotency_key: None,
         },
         Command::CreateSws {
             meta: Some(
                 json!({ "owner": "test", "n": -3, "ratio": 0.5, "whole": 2.0, "tags": ["a", "b"] }),
             ),
+            idempotency_key: None,
         },
         Command::ApplyRewrite {
             view: ViewKey::Sws(1),
             ops: vec![add("demo", b"hello")],
             meta: Some(json!({})),
+            idempotency_key: None,
         },
         Command::ApplyRewrite {
             view: ViewKey::Sws(0),
             ops: vec![add("demo", b"hello")],
             meta: None,
+            idempotency_key: None,
         },
         Command::ApplyRewrite {
             view: ViewKey::Sws(0),
             ops: vec![add("task.v0", b"")],
             meta: None,
+            idempotency_key: None,
         },
         Command::DiscardSws {
             id: 1,
             reason: Some("superseded".to_owned()),
             meta: None,
+            idempotency_key: None,
         },
     ]
+    .into_iter()
+    .chain(m2_script())
+    .collect()
+}
+
+/// M2: every op kind, several ops per rewrite, and an idempotency key.
+fn m2_script() -> Vec<Command> {
+    let add = |kind: &str, payload: &[u8]| {
+        Op::AddNode(AddNode {
+            kind: kind.to_owned(),
+            payload: payload.to_vec(),
+        })
+    };
+    vec![
+        Command::ApplyRewrite {
+            view: ViewKey::Sws(0),
+            ops: vec![
+                add_edge(b"hello", b"world", "link", Some(b"w")),
+                add_edge(b"hello", b"world", "plain", None),
+                add("demo", b"world"),
+            ],
+            meta: None,
+            idempotency_key: Some("vectors-1".to_owned()),
+        },
+        Command::ApplyRewrite {
+            view: ViewKey::Sws(0),
+            ops: vec![
+                Op::RemoveNode(RemoveNode {
+                    id: *demo(b"world").as_bytes(),
+                }),
+                Op::RemoveEdge(RemoveEdge {
+                    id: *Edge::new(demo(b"hello"), demo(b"world"), "link", Some(b"w"))
+                        .id()
+                        .as_bytes(),
+                }),
+                Op::RemoveEdge(RemoveEdge {
+                    id: *Edge::new(demo(b"hello"), demo(b"world"), "plain", None)
+                        .id()
+                        .as_bytes(),
+                }),
+            ],
+            meta: None,
+            idempotency_key: None,
+        },
+    ]
+}
+
+/// The id of the `demo` node with this payload.
+fn demo(payload: &[u8]) -> jitos_core::Hash {
+    Node::new("demo", payload).id()
+}
+
+fn add_edge(from: &[u8], to: &[u8], kind: &str, payload: Option<&[u8]>) -> Op {
+    Op::AddEdge(AddEdge {
+        from: *demo(from).as_bytes(),
+        to: *demo(to).as_bytes(),
+        kind: kind.to_owned(),
+        payload: payload.map(<[u8]>::to_vec),
+    })
 }
 
 fn actual() -> Value {
@@ -59,7 +129,15 @@ fn actual() -> Value {
         .map(|command| {
             let event = state.apply(command).expect("the script is valid");
             let bytes = event.encode().expect("events encode");
-            json!({ "idx": event.idx, "kind": event.kind.as_str(), "cbor": hex(&bytes), "id": event.id.to_string(), "view_digest": event.view_digest.to_string() })
+            let request = event.request().digest().expect("requests encode");
+            json!({
+                "idx": event.idx,
+                "kind": event.kind.as_str(),
+                "cbor": hex(&bytes),
+                "id": event.id.to_string(),
+                "view_digest": event.view_digest.to_string(),
+                "request_digest": request.to_string(),
+            })
         })
         .collect();
     json!({ "rule_pack_id": rule_pack_id().to_string(), "events": events })
@@ -90,14 +168,17 @@ fn event_vectors_hold() {
 fn first_event_matches_hand_assembled_bytes() {
     let mut state = State::new();
     let event = state
-        .apply(Command::CreateSws { meta: None })
+        .apply(Command::CreateSws {
+            meta: None,
+            idempotency_key: None,
+        })
         .expect("create");
     let empty_root = {
         let mut preimage = b"jitos:graph-root:v1".to_vec();
         preimage.extend([0u8; 64]);
         blake3::hash(&preimage)
     };
-    let mut expected = vec![0xa8];
+    let mut expected = vec![0xa9];
     expected.extend([0x61, b'v', 0x00]);
     expected.extend([0x63, b'i', b'd', b'x', 0x00]);
     expected.extend([0x63, b'o', b'p', b's', 0x80]);
@@ -117,6 +198,9 @@ fn first_event_matches_hand_assembled_bytes() {
     expected.extend(b"view_digest");
     expected.extend([0x58, 0x20]);
     expected.extend(empty_root.as_bytes());
+    expected.push(0x6f);
+    expected.extend(b"idempotency_key");
+    expected.push(0xf6);
     assert_eq!(hex(&event.encode().expect("encode")), hex(&expected));
     assert_eq!(
         event.id.to_string(),

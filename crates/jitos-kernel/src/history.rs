@@ -1,0 +1,167 @@
+//! The history of one view: every version its graph has had, addressable by event idx (time
+//! travel) and by digest (snapshots), and the idx of every event that targeted it.
+//!
+//! Keeping every version would cost a copied tree path (a few KiB) per op. Instead a version's
+//! graph is kept only at checkpoints, taken once [`CHECKPOINT_OPS`] ops have been applied since
+//! the last one; any other version is rebuilt from the checkpoint before it by replaying the
+//! ops of the events in between, fewer than `CHECKPOINT_OPS` of them. So reading a version from
+//! long ago costs at most that replay, whatever its age (`docs/spec/snapshots.md`).
+//!
+//! # Invariants
+//! - `versions[0]` is the view's first version and is always a checkpoint; `live` is the graph
+//!   of the last version.
+//! - Versions are in event order: their `made_by` idx values strictly increase (`None`, System's
+//!   genesis, comes first).
+//! - Replaying the events from a checkpoint reproduces each version's digest exactly; a
+//!   mismatch is reported as `INTERNAL`, never served.
+
+use std::sync::Arc;
+
+use imbl::{OrdMap, Vector};
+use jitos_core::Hash;
+use jitos_graph::Graph;
+
+use crate::error::KernelError;
+use crate::event::Event;
+use crate::rewrite;
+
+/// Ops applied between two checkpoints at most: a version rebuild replays fewer than this.
+pub const CHECKPOINT_OPS: usize = 64;
+
+/// One version of a view's graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    /// The event that made it; `None` for System before any event.
+    pub made_by: Option<u64>,
+    /// Its digest.
+    pub digest: Hash,
+}
+
+/// Every version of one view's graph, and the events that targeted it.
+#[derive(Debug, Clone)]
+pub struct ViewHistory {
+    live: Graph,
+    event_idxs: Vector<u64>,
+    versions: Vector<Version>,
+    checkpoints: OrdMap<usize, Graph>,
+    ops_since_checkpoint: usize,
+    first_version_of: OrdMap<Hash, usize>,
+}
+
+impl ViewHistory {
+    /// A history whose first version is `graph`, made by event `made_by` (which targets the
+    /// view) or by nothing (System's genesis).
+    pub(crate) fn new(graph: Graph, made_by: Option<u64>) -> ViewHistory {
+        let digest = graph.digest();
+        ViewHistory {
+            checkpoints: OrdMap::unit(0, graph.clone()),
+            live: graph,
+            event_idxs: made_by.into_iter().collect(),
+            versions: Vector::unit(Version { made_by, digest }),
+            ops_since_checkpoint: 0,
+            first_version_of: OrdMap::unit(digest, 0),
+        }
+    }
+
+    /// The graph as it stands now.
+    pub fn live(&self) -> &Graph {
+        &self.live
+    }
+
+    /// The number of versions so far.
+    pub fn n_versions(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Version `version`, if it exists.
+    pub fn version(&self, version: usize) -> Option<Version> {
+        self.versions.get(version).copied()
+    }
+
+    /// Records event `idx`, which targeted the view without changing its graph.
+    pub(crate) fn record_event(&mut self, idx: u64) {
+        self.event_idxs.push_back(idx);
+    }
+
+    /// Records event `idx`, which made `graph` the view's new version by applying `n_ops` ops.
+    pub(crate) fn record_version(&mut self, idx: u64, graph: Graph, n_ops: usize) {
+        let version = self.versions.len();
+        let digest = graph.digest();
+        self.event_idxs.push_back(idx);
+        self.versions.push_back(Version {
+            made_by: Some(idx),
+            digest,
+        });
+        if !self.first_version_of.contains_key(&digest) {
+            self.first_version_of.insert(digest, version);
+        }
+        self.ops_since_checkpoint += n_ops.max(1);
+        if self.ops_since_checkpoint >= CHECKPOINT_OPS {
+            self.checkpoints.insert(version, graph.clone());
+            self.ops_since_checkpoint = 0;
+        }
+        self.live = graph;
+    }
+
+    /// The last version made at or before event `idx`, if the view existed then.
+    pub fn version_at(&self, idx: u64) -> Option<usize> {
+        // Versions are sorted by `made_by`, and `None` sorts first.
+        let n_at_or_before = self
+            .versions
+            .binary_search_by(|version| match version.made_by {
+                Some(made_by) if made_by > idx => std::cmp::Ordering::Greater,
+                _ => std::cmp::Ordering::Less,
+            })
+            .unwrap_or_else(|insert_at| insert_at);
+        n_at_or_before.checked_sub(1)
+    }
+
+    /// The first version whose digest is `digest`, if the view ever had it.
+    pub fn version_of(&self, digest: &Hash) -> Option<usize> {
+        self.first_version_of.get(digest).copied()
+    }
+
+    /// The idx of the events that targeted the view, ascending.
+    pub fn event_idxs(&self) -> &Vector<u64> {
+        &self.event_idxs
+    }
+
+    /// The graph of version `version`, rebuilt from the checkpoint before it with the ops of
+    /// `log`, the global event log.
+    ///
+    /// # Errors
+    /// `INTERNAL` when the version does not exist or the replay does not reproduce its digest.
+    pub fn graph(&self, version: usize, log: &Vector<Arc<Event>>) -> Result<Graph, KernelError> {
+        if version + 1 == self.versions.len() {
+            return Ok(self.live.clone());
+        }
+        let (checkpoint, graph) =
+            self.checkpoints
+                .range(..=version)
+                .next_back()
+                .ok_or_else(|| {
+                    KernelError::internal(format!("no checkpoint before version {version}"))
+                })?;
+        let mut graph = graph.clone();
+        for replayed in checkpoint + 1..=version {
+            let event = self
+                .versions
+                .get(replayed)
+                .and_then(|v| v.made_by)
+                .and_then(|idx| log.get(usize::try_from(idx).ok()?))
+                .ok_or_else(|| KernelError::internal(format!("version {replayed} has no event")))?;
+            graph = rewrite::apply(&graph, &event.ops)?;
+        }
+        let expected = self.versions.get(version).map(|v| v.digest);
+        if expected != Some(graph.digest()) {
+            return Err(KernelError::internal(format!(
+                "replaying to version {version} gave digest {}, not the recorded one",
+                graph.digest()
+            )));
+        }
+        Ok(graph)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+//! Every version of a view can be read back, with its digest, whether or not it is a
+//! checkpoint; lookups by idx and by digest find the right version.
+
+use jitos_core::Hash;
+use jitos_schema::ops::{AddNode, Op, RemoveNode};
+
+use super::CHECKPOINT_OPS;
+use crate::state::{Command, State};
+use crate::view::{At, ViewKey, ViewSpec};
+
+fn add(n: u64) -> Op {
+    Op::AddNode(AddNode {
+        kind: "h".to_owned(),
+        payload: n.to_be_bytes().to_vec(),
+    })
+}
+
+fn rewrite(ops: Vec<Op>) -> Command {
+    Command::ApplyRewrite {
+        view: ViewKey::Sws(0),
+        ops,
+        meta: None,
+        idempotency_key: None,
+    }
+}
+
+/// SWS 0 after `n_rewrites` rewrites, each of `ops_each` nodes, with the digest after each.
+fn state_with(n_rewrites: u64, ops_each: u64) -> (State, Vec<Hash>) {
+    let mut state = State::new();
+    let create = Command::CreateSws {
+        meta: None,
+        idempotency_key: None,
+    };
+    let mut digests = vec![state.apply(create).expect("create").view_digest];
+    for r in 0..n_rewrites {
+        let ops = (0..ops_each).map(|o| add(r * ops_each + o)).collect();
+        digests.push(state.apply(rewrite(ops)).expect("rewrite").view_digest);
+    }
+    (state, digests)
+}
+
+fn read(state: &State, at: At) -> Hash {
+    let view = state
+        .resolve(
+            ViewSpec {
+                key: ViewKey::Sws(0),
+                at,
+            },
+            "view",
+        )
+        .expect("resolves");
+    let graph = state.graph_of(&view).expect("rebuilds");
+    assert_eq!(
+        graph.digest(),
+        view.digest,
+        "the resolved digest is the graph's"
+    );
+    graph.digest()
+}
+
+#[test]
+fn every_version_reads_back_by_idx_and_by_digest() {
+    // Several checkpoints, and versions on both sides of each.
+    let n_rewrites = (CHECKPOINT_OPS as u64) * 3 + 5;
+    let (state, digests) = state_with(n_rewrites, 1);
+    for (idx, digest) in digests.iter().enumerate() {
+        assert_eq!(read(&state, At::AsOf(idx as u64)), *digest, "asOf {idx}");
+        assert_eq!(
+            read(&state, At::Snapshot(*digest)),
+            *digest,
+            "snapshot at {idx}"
+        );
+    }
+}
+
+#[test]
+fn large_rewrites_take_a_checkpoint_each() {
+    let (state, digests) = state_with(4, CHECKPOINT_OPS as u64 * 2);
+    for (idx, digest) in digests.iter().enumerate() {
+        assert_eq!(read(&state, At::AsOf(idx as u64)), *digest);
+    }
+}
+
+#[test]
+fn as_of_an_event_of_another_view_reads_the_version_before_it() {
+    let (mut state, digests) = state_with(2, 1);
+    let other = Command::CreateSws {
+        meta: None,
+        idempotency_key: None,
+    };
+    let other_idx = state.apply(other).expect("create SWS 1").idx;
+    assert_eq!(read(&state, At::AsOf(other_idx)), digests[2]);
+}
+
+#[test]
+fn a_digest_seen_twice_resolves_to_its_first_version() {
+    let (mut state, digests) = state_with(1, 1);
+    let remove = Op::RemoveNode(RemoveNode {
+        id: *jitos_graph::Node::new("h", 0u64.to_be_bytes())
+            .id()
+            .as_bytes(),
+    });
+    let back = state
+        .apply(rewrite(vec![remove]))
+        .expect("remove")
+        .view_digest;
+    assert_eq!(
+        back, digests[0],
+        "removing the only node gives the base back"
+    );
+    let view = state
+        .resolve(
+            ViewSpec {
+                key: ViewKey::Sws(0),
+                at: At::Snapshot(back),
+            },
+            "view",
+        )
+        .expect("resolves");
+    assert_eq!(view.version, 0);
+    assert_eq!(
+        view.events_before,
+        Some(1),
+        "pinned to the SWS_CREATE event"
+    );
+}
+
+#[test]
+fn moments_the_view_never_had_are_not_found_at_their_field() {
+    let (state, _) = state_with(1, 1);
+    let resolve = |key, at| {
+        state
+            .resolve(ViewSpec { key, at }, "view")
+            .expect_err("refused")
+    };
+    let error = resolve(ViewKey::Sws(0), At::AsOf(2));
+    assert_eq!(error.field.as_deref(), Some("view.asOf"));
+    assert_eq!(error.code, jitos_schema::ErrorCode::NotFound);
+    let error = resolve(ViewKey::Sws(0), At::Snapshot(Hash::ZERO));
+    assert_eq!(error.field.as_deref(), Some("view.snapshotId"));
+    let error = resolve(ViewKey::Sws(1), At::Live);
+    assert_eq!(error.field.as_deref(), Some("view.swsId"));
+}
+
+#[test]
+fn an_sws_did_not_exist_before_its_creation() {
+    let (mut state, _) = state_with(1, 1);
+    let create = Command::CreateSws {
+        meta: None,
+        idempotency_key: None,
+    };
+    let created = state.apply(create).expect("create").idx;
+    let before = ViewSpec {
+        key: ViewKey::Sws(1),
+        at: At::AsOf(created - 1),
+    };
+    let error = state.resolve(before, "view").expect_err("refused");
+    assert_eq!(error.field.as_deref(), Some("view.asOf"));
+    // System existed from the start: as of event 0 it is the empty graph.
+    let system = ViewSpec {
+        key: ViewKey::System,
+        at: At::AsOf(0),
+    };
+    let view = state.resolve(system, "view").expect("System as of 0");
+    assert_eq!(view.digest, jitos_graph::Graph::new().digest());
+}

@@ -1,0 +1,228 @@
+//! Applying a rewrite: a list of ops, all or none, with the graph invariants checked once the
+//! whole rewrite has applied (contract §7).
+//!
+//! The ops run in order as operations on the node and edge *sets*; only the end state must be a
+//! graph. So a rewrite may add an edge before the nodes it joins, or remove a node together
+//! with the edges that touch it, in any order. The rules (`docs/spec/rewrites.md`):
+//! - `RemoveNode` / `RemoveEdge` of an id that is not in the view at that point of the rewrite
+//!   is `NOT_FOUND` at `rewrite.ops[i].data.id`; the first such op decides.
+//! - Otherwise the end state is checked. An added edge with an end that is not a node is
+//!   `NOT_FOUND` at `rewrite.ops[i].data.from` (or `.to`), `i` the op that last added it; a
+//!   removed node that an edge still touches is `CONFLICT` at `rewrite.ops[i].data.id`, `i` the
+//!   op that last removed it. Of several violations the lowest `i` decides.
+//!
+//! # Invariants
+//! - `apply` returns a graph equal to applying the ops' net set changes, or an error and no
+//!   graph: the input graph is never modified.
+//! - The result depends only on the graph and the ops, never on map iteration order: the
+//!   pending sets are `BTreeMap`s.
+
+use std::collections::BTreeMap;
+
+use jitos_graph::{Edge, EdgeId, Graph, Node, NodeId};
+use jitos_schema::ErrorCode;
+use jitos_schema::ops::Op;
+
+use crate::error::KernelError;
+
+/// Where a refused rewrite went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RewriteFault {
+    /// The op's index in the rewrite.
+    pub op_idx: usize,
+    /// The field of the op's `data` at fault (`id`, `from`, `to`, `kind`, ...).
+    pub field: &'static str,
+    /// The contract code.
+    pub code: ErrorCode,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl RewriteFault {
+    /// The API error, at `rewrite.ops[i].data.FIELD`.
+    pub(crate) fn into_error(self) -> KernelError {
+        let path = format!("rewrite.ops[{}].data.{}", self.op_idx, self.field);
+        KernelError::new(self.code, path, self.message)
+    }
+}
+
+/// The state of one node or edge the rewrite touched.
+#[derive(Debug)]
+struct Pending<T> {
+    /// Whether it is present at this point of the rewrite.
+    present: bool,
+    /// Its content when an add made it present; `None` after a remove.
+    value: Option<T>,
+    /// The op that last made it present (adds) or absent (removes).
+    last_op: usize,
+}
+
+impl<T> Pending<T> {
+    fn added(value: T, op_idx: usize) -> Pending<T> {
+        Pending {
+            present: true,
+            value: Some(value),
+            last_op: op_idx,
+        }
+    }
+
+    fn removed(op_idx: usize) -> Pending<T> {
+        Pending {
+            present: false,
+            value: None,
+            last_op: op_idx,
+        }
+    }
+}
+
+/// The rewrite's view of the graph: the graph plus the ops applied so far.
+struct Overlay<'g> {
+    graph: &'g Graph,
+    nodes: BTreeMap<NodeId, Pending<Node>>,
+    edges: BTreeMap<EdgeId, Pending<Edge>>,
+}
+
+impl Overlay<'_> {
+    fn has_node(&self, id: &NodeId) -> bool {
+        self.nodes
+            .get(id)
+            .map_or_else(|| self.graph.contains_node(id), |pending| pending.present)
+    }
+
+    fn has_edge(&self, id: &EdgeId) -> bool {
+        self.edges
+            .get(id)
+            .map_or_else(|| self.graph.contains_edge(id), |pending| pending.present)
+    }
+
+    fn step(&mut self, op_idx: usize, op: &Op) -> Result<(), RewriteFault> {
+        match op {
+            Op::AddNode(add) => {
+                let node = Node::new(add.kind.as_str(), add.payload.as_slice());
+                self.nodes.insert(node.id(), Pending::added(node, op_idx));
+            }
+            Op::AddEdge(add) => {
+                let (from, to) = (NodeId::from_bytes(add.from), NodeId::from_bytes(add.to));
+                let edge = Edge::new(from, to, add.kind.as_str(), add.payload.as_deref());
+                self.edges.insert(edge.id(), Pending::added(edge, op_idx));
+            }
+            Op::RemoveNode(remove) => {
+                let id = NodeId::from_bytes(remove.id);
+                if !self.has_node(&id) {
+                    return Err(not_found(op_idx, "id", format!("no node {id} in the view")));
+                }
+                self.nodes.insert(id, Pending::removed(op_idx));
+            }
+            Op::RemoveEdge(remove) => {
+                let id = EdgeId::from_bytes(remove.id);
+                if !self.has_edge(&id) {
+                    return Err(not_found(op_idx, "id", format!("no edge {id} in the view")));
+                }
+                self.edges.insert(id, Pending::removed(op_idx));
+            }
+        }
+        Ok(())
+    }
+
+    /// The first violation of the end-state invariants, by op index.
+    fn end_state_fault(&self) -> Option<RewriteFault> {
+        let added_edges = self
+            .edges
+            .iter()
+            .filter(|(id, pending)| pending.present && !self.graph.contains_edge(id));
+        let dangling = added_edges.filter_map(|(_, pending)| {
+            let edge = pending.value.as_ref()?;
+            let (field, end) = if self.has_node(edge.from()) {
+                ("to", edge.to())
+            } else {
+                ("from", edge.from())
+            };
+            (!self.has_node(end)).then(|| {
+                let message = format!("node {end} is not in the view after the rewrite");
+                not_found(pending.last_op, field, message)
+            })
+        });
+        let removed_nodes = self
+            .nodes
+            .iter()
+            .filter(|(id, pending)| !pending.present && self.graph.contains_node(id));
+        // An added edge that touches a removed node is already a dangling edge above.
+        let touched = removed_nodes.filter_map(|(id, pending)| {
+            let edge = self
+                .graph
+                .edges_touching(id)
+                .find(|edge| self.has_edge(edge))?;
+            Some(RewriteFault {
+                op_idx: pending.last_op,
+                field: "id",
+                code: ErrorCode::Conflict,
+                message: format!(
+                    "node {id} is still touched by edge {edge}; remove the edge in the same rewrite"
+                ),
+            })
+        });
+        dangling.chain(touched).min_by_key(|fault| fault.op_idx)
+    }
+
+    /// The graph with the net changes applied: edges out, nodes in, nodes out, edges in, so
+    /// every intermediate graph satisfies the invariants the end state satisfies.
+    fn commit(self) -> Result<Graph, KernelError> {
+        let mut graph = self.graph.clone();
+        let broken = |error: &dyn std::fmt::Display| {
+            KernelError::internal(format!("a checked rewrite failed to apply: {error}"))
+        };
+        for (id, pending) in &self.edges {
+            if !pending.present && graph.contains_edge(id) {
+                graph.remove_edge(id).map_err(|e| broken(&e))?;
+            }
+        }
+        for pending in self.nodes.values().filter(|pending| pending.present) {
+            if let Some(node) = &pending.value {
+                // Already present is fine: the rewrite may re-add what the view holds.
+                let _outcome = graph.add_node(node.clone()).map_err(|e| broken(&e))?;
+            }
+        }
+        for (id, pending) in &self.nodes {
+            if !pending.present && graph.contains_node(id) {
+                graph.remove_node(id).map_err(|e| broken(&e))?;
+            }
+        }
+        for pending in self.edges.values().filter(|pending| pending.present) {
+            if let Some(edge) = &pending.value {
+                let _outcome = graph.add_edge(edge.clone()).map_err(|e| broken(&e))?;
+            }
+        }
+        Ok(graph)
+    }
+}
+
+fn not_found(op_idx: usize, field: &'static str, message: String) -> RewriteFault {
+    RewriteFault {
+        op_idx,
+        field,
+        code: ErrorCode::NotFound,
+        message,
+    }
+}
+
+/// `graph` after `ops`, or the fault that refuses the whole rewrite.
+///
+/// # Errors
+/// The rewrite's fault (see the module doc), or `INTERNAL` if a checked rewrite fails to apply.
+pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
+    let mut overlay = Overlay {
+        graph,
+        nodes: BTreeMap::new(),
+        edges: BTreeMap::new(),
+    };
+    for (op_idx, op) in ops.iter().enumerate() {
+        overlay.step(op_idx, op).map_err(RewriteFault::into_error)?;
+    }
+    if let Some(fault) = overlay.end_state_fault() {
+        return Err(fault.into_error());
+    }
+    overlay.commit()
+}
+
+#[cfg(test)]
+mod tests;
