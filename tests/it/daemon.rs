@@ -35,8 +35,15 @@ pub(crate) struct Daemon {
 impl Daemon {
     /// Starts `jitosd --port 0` and waits for its listening line.
     pub(crate) fn start() -> Daemon {
+        Daemon::start_with(&[])
+    }
+
+    /// Starts `jitosd --port 0` with `args` appended to its command line (e.g.
+    /// `["--ws-send-timeout", "1"]`) and waits for its listening line.
+    pub(crate) fn start_with(args: &[&str]) -> Daemon {
         let mut child = Command::new(jitosd_path())
             .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -52,6 +59,12 @@ impl Daemon {
             let _ = line_tx.send(read);
         });
         let line = match line_rx.recv_timeout(STARTUP_TIMEOUT) {
+            Ok(Ok(line)) if line.is_empty() => {
+                let status = child.wait().expect("waiting for jitosd");
+                panic!(
+                    "jitosd {args:?} exited with {status} before listening (its stderr is above)"
+                );
+            }
             Ok(Ok(line)) => line,
             Ok(Err(error)) => panic!("reading the jitosd listening line: {error}"),
             Err(_) => {
@@ -125,7 +138,7 @@ fn parse_listening_line(line: &str) -> SocketAddr {
 }
 
 /// The `jitosd` binary of this build, built or refreshed on first use.
-fn jitosd_path() -> &'static Path {
+pub(crate) fn jitosd_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| build_binary("jitosd"))
 }
@@ -138,7 +151,7 @@ pub(crate) fn jitosctl_path() -> &'static Path {
 
 /// Builds binary `name` (of the package of the same name) with the cargo, target directory and
 /// profile of this test binary.
-fn build_binary(name: &str) -> PathBuf {
+pub(crate) fn build_binary(name: &str) -> PathBuf {
     let test_exe = std::env::current_exe().expect("locating the test binary");
     let deps_dir = test_exe.parent().expect("the test binary lives in deps/");
     let profile_dir = deps_dir

@@ -205,7 +205,7 @@ pub(crate) async fn ws_recv(ws: &mut WsStream) -> Value {
 }
 
 /// Subscribes with `query` under `id` and returns the errors of the first `next` or `error`.
-async fn ws_first_errors(ws: &mut WsStream, id: &str, query: &str) -> Vec<Value> {
+pub(crate) async fn ws_first_errors(ws: &mut WsStream, id: &str, query: &str) -> Vec<Value> {
     ws_send(
         ws,
         &json!({"id": id, "type": "subscribe", "payload": {"query": query}}),

@@ -8,8 +8,8 @@
 use std::fmt::Debug;
 
 use jitos_schema::inputs::{
-    CollapseSwsInput, CreateSwsInput, DiscardSwsInput, EdgeFilterInput, NodeFilterInput,
-    PageInput, QueryGraphArgs, RewriteInput, SubscriptionEventsArgs, ViewRefInput,
+    CollapseSwsInput, CreateSwsInput, DiscardSwsInput, EdgeFilterInput, NodeFilterInput, PageInput,
+    QueryGraphArgs, RewriteInput, SubscriptionEventsArgs, ViewRefInput,
 };
 use jitos_schema::ops::Op;
 use jitos_schema::{Json, Parse};

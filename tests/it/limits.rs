@@ -59,6 +59,27 @@ fn payload_limit_is_on_decoded_bytes() {
     }
 }
 
+/// The base64 text bound counts characters, as JSON Schema's `maxLength` does: a text of
+/// non-ASCII characters that fits it in characters but not in bytes is refused for not being
+/// base64 (`INVALID_INPUT`), not for its length.
+#[test]
+fn payload_text_bound_counts_characters() {
+    let max_chars = limits::PAYLOAD_BYTES_MAX.div_ceil(3) * 4;
+    let op =
+        |text: String| json!({ "op": "AddNode", "data": { "kind": "k", "payload_b64": text } });
+    let fits_in_chars = "é".repeat(max_chars / 2 + 1);
+    assert!(fits_in_chars.len() > max_chars);
+    assert_eq!(
+        first_code::<Op>(&op(fits_in_chars)),
+        Some(ErrorCode::InvalidInput)
+    );
+    let too_many_chars = "é".repeat(max_chars + 1);
+    assert_eq!(
+        first_code::<Op>(&op(too_many_chars)),
+        Some(ErrorCode::LimitExceeded)
+    );
+}
+
 #[test]
 fn rewrite_ops_limit_matches() {
     let op = add_node("k", b"p");

@@ -5,9 +5,11 @@
 mod daemon;
 mod e2e_jitosctl;
 mod e2e_kernel;
+mod e2e_m2;
 mod e2e_serving;
 mod input_vectors;
 mod limits;
+mod load_tool;
 mod ops_jsonschema;
 mod parity;
 mod ui;

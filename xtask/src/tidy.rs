@@ -53,7 +53,9 @@ const LAYERS: &[(&str, &[&str])] = &[
             "jitos-schema-graphql",
         ],
     ),
-    ("jitosctl", &[]),
+    ("jitos-client", &["jitos-schema"]),
+    ("jitosctl", &["jitos-client"]),
+    ("jitos-load", &[]),
     ("jitos-tests", &["*"]),
     ("jitos-ui-tests", &[]),
 ];
@@ -66,7 +68,10 @@ const EDGE_ONLY: &[(&str, &[&str])] = &[
         &["jitos-schema-graphql", "jitos-net", "jitosd", "jitos-tests"],
     ),
     ("async-graphql-axum", &["jitos-net"]),
-    ("anyhow", &["jitosd", "jitosctl", "xtask", "jitos-tests"]),
+    (
+        "anyhow",
+        &["jitosd", "jitosctl", "jitos-load", "xtask", "jitos-tests"],
+    ),
 ];
 
 fn workspace_root() -> PathBuf {

@@ -11,10 +11,15 @@
 //! cached in an `Arc<OnceLock>` that every clone of that version shares and every change
 //! replaces.
 //!
+//! [`Graph::diff`] reads the two trees of two graphs together and skips every pair of subtrees
+//! with the same hash (`Smt::diff`), so its cost follows the number of differences; the ids it
+//! finds come from the trees' leaves, in key order, and are sorted into id order.
+//!
 //! # Invariants
 //! - `nodes`, `edges`, `incident` and the two trees describe the same sets: every node (edge)
-//!   is in its tree under `node_key(id)` (`edge_key(id)`) with its leaf hash, and every edge
-//!   appears in `incident` under both of its ends.
+//!   is in its tree under `node_key(id)` (`edge_key(id)`) with its leaf hash and its id, and
+//!   every edge appears in `incident` under both of its ends.
+//! - `diff` reads nothing but the trees, and each list it returns is ascending by id.
 //! - Every edge's `from` and `to` are nodes of the graph.
 //! - `digest == graph_root(node_tree root, edge_tree root) == digest_full()`; in debug builds
 //!   every change asserts the second equality while the graph has at most
@@ -30,10 +35,11 @@ use imbl::{OrdMap, OrdSet};
 use jitos_core::Hash;
 use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
 
+use crate::diff::{DiffStats, GraphDiff};
 use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
 use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
 use crate::model::{Edge, EdgeId, Node, NodeId};
-use crate::smt::{Smt, root_hash_of_sorted};
+use crate::smt::{Change, LeafEntry, Smt, root_hash_of_sorted};
 
 /// Largest number of nodes plus edges at which debug builds recompute the digest from scratch
 /// after every change and assert it equals the incremental one.
@@ -207,7 +213,7 @@ impl Graph {
         for (index, node) in nodes.into_iter().enumerate() {
             check_node(&node).map_err(|source| BuildError::Node { index, source })?;
             let id = node.id();
-            node_entries.push(node_entry(&id, &node));
+            node_entries.push(tree_entry(id, node_entry(&id, &node)));
             node_list.push((id, node));
         }
         let nodes = sorted_map(node_list);
@@ -217,7 +223,7 @@ impl Graph {
             let check = check_edge_fields(&edge).and_then(|()| check_ends(&nodes, &edge));
             check.map_err(|source| BuildError::Edge { index, source })?;
             let id = edge.id();
-            edge_entries.push(edge_entry(&id, &edge));
+            edge_entries.push(tree_entry(id, edge_entry(&id, &edge)));
             edge_list.push((id, edge));
         }
         let mut incident_list: Vec<(NodeId, EdgeId)> = Vec::with_capacity(2 * edge_list.len());
@@ -373,6 +379,53 @@ impl Graph {
         }
     }
 
+    /// The nodes and edges that `self` has and `other` lacks (removed) and that `other` has and
+    /// `self` lacks (added), each list in ascending id order: what a change from `self` to
+    /// `other` removes and adds.
+    ///
+    /// There is no "changed" list: ids are content-addressed, so an id present in both graphs
+    /// has the same content in both, and a different content is a different id (one removal and
+    /// one addition).
+    ///
+    /// Cost: both Merkle trees of the two graphs are walked together, skipping every pair of
+    /// subtrees that holds the same set (the same `Arc`, or the same critical bit and stored
+    /// hash; see `docs/spec/graph.md` §4, "Diff"). For `d` differences that is O(d log n) tree
+    /// node reads plus an O(d log d) sort into id order, whether the graphs share structure (one
+    /// derived from the other) or were built separately; two equal graphs cost four reads.
+    #[must_use]
+    pub fn diff(&self, other: &Graph) -> GraphDiff {
+        self.diff_with_stats(other).0
+    }
+
+    /// [`Graph::diff`], with how many Merkle tree nodes the walk read.
+    #[must_use]
+    pub fn diff_with_stats(&self, other: &Graph) -> (GraphDiff, DiffStats) {
+        let (nodes_removed, nodes_added, n_node_visits) =
+            tree_diff(&self.node_tree, &other.node_tree);
+        let (edges_removed, edges_added, n_edge_visits) =
+            tree_diff(&self.edge_tree, &other.edge_tree);
+        let diff = GraphDiff {
+            nodes_removed,
+            nodes_added,
+            edges_removed,
+            edges_added,
+        };
+        debug_assert_eq!(
+            self.n_nodes() + diff.nodes_added.len(),
+            other.n_nodes() + diff.nodes_removed.len(),
+            "node counts agree with the diff"
+        );
+        debug_assert_eq!(
+            self.n_edges() + diff.edges_added.len(),
+            other.n_edges() + diff.edges_removed.len(),
+            "edge counts agree with the diff"
+        );
+        let stats = DiffStats {
+            n_tree_nodes_visited: n_node_visits + n_edge_visits,
+        };
+        (diff, stats)
+    }
+
     /// Adds `node`; adding a node the graph already holds succeeds and changes nothing.
     ///
     /// # Errors
@@ -384,8 +437,9 @@ impl Graph {
         if self.nodes.contains_key(&id) {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
-        let (key, leaf) = node_entry(&id, &node);
-        self.node_tree = self.node_tree.insert(key, leaf);
+        self.node_tree = self
+            .node_tree
+            .insert(tree_entry(id, node_entry(&id, &node)));
         self.nodes.insert(id, node);
         self.changed();
         Ok(AddOutcome::Added { id })
@@ -428,8 +482,9 @@ impl Graph {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
         check_ends(&self.nodes, &edge)?;
-        let (key, leaf) = edge_entry(&id, &edge);
-        self.edge_tree = self.edge_tree.insert(key, leaf);
+        self.edge_tree = self
+            .edge_tree
+            .insert(tree_entry(id, edge_entry(&id, &edge)));
         self.incident.insert((*edge.from(), id));
         self.incident.insert((*edge.to(), id));
         self.edges.insert(id, edge);
@@ -526,11 +581,30 @@ fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> OrdMap<Hash, T> {
     items.into_iter().collect()
 }
 
-/// The tree of `(key, leaf hash)` entries in any order, keeping one of each key.
-fn tree_of(mut entries: Vec<(Hash, Hash)>) -> Smt {
-    entries.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
-    entries.dedup_by_key(|(key, _)| *key);
+/// The tree leaf of `id`, given its `(key, leaf hash)` from `node_entry` or `edge_entry`.
+fn tree_entry(id: Hash, (key, hash): (Hash, Hash)) -> LeafEntry {
+    LeafEntry { key, hash, id }
+}
+
+/// The tree of leaf entries in any order, keeping one of each key.
+fn tree_of(mut entries: Vec<LeafEntry>) -> Smt {
+    entries.sort_unstable_by(|a, b| hash_order(&a.key, &b.key));
+    entries.dedup_by_key(|entry| entry.key);
     Smt::from_sorted(&entries)
+}
+
+/// The ids of the leaves `tree` has and `other` lacks, and those `other` has and `tree` lacks,
+/// each in ascending id order, and the number of tree nodes the walk read.
+fn tree_diff(tree: &Smt, other: &Smt) -> (Vec<Hash>, Vec<Hash>, usize) {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let n_visited = tree.diff(other, &mut |change, leaf| match change {
+        Change::Removed => removed.push(leaf.id),
+        Change::Added => added.push(leaf.id),
+    });
+    // The walk reports in key order; keys are hashes of the ids, so this is a real sort.
+    removed.sort_unstable_by(hash_order);
+    added.sort_unstable_by(hash_order);
+    (removed, added, n_visited)
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@
 //! - [`Graph::digest`] is GraphRootV1, a compact sparse Merkle root kept up to date in
 //!   O(log n) hashes per op; [`Graph::commit_digest`] is GraphCommitDigestV0, computed on
 //!   demand by streaming the canonical encoding into BLAKE3, and cached per version.
+//! - [`Graph::diff`]: the nodes and edges one graph has and another lacks, as a [`GraphDiff`] of
+//!   id-ordered lists, found by walking both Merkle trees together and skipping every pair of
+//!   subtrees with the same hash, so its cost follows the size of the difference (O(d log n)),
+//!   not of the graphs.
 //! - [`digest`]: the byte-level definitions (tree keys, leaf hashes, `leaf`/`inner`, the root)
 //!   as free functions, so other crates and tests can name every intermediate value.
 //!
@@ -41,12 +45,14 @@
 //! - `digest()` always equals `digest_full()`, the O(n) recomputation from the node and edge
 //!   sets; debug builds assert it after every change while the graph is small.
 
+mod diff;
 pub mod digest;
 mod error;
 mod graph;
 mod model;
 mod smt;
 
+pub use diff::{DiffStats, GraphDiff};
 pub use error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
 pub use graph::{AddOutcome, DEBUG_DIGEST_CHECK_ENTRIES_MAX, Graph, TreeStats};
 pub use model::{Edge, EdgeId, Node, NodeId};

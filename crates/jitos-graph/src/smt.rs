@@ -19,12 +19,20 @@
 //! - Insertion and removal copy the path from the root to the changed leaf (`Arc` nodes, about
 //!   log2(n) of them) and rehash only that path; every other node is shared with the previous
 //!   version, which stays valid.
+//! - A leaf also carries the id its key was computed from (`node_key(id)` or `edge_key(id)`), so
+//!   that [`Smt::diff`], which finds the leaves of two trees that differ by skipping every pair
+//!   of subtrees that hold the same set, can name what it finds without a reverse index.
 //!
 //! # Invariants
 //! - Along every root-to-leaf path the critical bits strictly increase, so a path has at most
-//!   256 branches: recursion (bulk build, drop) is at most 257 deep.
+//!   256 branches: recursion (bulk build, drop, diff) is at most 257 deep.
 //! - Every key under `children[side]` of a branch has bit `bit` equal to `side`, and all keys
 //!   under a branch agree on bits `0..bit`; keys are unique within a tree.
+//! - A leaf's `id` is the one given with its key (`insert`, `from_sorted`); the tree never reads
+//!   it, only reports it. The caller keys every id the same way, so equal keys mean equal ids.
+//! - The shape of the tree is a function of its key set (the root's critical bit is the first
+//!   bit at which the keys differ, and so on down), whatever order built it; [`Smt::diff`]
+//!   relies on this to skip equal subtrees of trees that share no nodes.
 //! - A branch is built only by `branch_with`, from its children's hashes at depth `bit + 1`,
 //!   so a stored hash always matches its children: the root hash equals the recursive
 //!   definition (checked against an independent recomputation by the unit tests and by
@@ -47,8 +55,8 @@ const PATH_CAPACITY: usize = 64;
 /// A node of the path-compressed tree.
 #[derive(Debug)]
 pub(crate) enum TreeNode {
-    /// One leaf: its key and `smt_leaf(key, value)`.
-    Leaf { key: Hash, hash: Hash },
+    /// One leaf: its key, `smt_leaf(key, value)` and the id the key was computed from.
+    Leaf { key: Hash, hash: Hash, id: Hash },
     /// At least two leaves that agree on bits `0..bit` and differ at bit `bit`.
     Branch {
         /// The critical bit, 0..=255 (bit 0 is the most significant bit of byte 0).
@@ -58,6 +66,26 @@ pub(crate) enum TreeNode {
         /// The 0-side and the 1-side of bit `bit`, both non-empty.
         children: [Arc<TreeNode>; 2],
     },
+}
+
+/// One leaf's contents: what `insert` and `from_sorted` take and what [`Smt::diff`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct LeafEntry {
+    /// The tree key: `node_key(id)` or `edge_key(id)`.
+    pub(crate) key: Hash,
+    /// The tree leaf hash `smt_leaf(key, value)`.
+    pub(crate) hash: Hash,
+    /// The node or edge id the key was computed from.
+    pub(crate) id: Hash,
+}
+
+/// Which side of a diff a reported leaf is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Change {
+    /// In the first tree (`self`) and not in the second.
+    Removed,
+    /// In the second tree and not in the first.
+    Added,
 }
 
 /// Bit `idx` of `key` (0 is the most significant bit of byte 0) as an index: 0 or 1.
@@ -153,8 +181,9 @@ fn branch_with(bit: u8, children: [Arc<TreeNode>; 2], hashes: [Hash; 2]) -> Arc<
     })
 }
 
-fn leaf(key: Hash, hash: Hash) -> Arc<TreeNode> {
-    Arc::new(TreeNode::Leaf { key, hash })
+fn leaf(entry: LeafEntry) -> Arc<TreeNode> {
+    let LeafEntry { key, hash, id } = entry;
+    Arc::new(TreeNode::Leaf { key, hash, id })
 }
 
 /// One branch on the path from the root towards a key.
@@ -238,14 +267,23 @@ impl Smt {
             .map_or(Hash::ZERO, |root| root.hash_at(0))
     }
 
-    /// The leaf hash stored under `key` (the graph reads its maps instead; tests read this).
+    /// The leaf stored under `key` (the graph reads its maps instead; tests read this).
     #[cfg(test)]
-    pub(crate) fn get(&self, key: &Hash) -> Option<Hash> {
+    pub(crate) fn get(&self, key: &Hash) -> Option<LeafEntry> {
         let mut node = self.root.as_deref()?;
         loop {
             match node {
-                TreeNode::Leaf { key: found, hash } => {
-                    return (found == key).then_some(*hash);
+                TreeNode::Leaf {
+                    key: found,
+                    hash,
+                    id,
+                } => {
+                    let entry = LeafEntry {
+                        key: *found,
+                        hash: *hash,
+                        id: *id,
+                    };
+                    return (found == key).then_some(entry);
                 }
                 TreeNode::Branch { bit, children, .. } => {
                     node = &children[bit_at(key, usize::from(*bit))];
@@ -254,15 +292,17 @@ impl Smt {
         }
     }
 
-    /// This tree with the leaf `(key, hash)` added, or its hash replaced if `key` is present.
+    /// This tree with the leaf `entry` added, or the leaf under its key replaced if the key is
+    /// present.
     ///
     /// One walk down (recording the path and the siblings' hashes), then one new branch per
     /// level on the way up: O(depth) `smt_inner` calls and allocations.
     #[must_use]
-    pub(crate) fn insert(&self, key: Hash, hash: Hash) -> Smt {
+    pub(crate) fn insert(&self, entry: LeafEntry) -> Smt {
+        let LeafEntry { key, hash, .. } = entry;
         let Some(root) = &self.root else {
             return Smt {
-                root: Some(leaf(key, hash)),
+                root: Some(leaf(entry)),
             };
         };
         let mut path = Vec::with_capacity(PATH_CAPACITY);
@@ -271,7 +311,7 @@ impl Smt {
         let nearest_key = *nearest.any_key();
         let Some(crit) = crit_bit(&key, &nearest_key) else {
             return Smt {
-                root: Some(rebuild(&path, leaf(key, hash), &key)),
+                root: Some(rebuild(&path, leaf(entry), &key)),
             };
         };
         // The new branch goes above the first node on the path whose bit is past `crit`.
@@ -286,7 +326,7 @@ impl Smt {
             usize::from(crit) + 1,
             || nearest_key,
         );
-        let new_leaf = leaf(key, hash);
+        let new_leaf = leaf(entry);
         let new_branch = if bit_at(&key, usize::from(crit)) == 0 {
             branch_with(crit, [new_leaf, Arc::clone(below)], [hash, below_hash])
         } else {
@@ -340,9 +380,9 @@ impl Smt {
 
     /// The tree of `entries`, which must be sorted strictly ascending by key: about one
     /// `smt_inner` per entry, plus the zero-sibling chains.
-    pub(crate) fn from_sorted(entries: &[(Hash, Hash)]) -> Smt {
+    pub(crate) fn from_sorted(entries: &[LeafEntry]) -> Smt {
         debug_assert!(
-            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            entries.windows(2).all(|pair| pair[0].key < pair[1].key),
             "entries sorted strictly by key"
         );
         if entries.is_empty() {
@@ -351,6 +391,47 @@ impl Smt {
         Smt {
             root: Some(build(entries)),
         }
+    }
+
+    /// Reports every leaf of `self` that `other` lacks as [`Change::Removed`] and every leaf of
+    /// `other` that `self` lacks as [`Change::Added`], each list in ascending key order, and
+    /// returns the number of tree nodes the walk read.
+    ///
+    /// Leaves are compared as whole entries: a key present in both trees with different leaf
+    /// hashes is one removal and one addition (the graph never has this: a key fixes the id,
+    /// and the id fixes the content).
+    ///
+    /// The walk goes down both trees at once, from the two roots, over pairs of subtrees whose
+    /// keys all take the same sides at the bits split on so far:
+    ///
+    /// - A pair that is the same `Arc`, or whose two nodes have the same critical bit (a leaf
+    ///   has none) and the same stored hash, holds the same set of leaves and is skipped. The
+    ///   critical bit of a set is a function of the set (the first bit at which its keys
+    ///   differ), so equal sets have equal critical bits, and two nodes with the same critical
+    ///   bit store their hashes at the same depth. That hash commits to every leaf below it, and
+    ///   each leaf hash `smt_leaf(key, value)` commits to the full key and value, so two
+    ///   different sets with equal hashes at the same depth would be a BLAKE3 collision.
+    ///   This holds as well for trees built separately that share no node.
+    /// - Otherwise both sides are split at the smaller of the two critical bits: the node with
+    ///   that bit gives its two children, and the other node (whose critical bit is larger, or
+    ///   which is a leaf) goes wholly to the side its keys take at that bit, leaving nothing on
+    ///   the other. The two halves are compared the same way. Two different leaves are one
+    ///   removal and one addition, and a subtree against nothing is wholly removed or added.
+    ///
+    /// Cost: a pair is split only if its two sets differ, so the walk follows the paths to the
+    /// `d` differing leaves and reads each equal sibling met along them once: O(d log n) node
+    /// reads for random keys, plus the output. Two equal trees cost two reads, whatever their
+    /// size. Placing a whole node at a bit above its own reads down to its leftmost leaf, a
+    /// subtree below a difference, so short for random keys. The
+    /// recursion is at most 257 calls deep, because the critical bit split on strictly
+    /// increases from a call to the calls it makes (0..=255, then a pair of leaves).
+    pub(crate) fn diff(&self, other: &Smt, report: &mut impl FnMut(Change, LeafEntry)) -> usize {
+        let mut walk = DiffWalk {
+            report,
+            n_visited: 0,
+        };
+        walk.pair(self.root.as_ref(), other.root.as_ref());
+        walk.n_visited
     }
 
     /// Number of tree nodes (leaves and branches) reachable from the root.
@@ -392,6 +473,115 @@ impl Smt {
     }
 }
 
+/// The state of one [`Smt::diff`]: where to report leaves, and how many nodes were read.
+struct DiffWalk<'r, F> {
+    report: &'r mut F,
+    n_visited: usize,
+}
+
+impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
+    /// Compares the subtrees `from` (of the first tree) and `to` (of the second).
+    fn pair(&mut self, from: Option<&Arc<TreeNode>>, to: Option<&Arc<TreeNode>>) {
+        match (from, to) {
+            (None, None) => {}
+            (Some(from), None) => self.all(from, Change::Removed),
+            (None, Some(to)) => self.all(to, Change::Added),
+            (Some(from), Some(to)) => self.both(from, to),
+        }
+    }
+
+    /// Compares two subtrees, skipping them when they hold the same set.
+    fn both(&mut self, from: &Arc<TreeNode>, to: &Arc<TreeNode>) {
+        self.n_visited += 2;
+        if Arc::ptr_eq(from, to) || (from.crit() == to.crit() && from.own_hash() == to.own_hash()) {
+            return;
+        }
+        let bit = match (from.crit(), to.crit()) {
+            (None, None) => {
+                // Two different leaves, reported in key order.
+                let (from, to) = (entry_of(from), entry_of(to));
+                if from.key <= to.key {
+                    (self.report)(Change::Removed, from);
+                    (self.report)(Change::Added, to);
+                } else {
+                    (self.report)(Change::Added, to);
+                    (self.report)(Change::Removed, from);
+                }
+                return;
+            }
+            (Some(bit), None) | (None, Some(bit)) => bit,
+            (Some(from_bit), Some(to_bit)) => from_bit.min(to_bit),
+        };
+        let [from_zero, from_one] = self.split(from, bit);
+        let [to_zero, to_one] = self.split(to, bit);
+        self.pair(from_zero, to_zero);
+        self.pair(from_one, to_one);
+    }
+
+    /// The 0-side and the 1-side of `node` at `bit`, which is at most its critical bit.
+    fn split<'n>(&mut self, node: &'n Arc<TreeNode>, bit: u8) -> [Option<&'n Arc<TreeNode>>; 2] {
+        match node.as_ref() {
+            TreeNode::Branch {
+                bit: own, children, ..
+            } if *own == bit => [Some(&children[0]), Some(&children[1])],
+            _ => {
+                debug_assert!(node.crit().is_none_or(|own| own > bit), "split below {bit}");
+                // Every key below agrees on the bits before the node's critical bit: any one
+                // of them tells the side.
+                let (key, n_read) = leftmost_key(node);
+                self.n_visited += n_read;
+                if bit_at(key, usize::from(bit)) == 0 {
+                    [Some(node), None]
+                } else {
+                    [None, Some(node)]
+                }
+            }
+        }
+    }
+
+    /// Reports every leaf of `node` as `change`, in key order.
+    fn all(&mut self, node: &Arc<TreeNode>, change: Change) {
+        // Children are pushed 1-side first, so the 0-side is popped first: key order. The
+        // stack holds at most one pending sibling per level: at most 257 entries.
+        let mut stack = vec![node];
+        while let Some(node) = stack.pop() {
+            self.n_visited += 1;
+            match node.as_ref() {
+                TreeNode::Leaf { .. } => (self.report)(change, entry_of(node)),
+                TreeNode::Branch { children, .. } => {
+                    stack.push(&children[1]);
+                    stack.push(&children[0]);
+                }
+            }
+        }
+    }
+}
+
+/// The entry of a leaf node.
+fn entry_of(node: &TreeNode) -> LeafEntry {
+    match node {
+        TreeNode::Leaf { key, hash, id } => LeafEntry {
+            key: *key,
+            hash: *hash,
+            id: *id,
+        },
+        TreeNode::Branch { .. } => unreachable!("entry_of is only called on leaves"),
+    }
+}
+
+/// The key of the leftmost leaf below `node`, and the number of nodes read to reach it.
+fn leftmost_key(node: &TreeNode) -> (&Hash, usize) {
+    let mut node = node;
+    let mut n_read = 1;
+    loop {
+        match node {
+            TreeNode::Leaf { key, .. } => return (key, n_read),
+            TreeNode::Branch { children, .. } => node = &children[0],
+        }
+        n_read += 1;
+    }
+}
+
 /// The node reached from `root` by following `path` (a prefix of a walk's steps).
 fn subtree_at<'a>(root: &'a Arc<TreeNode>, path: &[Step<'_>]) -> &'a Arc<TreeNode> {
     let mut node = root;
@@ -405,25 +595,25 @@ fn subtree_at<'a>(root: &'a Arc<TreeNode>, path: &[Step<'_>]) -> &'a Arc<TreeNod
 }
 
 /// The tree of a non-empty slice sorted strictly by key.
-fn build(entries: &[(Hash, Hash)]) -> Arc<TreeNode> {
+fn build(entries: &[LeafEntry]) -> Arc<TreeNode> {
     let (first, last) = match entries {
         [] => unreachable!("build is never called on an empty slice"),
-        [(key, hash)] => return leaf(*key, *hash),
+        [entry] => return leaf(*entry),
         [first, .., last] => (first, last),
     };
     // Sorted keys: all of them share the prefix that the first and the last share.
-    let crit = crit_bit(&first.0, &last.0).expect("keys are unique");
-    let split = entries.partition_point(|(key, _)| bit_at(key, usize::from(crit)) == 0);
+    let crit = crit_bit(&first.key, &last.key).expect("keys are unique");
+    let split = entries.partition_point(|entry| bit_at(&entry.key, usize::from(crit)) == 0);
     let (zeros, ones) = entries.split_at(split);
     let children = [build(zeros), build(ones)];
     let depth = usize::from(crit) + 1;
     // The first key of each half agrees with every key of that half.
     let hashes = [
         hash_from(*children[0].own_hash(), children[0].crit(), depth, || {
-            zeros[0].0
+            zeros[0].key
         }),
         hash_from(*children[1].own_hash(), children[1].crit(), depth, || {
-            ones[0].0
+            ones[0].key
         }),
     ];
     branch_with(crit, children, hashes)

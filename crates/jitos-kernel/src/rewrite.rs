@@ -126,10 +126,12 @@ impl Overlay<'_> {
 
     /// The first violation of the end-state invariants, by op index.
     fn end_state_fault(&self) -> Option<RewriteFault> {
+        // Every edge an `AddEdge` made present, even one the view already held: that op named
+        // the edge's ends, so it answers for them.
         let added_edges = self
             .edges
             .iter()
-            .filter(|(id, pending)| pending.present && !self.graph.contains_edge(id));
+            .filter(|(_, pending)| pending.present && pending.value.is_some());
         let dangling = added_edges.filter_map(|(_, pending)| {
             let edge = pending.value.as_ref()?;
             let (field, end) = if self.has_node(edge.from()) {

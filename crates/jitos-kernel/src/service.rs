@@ -63,10 +63,19 @@ impl Kernel {
     /// # Panics
     /// Outside a tokio runtime.
     pub fn start() -> Kernel {
+        Kernel::start_from(State::new())
+    }
+
+    /// Starts the command loop on the current tokio runtime, over `state` (for example one
+    /// rebuilt by replaying a log).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn start_from(state: State) -> Kernel {
         let (commands, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
-        let (publish, snapshots) = watch::channel(Arc::new(State::new()));
+        let (publish, snapshots) = watch::channel(Arc::new(state.clone()));
         let (events, _) = broadcast::channel(SUBSCRIBER_LAG_MAX);
-        tokio::spawn(run(State::new(), queue, publish, events.clone()));
+        tokio::spawn(run(state, queue, publish, events.clone()));
         Kernel {
             commands,
             snapshots,

@@ -32,6 +32,7 @@ use jitos_core::limits;
 use jitos_schema::resolvers::{ArgumentErrors, Mutation, Query, Subscription};
 
 mod errors;
+mod parse_cache;
 mod routes;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 //! - Responses to `POST /graphql` are always GraphQL JSON (`{data?, errors?}`), even when the
 //!   body is refused.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dynamic::Schema;
@@ -17,7 +18,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse as _, Response};
@@ -27,6 +28,7 @@ use jitos_core::limits::REQUEST_BODY_BYTES_MAX;
 use tracing::Instrument as _;
 
 use crate::errors;
+use crate::parse_cache::ParseCache;
 use crate::ws::TimedSink;
 
 /// Path of GraphQL over HTTP and of GraphiQL.
@@ -39,6 +41,10 @@ pub(crate) const HEALTHZ_PATH: &str = "/healthz";
 /// The router over a finished schema; a WebSocket whose writes stay blocked for
 /// `ws_send_timeout` is closed.
 pub(crate) fn router(schema: Schema, ws_send_timeout: Duration) -> Router {
+    let state = AppState {
+        schema,
+        parse_cache: Arc::default(),
+    };
     let graphql_ws =
         move |schema, protocol, upgrade| graphql_ws(schema, protocol, upgrade, ws_send_timeout);
     Router::new()
@@ -47,7 +53,20 @@ pub(crate) fn router(schema: Schema, ws_send_timeout: Duration) -> Router {
         .route(HEALTHZ_PATH, get(healthz))
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .layer(middleware::from_fn(request_span))
-        .with_state(schema)
+        .with_state(state)
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    schema: Schema,
+    parse_cache: Arc<ParseCache>,
+}
+
+impl FromRef<AppState> for Schema {
+    fn from_ref(state: &AppState) -> Schema {
+        state.schema.clone()
+    }
 }
 
 /// Runs the rest of the stack inside the request's span.
@@ -87,7 +106,7 @@ async fn graphiql() -> Html<String> {
 
 /// `POST /graphql`: one GraphQL request as JSON.
 async fn graphql_http(
-    State(schema): State<Schema>,
+    State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
@@ -101,7 +120,7 @@ async fn graphql_http(
         }
     };
     debug_assert!(body.len() <= REQUEST_BODY_BYTES_MAX);
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(error) => {
             let message = format!("request body is not a GraphQL request as JSON: {error}");
@@ -111,7 +130,8 @@ async fn graphql_http(
     if let Some(operation) = &request.operation_name {
         tracing::Span::current().record("operation", operation.as_str());
     }
-    axum::Json(schema.execute(request).await).into_response()
+    state.parse_cache.prepare(&mut request);
+    axum::Json(state.schema.execute(request).await).into_response()
 }
 
 /// `GET /graphql/ws`: subscriptions over WebSocket.

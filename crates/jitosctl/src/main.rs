@@ -1,270 +1,288 @@
 //! `jitosctl`: the command-line client of `jitosd`.
 //!
-//! It speaks GraphQL over HTTP through typed operations (see `operations.rs`), prints tables for
-//! people and JSON with `--json`, and exits with a status that names the server's error code.
+//! Every query, mutation and subscription goes through `jitos-client`, whose operations are
+//! checked against `schema/jitos.graphql` when it builds. This binary parses the command line
+//! (`cli.rs`), assembles ops (`apply.rs`), prints tables for people or JSON with `--json`
+//! (`print.rs`), and exits with a status that names the server's error code.
 //!
 //! # Invariants
 //! - jitosctl never links the kernel: everything it knows comes through the API.
-//! - Exit status 0 means the server accepted the request; see `EXIT_CODES` for the rest.
+//! - Exit status 0 means the server accepted the request; see [`exit_status`] for the rest.
+//! - Errors go to stderr, results to stdout.
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use base64::Engine as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _};
+use futures_util::StreamExt as _;
+use jitos_client::{
+    Client, ErrorCode, GraphFilter, NodeFilter, Page, Pin, StreamStart, ViewRef, WriteOptions,
+};
 
-mod client;
-mod operations;
+mod apply;
+mod cli;
 mod print;
+#[cfg(test)]
+mod tests;
 
-use client::{Client, Failure};
-use operations as ops;
+use cli::{ApplyArgs, Cli, Command, GraphArgs, PageArgs, StartArgs, SwsCommand, ViewArgs};
 
-/// Exit status per server error code; 1 is a failure that never reached a GraphQL answer.
-const EXIT_CODES: &[(&str, u8)] = &[
-    ("INVALID_INPUT", 2),
-    ("NOT_FOUND", 3),
-    ("NOT_IMPLEMENTED", 4),
-    ("CONFLICT", 5),
-    ("LIMIT_EXCEEDED", 6),
-    ("FORBIDDEN", 7),
-    ("INTERNAL", 8),
-];
+/// A read that found nothing: exit status 3, like the server's NOT_FOUND.
+#[derive(Debug)]
+struct Absent(String);
 
-#[derive(Parser)]
-#[command(
-    name = "jitosctl",
-    version,
-    about = "Talk to a running jitosd: read views and the event log, manage SWS overlays, apply rewrites.",
-    after_help = "Views: `system`, or `sws:N` for shadow working set N.\n\
-                  Exit status: 0 ok, 1 no answer (daemon down, bad URL), 2 INVALID_INPUT, 3 NOT_FOUND,\n\
-                  4 NOT_IMPLEMENTED, 5 CONFLICT, 6 LIMIT_EXCEEDED, 7 FORBIDDEN, 8 INTERNAL.\n\n\
-                  Example:\n  jitosctl sws create\n  jitosctl apply --view sws:0 --add-node demo --payload hello\n  jitosctl graph --view sws:0 --digest"
-)]
-struct Cli {
-    /// The daemon's GraphQL endpoint.
-    #[arg(
-        long,
-        global = true,
-        default_value = "http://127.0.0.1:8080/graphql",
-        env = "JITOS_URL"
-    )]
-    url: String,
-    /// Print the response data as JSON, for scripts.
-    #[arg(long, global = true)]
-    json: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Show a view: its digest, or its nodes and edges.
-    Graph {
-        /// `system` or `sws:N`.
-        #[arg(long, default_value = "system")]
-        view: View,
-        /// Print only the digest.
-        #[arg(long)]
-        digest: bool,
-        /// How many nodes and edges to list.
-        #[arg(long, default_value_t = 200)]
-        first: i64,
-    },
-    /// List the events that target a view, by ascending idx.
-    Rewrites {
-        /// `system` or `sws:N`.
-        #[arg(long)]
-        view: View,
-        /// How many events to list.
-        #[arg(long, default_value_t = 200)]
-        first: i64,
-    },
-    /// Manage shadow working sets.
-    #[command(subcommand)]
-    Sws(SwsCommand),
-    /// Apply a rewrite to an SWS.
-    Apply {
-        /// `sws:N` (System is written only by collapsing an SWS).
-        #[arg(long)]
-        view: View,
-        /// Add a node of this kind.
-        #[arg(long = "add-node", value_name = "KIND")]
-        add_node: String,
-        /// Read the node's payload from this file.
-        #[arg(long, value_name = "FILE", conflicts_with = "payload")]
-        payload_file: Option<std::path::PathBuf>,
-        /// Use this text (as UTF-8 bytes) as the node's payload.
-        #[arg(long, value_name = "TEXT")]
-        payload: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum SwsCommand {
-    /// Create an SWS over the current System.
-    Create {
-        /// Metadata to record with the event, as JSON.
-        #[arg(long)]
-        meta: Option<String>,
-    },
-    /// List every SWS.
-    List {
-        /// How many to list.
-        #[arg(long, default_value_t = 200)]
-        first: i64,
-    },
-    /// Discard an SWS.
-    Discard {
-        /// The SWS id.
-        id: String,
-        /// Why, recorded with the event.
-        #[arg(long)]
-        reason: Option<String>,
-    },
-}
-
-/// A view named on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum View {
-    System,
-    Sws(String),
-}
-
-impl std::str::FromStr for View {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<View, String> {
-        match text.split_once(':') {
-            None if text.eq_ignore_ascii_case("system") => Ok(View::System),
-            Some((kind, id)) if kind.eq_ignore_ascii_case("sws") && !id.is_empty() => {
-                Ok(View::Sws(id.to_owned()))
-            }
-            _ => Err(format!("`{text}` is not a view: use `system` or `sws:N`")),
-        }
+impl std::fmt::Display for Absent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NOT_FOUND: {}", self.0)
     }
 }
 
-/// Builds the `ViewRefInput` of one operation module (each has its own generated type).
-macro_rules! view_input {
-    ($module:ident, $view:expr) => {
-        match $view {
-            View::System => ops::$module::ViewRefInput {
-                kind: ops::$module::ViewKind::SYSTEM,
-                sws_id: None,
-                snapshot_id: None,
-            },
-            View::Sws(id) => ops::$module::ViewRefInput {
-                kind: ops::$module::ViewKind::SWS,
-                sws_id: Some(id.clone()),
-                snapshot_id: None,
-            },
-        }
-    };
+impl std::error::Error for Absent {}
+
+/// The exit status of a failure: the server's error code, or 1 when there was no answer.
+fn exit_status(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<Absent>().is_some() {
+        return 3;
+    }
+    match error
+        .downcast_ref::<jitos_client::Error>()
+        .and_then(jitos_client::Error::code)
+    {
+        Some(ErrorCode::InvalidInput) => 2,
+        Some(ErrorCode::NotFound) => 3,
+        Some(ErrorCode::NotImplemented) => 4,
+        Some(ErrorCode::Conflict) => 5,
+        Some(ErrorCode::LimitExceeded) => 6,
+        Some(ErrorCode::Forbidden) => 7,
+        Some(_) => 8,
+        None => 1,
+    }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match run(&cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let code = error
-                .downcast_ref::<Failure>()
-                .map_or(1, |failure| match failure {
-                    Failure::Server { code, .. } => EXIT_CODES
-                        .iter()
-                        .find(|(name, _)| name == code)
-                        .map_or(8, |(_, status)| *status),
-                    Failure::Transport(_) => 1,
-                });
-            ExitCode::from(code)
+            ExitCode::from(exit_status(&error))
         }
     }
 }
 
-fn run(cli: &Cli) -> Result<()> {
-    let client = Client::new(&cli.url);
+async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<()> {
     let json = cli.json;
+    if let Command::Completions { shell } = &cli.command {
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "jitosctl",
+            &mut std::io::stdout(),
+        );
+        return Ok(());
+    }
+    let client = Client::new(&cli.url)?;
     match &cli.command {
-        Command::Graph {
-            view, digest: true, ..
-        } => {
-            let data = client.run::<ops::GraphDigest>(ops::graph_digest::Variables {
-                view: view_input!(graph_digest, view),
-            })?;
-            print::digest(json, &data)
+        Command::Info => print::kernel_info(json, &client.kernel_info().await?),
+        Command::Graph(args) => graph(&client, json, args).await,
+        Command::Node { view, id } => {
+            let node = client.node(&view_ref(view), id).await?;
+            print::node(json, node.as_ref())?;
+            found(node.is_some(), || format!("no node {id} in {}", view.view))
         }
-        Command::Graph {
-            view,
-            digest: false,
-            first,
-        } => {
-            let variables = ops::graph_nodes::Variables {
-                view: view_input!(graph_nodes, view),
-                first: Some(*first),
-            };
-            print::graph(json, &client.run::<ops::GraphNodes>(variables)?)
+        Command::Edge { view, id } => {
+            let edge = client.edge(&view_ref(view), id).await?;
+            print::edge(json, edge.as_ref())?;
+            found(edge.is_some(), || format!("no edge {id} in {}", view.view))
         }
-        Command::Rewrites { view, first } => {
-            let variables = ops::rewrites::Variables {
-                view: view_input!(rewrites, view),
-                first: Some(*first),
+        Command::Rewrites { view, page } => {
+            let view = view_ref(view);
+            let events = if page.all {
+                client.rewrites_all(&view, &page_of(page)).await?
+            } else {
+                client.rewrites(&view, &page_of(page)).await?
             };
-            print::rewrites(json, &client.run::<ops::Rewrites>(variables)?)
+            print::events(json, "rewrites", &events)
         }
-        Command::Sws(command) => sws(&client, json, command),
-        Command::Apply {
-            view,
-            add_node,
-            payload_file,
-            payload,
-        } => {
-            let bytes = match (payload_file, payload) {
-                (Some(path), _) => {
-                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
-                }
-                (None, Some(text)) => text.as_bytes().to_vec(),
-                (None, None) => Vec::new(),
+        Command::Events { page } => {
+            let events = if page.all {
+                client.events_all(&page_of(page)).await?
+            } else {
+                client.events(&page_of(page)).await?
             };
-            let payload_b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-            let op = serde_json::json!({ "op": "AddNode", "data": { "kind": add_node, "payload_b64": payload_b64 } });
-            let variables = ops::apply_rewrite::Variables {
-                view: view_input!(apply_rewrite, view),
-                ops: vec![op],
-            };
-            print::applied(json, &client.run::<ops::ApplyRewrite>(variables)?)
+            print::events(json, "events", &events)
         }
+        Command::Sws(command) => sws(&client, json, command).await,
+        Command::Apply(args) => {
+            let apply_matches = matches
+                .subcommand_matches("apply")
+                .context("apply without its matches")?;
+            apply(&client, json, args, apply_matches).await
+        }
+        Command::Watch(command) => watch(&client, json, command).await,
+        Command::Completions { .. } => Ok(()),
     }
 }
 
-fn sws(client: &Client, json: bool, command: &SwsCommand) -> Result<()> {
+/// Fails with [`Absent`] unless `found`.
+fn found(found: bool, what: impl FnOnce() -> String) -> Result<()> {
+    if found {
+        Ok(())
+    } else {
+        Err(Absent(what()).into())
+    }
+}
+
+fn view_ref(args: &ViewArgs) -> ViewRef {
+    let pin = match (&args.snapshot, args.as_of) {
+        (Some(snapshot_id), _) => Pin::Snapshot(snapshot_id.clone()),
+        (None, Some(idx)) => Pin::AsOf(idx),
+        (None, None) => Pin::Live,
+    };
+    ViewRef {
+        view: args.view,
+        pin,
+    }
+}
+
+fn page_of(args: &PageArgs) -> Page {
+    Page {
+        first: Some(args.first),
+        after: args.after.clone(),
+    }
+}
+
+async fn graph(client: &Client, json: bool, args: &GraphArgs) -> Result<()> {
+    let view = view_ref(&args.view);
+    if args.digest {
+        return print::digest(json, &client.graph_digest(&view).await?);
+    }
+    let nodes_page = Page {
+        first: Some(args.first),
+        after: args.after.clone(),
+    };
+    let edges_page = Page {
+        first: Some(args.first),
+        after: args.edges_after.clone().or_else(|| args.after.clone()),
+    };
+    let filter = graph_filter(args);
+    let snapshot = if args.all {
+        client
+            .graph_all(&view, &nodes_page, &edges_page, &filter)
+            .await?
+    } else {
+        client
+            .graph(&view, &nodes_page, &edges_page, &filter)
+            .await?
+    };
+    print::graph(json, &snapshot)
+}
+
+/// The filters `graph`'s flags ask for; a list flag never given does not restrict.
+fn graph_filter(args: &GraphArgs) -> GraphFilter {
+    let nodes = (!args.kinds.is_empty()).then(|| NodeFilter {
+        kinds: Some(args.kinds.clone()),
+        has_keys: None,
+    });
+    let edge_kinds = (!args.edge_kinds.is_empty()).then(|| args.edge_kinds.clone());
+    let edges = (edge_kinds.is_some() || args.from.is_some() || args.to.is_some()).then(|| {
+        jitos_client::EdgeFilter {
+            kinds: edge_kinds,
+            from: args.from.clone(),
+            to: args.to.clone(),
+        }
+    });
+    GraphFilter { nodes, edges }
+}
+
+fn write_options(meta: Option<&str>, key: &cli::KeyArgs) -> Result<WriteOptions> {
+    let meta = meta
+        .map(serde_json::from_str)
+        .transpose()
+        .context("--meta is not JSON")?;
+    Ok(WriteOptions {
+        meta,
+        idempotency_key: key.idempotency_key.clone(),
+    })
+}
+
+async fn sws(client: &Client, json: bool, command: &SwsCommand) -> Result<()> {
     match command {
-        SwsCommand::Create { meta } => {
-            let meta = meta
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .context("--meta is not JSON")?;
-            print::created(
-                json,
-                &client.run::<ops::CreateSws>(ops::create_sws::Variables { meta })?,
-            )
+        SwsCommand::Create { meta, key } => {
+            let options = write_options(meta.as_deref(), key)?;
+            print::created(json, &client.create_sws(&options).await?)
         }
-        SwsCommand::List { first } => print::sws_list(
-            json,
-            &client.run::<ops::ListSws>(ops::list_sws::Variables {
-                first: Some(*first),
-            })?,
-        ),
-        SwsCommand::Discard { id, reason } => {
-            let variables = ops::discard_sws::Variables {
-                sws_id: id.clone(),
-                reason: reason.clone(),
-            };
-            print::discarded(json, &client.run::<ops::DiscardSws>(variables)?)
+        SwsCommand::List { first } => {
+            print::sws_list(json, &client.list_sws(&Page::first(*first)).await?)
+        }
+        SwsCommand::Get { id } => {
+            let sws = client.sws(*id).await?;
+            print::sws(json, sws.as_ref())?;
+            found(sws.is_some(), || format!("no sws:{id}"))
+        }
+        SwsCommand::Discard { id, reason, key } => {
+            let options = write_options(None, key)?;
+            let discarded = client.discard_sws(*id, reason.as_deref(), &options).await?;
+            print::discarded(json, discarded)
+        }
+        SwsCommand::Collapse { id, policy, key } => {
+            let options = write_options(None, key)?;
+            print::collapsed(json, &client.collapse_sws(*id, *policy, &options).await?)
         }
     }
 }
 
-impl std::error::Error for Failure {}
+async fn apply(
+    client: &Client,
+    json: bool,
+    args: &ApplyArgs,
+    matches: &clap::ArgMatches,
+) -> Result<()> {
+    let planned = apply::plan(apply::flags(matches)).unwrap_or_else(|message| {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit()
+    });
+    let ops = apply::load(planned)?;
+    let options = write_options(args.meta.as_deref(), &args.key)?;
+    let applied = client.apply_rewrite(args.view, ops, &options).await?;
+    print::applied(json, &applied)
+}
+
+fn stream_start(args: &StartArgs) -> StreamStart {
+    match (args.after_idx, args.from_start) {
+        (Some(idx), _) => StreamStart::AfterIdx(idx),
+        (None, true) => StreamStart::FromStart,
+        (None, false) => StreamStart::Live,
+    }
+}
+
+/// Prints events as they come until the server ends the stream, `--count` is reached, or
+/// Ctrl-C; a server error ends it with that error's exit status.
+async fn watch(client: &Client, json: bool, command: &cli::WatchCommand) -> Result<()> {
+    let (mut stream, start) = match command {
+        cli::WatchCommand::Rewrites { view, start } => (
+            client.watch_rewrites(*view, stream_start(start)).await?,
+            start,
+        ),
+        cli::WatchCommand::Events { start } => {
+            (client.watch_events(stream_start(start)).await?, start)
+        }
+    };
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut n_events: u64 = 0;
+    while start.count.is_none_or(|count| n_events < count) {
+        let event = tokio::select! {
+            event = stream.next() => event,
+            _ = &mut interrupted => return Ok(()),
+        };
+        match event {
+            Some(event) => print::watched(json, &event?)?,
+            None => return Ok(()),
+        }
+        n_events += 1;
+    }
+    Ok(())
+}

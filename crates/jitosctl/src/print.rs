@@ -1,18 +1,28 @@
-//! Output: aligned tables for people, the response data as JSON with `--json`.
+//! Output: aligned tables and `key  value` lines for people; with `--json`, one JSON object per
+//! result, shaped like the GraphQL response data (`{"graph": {...}}`, `{"rewrites": [...]}`),
+//! and for `watch` one event object per line.
 //!
 //! # Invariants
-//! - `--json` prints exactly the response data of the operation, nothing else, on one line.
+//! - `--json` prints exactly one line per result (one per event for `watch`) and nothing else
+//!   on stdout; field names and value forms are the API's.
 
 #![allow(clippy::print_stdout, reason = "printing results is this module's job")]
 
-use anyhow::Result;
-use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::operations as ops;
+use anyhow::Result;
+use jitos_client::types::{Collapsed, KernelInfo};
+use jitos_client::{AppliedRewrite, Edge, GraphDigest, GraphSnapshot, Node, RewriteEvent, Sws};
+use serde::Serialize;
 
 fn json_line<T: Serialize>(data: &T) -> Result<()> {
     println!("{}", serde_json::to_string(data)?);
     Ok(())
+}
+
+/// Prints `{"<name>": data}` on one line, `data`'s fields in the API's order.
+fn named<T: Serialize + ?Sized>(name: &str, data: &T) -> Result<()> {
+    json_line(&BTreeMap::from([(name, data)]))
 }
 
 /// Prints rows under a header, each column as wide as its widest cell.
@@ -40,23 +50,54 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-pub(crate) fn digest(json: bool, data: &ops::graph_digest::ResponseData) -> Result<()> {
-    if json {
-        return json_line(data);
+/// Prints `key  value` lines with the keys aligned.
+fn fields(pairs: &[(&str, String)]) {
+    let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    for (key, value) in pairs {
+        println!("{key:<width$}  {value}");
     }
-    println!("{}", data.graph.digest);
+}
+
+fn or_dash(value: Option<&str>) -> String {
+    value.unwrap_or("-").to_owned()
+}
+
+pub(crate) fn kernel_info(json: bool, info: &KernelInfo) -> Result<()> {
+    if json {
+        return named("kernelInfo", info);
+    }
+    fields(&[
+        ("version", info.version.clone()),
+        ("rulePackId", or_dash(info.rule_pack_id.as_deref())),
+        (
+            "policyId",
+            info.policy_id.map_or("-".into(), |id| id.to_string()),
+        ),
+        ("commitStatus", info.commit_status.to_string()),
+        ("eventCount", info.event_count.to_string()),
+    ]);
     Ok(())
 }
 
-pub(crate) fn graph(json: bool, data: &ops::graph_nodes::ResponseData) -> Result<()> {
+pub(crate) fn digest(json: bool, digest: &GraphDigest) -> Result<()> {
     if json {
-        return json_line(data);
+        return named("graph", digest);
     }
-    let graph = &data.graph;
-    println!(
-        "digest        {}\ncommitDigest  {}\n",
-        graph.digest, graph.commit_digest
-    );
+    println!("{}", digest.digest);
+    Ok(())
+}
+
+pub(crate) fn graph(json: bool, graph: &GraphSnapshot) -> Result<()> {
+    if json {
+        return named("graph", graph);
+    }
+    fields(&[
+        ("view", graph.view.to_string()),
+        ("digest", graph.digest.clone()),
+        ("commitDigest", graph.commit_digest.clone()),
+        ("snapshotId", or_dash(graph.snapshot_id.as_deref())),
+    ]);
+    println!();
     let nodes: Vec<Vec<String>> = graph
         .nodes
         .nodes
@@ -64,13 +105,12 @@ pub(crate) fn graph(json: bool, data: &ops::graph_nodes::ResponseData) -> Result
         .map(|n| vec![n.id.clone(), n.kind.clone(), n.payload_b64.clone()])
         .collect();
     table(&["NODE", "KIND", "PAYLOAD (base64)"], &nodes);
-    if graph.nodes.page_info.has_next_page {
-        println!(
-            "... more nodes after {}",
-            graph.nodes.page_info.end_cursor.as_deref().unwrap_or("")
-        );
-    }
-    if !graph.edges.edges.is_empty() {
+    more(
+        "nodes",
+        graph.nodes.page_info.end_cursor.as_deref(),
+        graph.nodes.page_info.has_next_page,
+    );
+    if !graph.edges.edges.is_empty() || graph.edges.page_info.has_next_page {
         println!();
         let edges: Vec<Vec<String>> = graph
             .edges
@@ -79,42 +119,96 @@ pub(crate) fn graph(json: bool, data: &ops::graph_nodes::ResponseData) -> Result
             .map(|e| vec![e.id.clone(), e.kind.clone(), e.from.clone(), e.to.clone()])
             .collect();
         table(&["EDGE", "KIND", "FROM", "TO"], &edges);
+        let info = &graph.edges.page_info;
+        more("edges", info.end_cursor.as_deref(), info.has_next_page);
     }
     Ok(())
 }
 
-pub(crate) fn rewrites(json: bool, data: &ops::rewrites::ResponseData) -> Result<()> {
-    if json {
-        return json_line(data);
+/// The line that tells how to read the next page of a list.
+fn more(what: &str, cursor: Option<&str>, has_next_page: bool) {
+    if has_next_page {
+        let flag = if what == "edges" {
+            "--edges-after"
+        } else {
+            "--after"
+        };
+        println!("... more {what}: {flag} {}", cursor.unwrap_or(""));
     }
-    let rows: Vec<Vec<String>> = data
-        .rewrites
-        .iter()
-        .map(|event| {
-            let view = match &event.view.sws_id {
-                Some(id) => format!("sws:{id}"),
-                None => "system".to_owned(),
-            };
-            let ops = serde_json::to_string(&event.ops).unwrap_or_default();
-            vec![event.idx.clone(), format!("{:?}", event.kind), view, ops]
-        })
-        .collect();
+}
+
+pub(crate) fn node(json: bool, node: Option<&Node>) -> Result<()> {
+    if json {
+        return named("node", &node);
+    }
+    if let Some(node) = node {
+        fields(&[
+            ("id", node.id.clone()),
+            ("kind", node.kind.clone()),
+            ("payloadB64", node.payload_b64.clone()),
+            ("data", node.data.to_string()),
+        ]);
+    }
+    Ok(())
+}
+
+pub(crate) fn edge(json: bool, edge: Option<&Edge>) -> Result<()> {
+    if json {
+        return named("edge", &edge);
+    }
+    if let Some(edge) = edge {
+        let data = edge.data.as_ref().map(ToString::to_string);
+        fields(&[
+            ("id", edge.id.clone()),
+            ("kind", edge.kind.clone()),
+            ("from", edge.from.clone()),
+            ("to", edge.to.clone()),
+            ("data", or_dash(data.as_deref())),
+        ]);
+    }
+    Ok(())
+}
+
+fn event_row(event: &RewriteEvent) -> Vec<String> {
+    let ops = serde_json::to_string(&event.ops).unwrap_or_default();
+    vec![
+        event.idx.to_string(),
+        event.kind.to_string(),
+        event.view.to_string(),
+        ops,
+    ]
+}
+
+/// `rewrites` or `events`: `name` is the key of the JSON object.
+pub(crate) fn events(json: bool, name: &str, events: &[RewriteEvent]) -> Result<()> {
+    if json {
+        return named(name, events);
+    }
+    let rows: Vec<Vec<String>> = events.iter().map(event_row).collect();
     table(&["IDX", "KIND", "VIEW", "OPS"], &rows);
     Ok(())
 }
 
-pub(crate) fn sws_list(json: bool, data: &ops::list_sws::ResponseData) -> Result<()> {
+/// One event of a watch, as one line.
+pub(crate) fn watched(json: bool, event: &RewriteEvent) -> Result<()> {
     if json {
-        return json_line(data);
+        return json_line(event);
     }
-    let rows: Vec<Vec<String>> = data
-        .list_sws
+    println!("{}", event_row(event).join("  "));
+    Ok(())
+}
+
+pub(crate) fn sws_list(json: bool, list: &[Sws]) -> Result<()> {
+    if json {
+        return named("listSws", list);
+    }
+    let rows: Vec<Vec<String>> = list
         .iter()
         .map(|sws| {
             vec![
                 sws.id.clone(),
                 sws.state.clone(),
-                sws.parent_snapshot_id.clone().unwrap_or_default(),
+                or_dash(sws.parent_snapshot_id.as_deref()),
             ]
         })
         .collect();
@@ -122,33 +216,63 @@ pub(crate) fn sws_list(json: bool, data: &ops::list_sws::ResponseData) -> Result
     Ok(())
 }
 
-pub(crate) fn created(json: bool, data: &ops::create_sws::ResponseData) -> Result<()> {
+pub(crate) fn sws(json: bool, sws: Option<&Sws>) -> Result<()> {
     if json {
-        return json_line(data);
+        return named("sws", &sws);
     }
-    println!(
-        "created sws:{} ({})",
-        data.create_sws.sws.id, data.create_sws.sws.state
-    );
+    if let Some(sws) = sws {
+        let meta = sws.meta.as_ref().map(ToString::to_string);
+        fields(&[
+            ("id", sws.id.clone()),
+            ("state", sws.state.clone()),
+            (
+                "parentSnapshotId",
+                or_dash(sws.parent_snapshot_id.as_deref()),
+            ),
+            ("meta", or_dash(meta.as_deref())),
+        ]);
+    }
     Ok(())
 }
 
-pub(crate) fn discarded(json: bool, data: &ops::discard_sws::ResponseData) -> Result<()> {
+pub(crate) fn created(json: bool, sws: &Sws) -> Result<()> {
     if json {
-        return json_line(data);
+        return named("createSws", &BTreeMap::from([("sws", sws)]));
     }
-    println!("discarded: {}", data.discard_sws.discarded);
+    println!("created sws:{} ({})", sws.id, sws.state);
     Ok(())
 }
 
-pub(crate) fn applied(json: bool, data: &ops::apply_rewrite::ResponseData) -> Result<()> {
+pub(crate) fn discarded(json: bool, discarded: bool) -> Result<()> {
     if json {
-        return json_line(data);
+        return named("discardSws", &BTreeMap::from([("discarded", discarded)]));
     }
-    let receipt = &data.apply_rewrite.receipt;
+    println!("discarded: {discarded}");
+    Ok(())
+}
+
+pub(crate) fn collapsed(json: bool, collapsed: &Collapsed) -> Result<()> {
+    if json {
+        return named("collapseSws", collapsed);
+    }
+    fields(&[
+        ("committed", collapsed.committed.to_string()),
+        (
+            "systemSnapshotId",
+            or_dash(collapsed.system_snapshot_id.as_deref()),
+        ),
+    ]);
+    Ok(())
+}
+
+pub(crate) fn applied(json: bool, applied: &AppliedRewrite) -> Result<()> {
+    if json {
+        return named("applyRewrite", applied);
+    }
+    let receipt = &applied.receipt;
     println!(
         "accepted: {}\nrewriteIdx: {}\nviewDigest: {}",
-        data.apply_rewrite.accepted, receipt.rewrite_idx, receipt.view_digest
+        applied.accepted, receipt.rewrite_idx, receipt.view_digest
     );
     Ok(())
 }

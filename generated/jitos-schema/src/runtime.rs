@@ -59,6 +59,12 @@ impl ErrorCode {
             ErrorCode::Internal => "INTERNAL",
         }
     }
+
+    /// The code whose wire form is `text` (e.g. `INVALID_INPUT`), if any.
+    #[must_use]
+    pub fn from_wire(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|code| code.as_str() == text)
+    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -597,8 +603,11 @@ pub mod parse {
     pub fn base64(raw: &Json, max_length: Option<usize>, max_bytes: Option<usize>, path: &InputPath, errors: &mut ValidationErrors) -> Option<Vec<u8>> {
         use base64::Engine as _;
         let text = string(raw, path, errors)?;
+        // JSON Schema's maxLength counts characters; only a text of more bytes than that can
+        // have more characters, so the count is taken only then.
         if let Some(max_length) = max_length
             && text.len() > max_length
+            && text.chars().count() > max_length
         {
             errors.push(ErrorCode::LimitExceeded, path, format!("must be at most {max_length} base64 characters"));
             return None;

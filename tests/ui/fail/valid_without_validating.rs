@@ -10,6 +10,7 @@ fn main() {
         kind: ViewKind::Sws,
         sws_id: None,
         snapshot_id: None,
+        as_of: None,
     };
     let _by_constructor: Valid<ViewRefInput> = Valid(input.clone());
     let _by_new: Valid<ViewRefInput> = Valid::new(input);

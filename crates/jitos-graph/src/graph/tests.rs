@@ -1,5 +1,5 @@
 //! Unit tests of `Graph`: each error of each operation, that errors change nothing, paging,
-//! adjacency, the commit digest cache and the bulk builder.
+//! adjacency, the commit digest cache, the bulk builder and the diff of two graphs.
 //!
 //! # Invariants
 //! - Every test that expects an error also checks that the digest and the counts are as they
@@ -320,4 +320,89 @@ fn tree_stats_count_shared_nodes() {
     );
     let same = graph.tree_stats(&graph.clone());
     assert_eq!(same.n_tree_nodes_not_in_base, 0);
+}
+
+fn sorted(mut ids: Vec<Hash>) -> Vec<Hash> {
+    ids.sort();
+    ids
+}
+
+#[test]
+fn diff_lists_removed_and_added_ids_in_id_order() {
+    let (graph, nodes, edges) = sample();
+    let (same, stats) = graph.diff_with_stats(&graph.clone());
+    assert!(same.is_empty());
+    assert_eq!(stats.n_tree_nodes_visited, 4, "the two pairs of roots");
+    assert_eq!(
+        Graph::new()
+            .diff_with_stats(&Graph::new())
+            .1
+            .n_tree_nodes_visited,
+        0
+    );
+    let mut changed = graph.clone();
+    let extra = [node("demo.d", b"D"), node("demo.e", b"E")];
+    for n in &extra {
+        assert!(matches!(
+            changed.add_node(n.clone()),
+            Ok(AddOutcome::Added { .. })
+        ));
+    }
+    let link = edge(&nodes[0], &extra[1], "link", None);
+    assert!(matches!(
+        changed.add_edge(link.clone()),
+        Ok(AddOutcome::Added { .. })
+    ));
+    for e in &edges[..2] {
+        changed.remove_edge(&e.id()).unwrap();
+    }
+    changed.remove_node(&nodes[1].id()).unwrap();
+    let diff = graph.diff(&changed);
+    let expected = GraphDiff {
+        nodes_removed: vec![nodes[1].id()],
+        nodes_added: sorted(extra.iter().map(Node::id).collect()),
+        edges_removed: sorted(edges[..2].iter().map(Edge::id).collect()),
+        edges_added: vec![link.id()],
+    };
+    assert_eq!(diff, expected);
+    assert_eq!(diff.len(), 6);
+    let back = changed.diff(&graph);
+    assert_eq!(
+        back.nodes_removed, diff.nodes_added,
+        "the reverse swaps the lists"
+    );
+    assert_eq!(back.nodes_added, diff.nodes_removed);
+    assert_eq!(back.edges_removed, diff.edges_added);
+    assert_eq!(back.edges_added, diff.edges_removed);
+    // From nothing, everything is added, in the order the graph pages its ids.
+    let all = Graph::new().diff(&graph);
+    let node_ids: Vec<NodeId> = graph.nodes_after(None).map(|(id, _)| *id).collect();
+    let edge_ids: Vec<EdgeId> = graph.edges_after(None).map(|(id, _)| *id).collect();
+    assert_eq!((all.nodes_added, all.edges_added), (node_ids, edge_ids));
+    assert!(all.nodes_removed.is_empty() && all.edges_removed.is_empty());
+}
+
+#[test]
+fn diff_lists_page_after_a_cursor() {
+    let ids: Vec<Hash> = (1u8..=5)
+        .map(|byte| Hash::from_bytes([byte * 2; 32]))
+        .collect();
+    assert_eq!(GraphDiff::ids_after(&ids, None), &ids[..]);
+    assert_eq!(GraphDiff::ids_after(&ids, Some(&ids[1])), &ids[2..]);
+    // A cursor between two ids, before all, and after all.
+    let between = Hash::from_bytes([5; 32]);
+    assert_eq!(GraphDiff::ids_after(&ids, Some(&between)), &ids[2..]);
+    assert_eq!(GraphDiff::ids_after(&ids, Some(&Hash::ZERO)), &ids[..]);
+    assert!(GraphDiff::ids_after(&ids, Some(&HASH_MAX)).is_empty());
+    assert!(GraphDiff::ids_after(&[], None).is_empty());
+    let mut paged = Vec::new();
+    let mut cursor: Option<Hash> = None;
+    loop {
+        let rest = GraphDiff::ids_after(&ids, cursor.as_ref());
+        let page = &rest[..rest.len().min(2)];
+        let Some(last) = page.last() else { break };
+        paged.extend_from_slice(page);
+        cursor = Some(*last);
+    }
+    assert_eq!(paged, ids);
 }

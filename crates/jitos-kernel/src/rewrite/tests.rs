@@ -250,3 +250,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn re_adding_an_edge_makes_its_add_answer_for_its_ends() {
+    // Edge 1 → 2 exists; op 0 re-adds it, op 1 removes its end: the lower op decides.
+    let (code, field) = fault(&pair(), &[add_edge(1, 2), remove_node(2)]);
+    assert_eq!(
+        (code, field.as_str()),
+        (ErrorCode::NotFound, "rewrite.ops[0].data.to")
+    );
+    // In the other order the removal comes first.
+    let (code, field) = fault(&pair(), &[remove_node(2), add_edge(1, 2)]);
+    assert_eq!(
+        (code, field.as_str()),
+        (ErrorCode::Conflict, "rewrite.ops[0].data.id")
+    );
+}

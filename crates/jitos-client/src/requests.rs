@@ -1,0 +1,206 @@
+//! One [`Client`] method per query and mutation of `graphql/operations.graphql`.
+//!
+//! # Invariants
+//! - Each method sends exactly one request and returns the converted data or the first error.
+//! - Writes take a live [`View`]: the type has no room for a pin, as the API accepts none.
+
+use crate::input::{GraphFilter, Page, WriteOptions};
+use crate::operations as ops;
+use crate::types::{
+    AppliedRewrite, Collapsed, Edge, GraphDigest, GraphSnapshot, KernelInfo, Node, RewriteEvent,
+    Sws,
+};
+use crate::view::{View, ViewRef};
+use crate::{Client, Error, convert};
+
+impl Client {
+    /// `kernelInfo`: facts about the running kernel.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn kernel_info(&self) -> Result<KernelInfo, Error> {
+        let data = self
+            .run::<ops::KernelInfo>(ops::kernel_info::Variables)
+            .await?;
+        Ok(convert::kernel_info(data))
+    }
+
+    /// `graph(view) { digest snapshotId }`: the digest of a view, without its content.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn graph_digest(&self, view: &ViewRef) -> Result<GraphDigest, Error> {
+        let variables = convert::graph_digest_variables(view);
+        let data = self.run::<ops::GraphDigest>(variables).await?;
+        Ok(convert::graph_digest(data))
+    }
+
+    /// `graph`: one page of a view's nodes and one of its edges, with its digests and the
+    /// `snapshotId` that pins further pages to the same content.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn graph(
+        &self,
+        view: &ViewRef,
+        nodes_page: &Page,
+        edges_page: &Page,
+        filter: &GraphFilter,
+    ) -> Result<GraphSnapshot, Error> {
+        let variables = convert::graph_variables(
+            view,
+            nodes_page,
+            edges_page,
+            filter.nodes.as_ref(),
+            filter.edges.as_ref(),
+        );
+        let data = self.run::<ops::Graph>(variables).await?;
+        Ok(convert::graph(data))
+    }
+
+    /// `node`: one node of a view, or `None`.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn node(&self, view: &ViewRef, id: &str) -> Result<Option<Node>, Error> {
+        let data = self
+            .run::<ops::Node>(convert::node_variables(view, id))
+            .await?;
+        Ok(convert::node(data))
+    }
+
+    /// `edge`: one edge of a view, or `None`.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn edge(&self, view: &ViewRef, id: &str) -> Result<Option<Edge>, Error> {
+        let data = self
+            .run::<ops::Edge>(convert::edge_variables(view, id))
+            .await?;
+        Ok(convert::edge(data))
+    }
+
+    /// `rewrites`: one page of the events that target a view, by ascending idx.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn rewrites(&self, view: &ViewRef, page: &Page) -> Result<Vec<RewriteEvent>, Error> {
+        let data = self
+            .run::<ops::Rewrites>(convert::rewrites_variables(view, page))
+            .await?;
+        Ok(convert::rewrites(data))
+    }
+
+    /// `events`: one page of the global log, by ascending idx.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn events(&self, page: &Page) -> Result<Vec<RewriteEvent>, Error> {
+        let data = self
+            .run::<ops::Events>(convert::events_variables(page))
+            .await?;
+        Ok(convert::events(data))
+    }
+
+    /// `listSws`: one page of the SWSs, in id order.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn list_sws(&self, page: &Page) -> Result<Vec<Sws>, Error> {
+        let data = self
+            .run::<ops::ListSws>(convert::list_sws_variables(page))
+            .await?;
+        Ok(convert::list_sws(data))
+    }
+
+    /// `sws`: one SWS, or `None`.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn sws(&self, id: u64) -> Result<Option<Sws>, Error> {
+        let variables = ops::sws::Variables { id: id.to_string() };
+        let data = self.run::<ops::Sws>(variables).await?;
+        Ok(convert::sws(data))
+    }
+
+    /// `createSws`: a new SWS over the current System.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`].
+    pub async fn create_sws(&self, options: &WriteOptions) -> Result<Sws, Error> {
+        let input = ops::create_sws::CreateSwsInput {
+            meta: options.meta.clone(),
+            idempotency_key: options.idempotency_key.clone(),
+        };
+        let variables = ops::create_sws::Variables { input: Some(input) };
+        let data = self.run::<ops::CreateSws>(variables).await?;
+        Ok(convert::created_sws(data))
+    }
+
+    /// `discardSws`: discards SWS `id`, recording `reason`; returns whether it is discarded.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`]. Discarding an SWS that is not ACTIVE is `CONFLICT`.
+    pub async fn discard_sws(
+        &self,
+        id: u64,
+        reason: Option<&str>,
+        options: &WriteOptions,
+    ) -> Result<bool, Error> {
+        let input = ops::discard_sws::DiscardSwsInput {
+            sws_id: id.to_string(),
+            reason: reason.map(str::to_owned),
+            meta: options.meta.clone(),
+            idempotency_key: options.idempotency_key.clone(),
+        };
+        let variables = ops::discard_sws::Variables { input };
+        let data = self.run::<ops::DiscardSws>(variables).await?;
+        Ok(data.discard_sws.discarded)
+    }
+
+    /// `collapseSws` (M3): collapses SWS `id` into System under policy `policy_id`.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`]. Before M3 the server answers `NOT_IMPLEMENTED`.
+    pub async fn collapse_sws(
+        &self,
+        id: u64,
+        policy_id: Option<u32>,
+        options: &WriteOptions,
+    ) -> Result<Collapsed, Error> {
+        let input = ops::collapse_sws::CollapseSwsInput {
+            sws_id: id.to_string(),
+            policy_id,
+            meta: options.meta.clone(),
+            idempotency_key: options.idempotency_key.clone(),
+        };
+        let variables = ops::collapse_sws::Variables { input };
+        let data = self.run::<ops::CollapseSws>(variables).await?;
+        Ok(Collapsed {
+            committed: data.collapse_sws.committed,
+            system_snapshot_id: data.collapse_sws.system_snapshot_id,
+        })
+    }
+
+    /// `applyRewrite`: applies `ops` (each `{op, data}`, see [`crate::Op`]) to `view`
+    /// atomically.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`]. Writing System is `INVALID_INPUT`; writing an SWS that is
+    /// not ACTIVE is `CONFLICT`.
+    pub async fn apply_rewrite(
+        &self,
+        view: View,
+        ops: Vec<serde_json::Value>,
+        options: &WriteOptions,
+    ) -> Result<AppliedRewrite, Error> {
+        let rewrite = ops::apply_rewrite::RewriteInput {
+            ops,
+            meta: options.meta.clone(),
+            idempotency_key: options.idempotency_key.clone(),
+        };
+        let variables = convert::apply_rewrite_variables(view, rewrite);
+        let data = self.run::<ops::ApplyRewrite>(variables).await?;
+        Ok(convert::applied_rewrite(data))
+    }
+}

@@ -1,0 +1,297 @@
+//! What the client returns: plain Rust types for the schema's output types, one type per schema
+//! type whichever operation selected it.
+//!
+//! Each serializes to the field names and value forms of the API (camelCase, enum values as in
+//! the schema, `U64` as a decimal string), so printing one as JSON gives what the server sent.
+//!
+//! # Invariants
+//! - Every type here mirrors a type of `schema/jitos.graphql`; `convert.rs` fills them from the
+//!   operations' generated types, so a field the schema drops is a compile error there.
+
+use serde::Serialize;
+
+use crate::view::U64;
+
+/// `ViewKind`: which kind of view.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ViewKind {
+    /// `SYSTEM`.
+    System,
+    /// `SWS`.
+    Sws,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
+/// `CommitStatus`: the outcome of a commit attempt.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CommitStatus {
+    /// `COMMITTED`.
+    Committed,
+    /// `ABORTED`.
+    Aborted,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
+/// `EventKind`: the kind of an event of the global log.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// `SWS_CREATE`.
+    SwsCreate,
+    /// `REWRITE_APPLIED`.
+    RewriteApplied,
+    /// `TICK`.
+    Tick,
+    /// `TASK_STATE`.
+    TaskState,
+    /// `WORKER_INVOCATION`.
+    WorkerInvocation,
+    /// `WORKER_RESULT`.
+    WorkerResult,
+    /// `COLLAPSE`.
+    Collapse,
+    /// `DISCARD`.
+    Discard,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
+/// Implements `as_str`, `Display` and `Serialize` from one table of wire names (an `Other`
+/// value is written as it came).
+macro_rules! wire_enum {
+    ($name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        impl $name {
+            /// The value as the schema spells it.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Other(text) => text,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(ViewKind { System => "SYSTEM", Sws => "SWS" });
+wire_enum!(CommitStatus { Committed => "COMMITTED", Aborted => "ABORTED" });
+wire_enum!(EventKind {
+    SwsCreate => "SWS_CREATE",
+    RewriteApplied => "REWRITE_APPLIED",
+    Tick => "TICK",
+    TaskState => "TASK_STATE",
+    WorkerInvocation => "WORKER_INVOCATION",
+    WorkerResult => "WORKER_RESULT",
+    Collapse => "COLLAPSE",
+    Discard => "DISCARD",
+});
+
+/// `KernelInfo`: facts about the running kernel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KernelInfo {
+    /// Kernel version.
+    pub version: String,
+    /// Identity of the rule pack in force.
+    pub rule_pack_id: Option<String>,
+    /// Identity of the policy in force.
+    pub policy_id: Option<u32>,
+    /// Status of the last commit attempt.
+    pub commit_status: CommitStatus,
+    /// Number of events in the log; the next event gets this idx.
+    pub event_count: U64,
+}
+
+/// `ViewRef`: a view as echoed in results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewRefOut {
+    /// SYSTEM or SWS.
+    pub kind: ViewKind,
+    /// The SWS id when `kind` is SWS.
+    pub sws_id: Option<String>,
+    /// The snapshot read, when the request pinned one.
+    pub snapshot_id: Option<String>,
+}
+
+impl std::fmt::Display for ViewRefOut {
+    /// `system` or `sws:N`, as the command line spells views.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.kind, &self.sws_id) {
+            (ViewKind::Sws, Some(id)) => write!(f, "sws:{id}"),
+            (ViewKind::Sws, None) => f.write_str("sws:?"),
+            (ViewKind::System, _) => f.write_str("system"),
+            (ViewKind::Other(kind), _) => write!(f, "{kind}"),
+        }
+    }
+}
+
+/// `GraphNode`: a node of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    /// NodeId, as 64 lowercase hex characters.
+    pub id: String,
+    /// The node kind.
+    pub kind: String,
+    /// `{"payload_b64": "<base64>"}`.
+    pub data: serde_json::Value,
+    /// The payload bytes as standard base64 with padding.
+    pub payload_b64: String,
+}
+
+/// `GraphEdge`: an edge of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Edge {
+    /// EdgeId, as 64 lowercase hex characters.
+    pub id: String,
+    /// The edge kind.
+    pub kind: String,
+    /// Id of the node the edge leaves.
+    pub from: String,
+    /// Id of the node the edge enters.
+    pub to: String,
+    /// `{"payload_b64": "<base64>"}`, or null when the edge has no payload.
+    pub data: Option<serde_json::Value>,
+}
+
+/// `PageInfo`: where a page ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    /// Cursor of the last item returned, to pass as `after`.
+    pub end_cursor: Option<String>,
+    /// Whether more items follow.
+    pub has_next_page: bool,
+}
+
+/// `GraphNodeConnection`: a page of nodes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePage {
+    /// The nodes, in ascending id order.
+    pub nodes: Vec<Node>,
+    /// Where this page ends.
+    pub page_info: PageInfo,
+}
+
+/// `GraphEdgeConnection`: a page of edges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgePage {
+    /// The edges, in ascending id order.
+    pub edges: Vec<Edge>,
+    /// Where this page ends.
+    pub page_info: PageInfo,
+}
+
+/// `GraphSnapshot`: a view of the graph as of one moment, with a page of its nodes and edges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphSnapshot {
+    /// The view that was read.
+    pub view: ViewRefOut,
+    /// GraphRootV1 of the view.
+    pub digest: String,
+    /// GraphCommitDigestV0 of the view.
+    pub commit_digest: String,
+    /// Names this exact node and edge set; pin later reads to it with `Pin::Snapshot`.
+    pub snapshot_id: Option<String>,
+    /// A page of the view's nodes.
+    pub nodes: NodePage,
+    /// A page of the view's edges.
+    pub edges: EdgePage,
+}
+
+/// The digest of a view, without its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphDigest {
+    /// The view that was read.
+    pub view: ViewRefOut,
+    /// GraphRootV1 of the view.
+    pub digest: String,
+    /// Names this exact node and edge set.
+    pub snapshot_id: Option<String>,
+}
+
+/// `RewriteEvent`: an event of the global log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RewriteEvent {
+    /// Event id.
+    pub id: String,
+    /// Position in the global log, from 0.
+    pub idx: U64,
+    /// What kind of event this is.
+    pub kind: EventKind,
+    /// The view the event targets.
+    pub view: ViewRefOut,
+    /// The validated ops, in canonical form.
+    pub ops: Vec<serde_json::Value>,
+    /// Event metadata.
+    pub meta: Option<serde_json::Value>,
+}
+
+/// `Sws`: a shadow working set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sws {
+    /// Decimal id.
+    pub id: String,
+    /// Snapshot of System the SWS was created over.
+    pub parent_snapshot_id: Option<String>,
+    /// ACTIVE, COLLAPSED or DISCARDED.
+    pub state: String,
+    /// Caller metadata given at creation.
+    pub meta: Option<serde_json::Value>,
+}
+
+/// `ReceiptV0`: the receipt of an applied rewrite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    /// Index of the event in the global log.
+    pub rewrite_idx: U64,
+    /// The view's digest right after the rewrite.
+    pub view_digest: String,
+    /// The view written.
+    pub view: ViewRefOut,
+}
+
+/// `ApplyRewritePayload`: the result of `applyRewrite`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedRewrite {
+    /// Whether the rewrite was applied.
+    pub accepted: bool,
+    /// Its receipt.
+    pub receipt: Receipt,
+}
+
+/// `CollapseSwsPayload`: the result of `collapseSws` (M3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Collapsed {
+    /// Whether the overlay became part of System.
+    pub committed: bool,
+    /// System's snapshot after the collapse.
+    pub system_snapshot_id: Option<String>,
+}

@@ -1,0 +1,299 @@
+//! The command line: every command, flag and help text, as clap derive types.
+//!
+//! # Invariants
+//! - Every flag and argument has a help line; `jitosctl --help` ends with examples a newcomer
+//!   can run in order against a fresh daemon.
+//! - Op flags of `apply` are repeatable and kept in command-line order (see `apply.rs`).
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use jitos_client::View;
+
+/// The daemon's GraphQL endpoint when neither `--url` nor `JITOS_URL` says otherwise.
+pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:8080/graphql";
+
+const AFTER_HELP: &str = "\
+Views: `system`, or `sws:N` for shadow working set N. Writes go into an SWS; System changes
+only by collapsing one.
+
+Examples (against a fresh `cargo run -p jitosd`):
+  jitosctl sws create                                          # creates sws:0
+  jitosctl apply --view sws:0 --add-node demo --payload hello  # one op; repeat flags for more
+  jitosctl graph --view sws:0                                  # digests, snapshotId, nodes, edges
+  jitosctl graph --view sws:0 --all --first 100                # every page of one snapshot
+  jitosctl rewrites --view sws:0 --json                        # JSON for scripts
+  jitosctl watch events --from-start                           # follow the log; Ctrl-C stops
+  jitosctl completions bash > ~/.local/share/bash-completion/completions/jitosctl
+
+Exit status: 0 ok; 1 no answer (daemon down, bad URL) or a local failure (unreadable file);
+2 INVALID_INPUT or a usage error; 3 NOT_FOUND; 4 NOT_IMPLEMENTED; 5 CONFLICT;
+6 LIMIT_EXCEEDED; 7 FORBIDDEN; 8 INTERNAL. Errors go to stderr with the server's message and
+the input field they name.";
+
+/// Talk to a running jitosd: read views and the event log, manage SWS overlays, apply
+/// rewrites, follow events.
+#[derive(Debug, Parser)]
+#[command(name = "jitosctl", version, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    /// The daemon's GraphQL endpoint; subscriptions use the same URL with ws:// and /ws.
+    #[arg(long, global = true, default_value = DEFAULT_URL, env = "JITOS_URL")]
+    pub(crate) url: String,
+    /// Print JSON for scripts instead of tables: one object per result, one per event for
+    /// `watch`.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show facts about the running kernel: version, policy, number of events.
+    Info,
+    /// Show a view: its digests and snapshotId, and a page of its nodes and edges.
+    Graph(GraphArgs),
+    /// Show one node of a view (exit status 3 if the view has none with that id).
+    Node {
+        #[command(flatten)]
+        view: ViewArgs,
+        /// The node id: 64 lowercase hex characters.
+        id: String,
+    },
+    /// Show one edge of a view (exit status 3 if the view has none with that id).
+    Edge {
+        #[command(flatten)]
+        view: ViewArgs,
+        /// The edge id: 64 lowercase hex characters.
+        id: String,
+    },
+    /// List the events that target a view, by ascending idx.
+    Rewrites {
+        #[command(flatten)]
+        view: ViewArgs,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// List the global event log, by ascending idx.
+    Events {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Create, list, show, discard or collapse shadow working sets.
+    #[command(subcommand)]
+    Sws(SwsCommand),
+    /// Apply one rewrite to an SWS: its ops, in the order given, all or none.
+    Apply(ApplyArgs),
+    /// Follow a subscription: one line per event until interrupted or the server ends it.
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    /// Print a shell completion script for SHELL to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which view a read sees, and which state of it.
+#[derive(Debug, Args)]
+pub(crate) struct ViewArgs {
+    /// The view: `system` or `sws:N`.
+    #[arg(long, default_value = "system", value_name = "VIEW")]
+    pub(crate) view: View,
+    /// Read this immutable snapshot (a `snapshotId` that `graph` printed) instead of the live
+    /// view.
+    #[arg(long, value_name = "ID", conflicts_with = "as_of")]
+    pub(crate) snapshot: Option<String>,
+    /// Read the view as it stood right after the event with this idx (time travel).
+    #[arg(long, value_name = "IDX")]
+    pub(crate) as_of: Option<u64>,
+}
+
+/// Paging of an idx-ordered list.
+#[derive(Debug, Args)]
+pub(crate) struct PageArgs {
+    /// How many events per page (1 to 1000).
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+    pub(crate) first: i64,
+    /// Start after this idx: the last idx of the previous page.
+    #[arg(long, value_name = "IDX")]
+    pub(crate) after: Option<String>,
+    /// Follow the cursor, page after page, to the end of the list.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+/// `graph`.
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    #[command(flatten)]
+    pub(crate) view: ViewArgs,
+    /// Print only the digest (GraphRootV1) of the view.
+    #[arg(long)]
+    pub(crate) digest: bool,
+    /// How many nodes, and how many edges, per page (1 to 1000).
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+    pub(crate) first: i64,
+    /// Start both lists after this id (pass the cursor a previous page printed).
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) after: Option<String>,
+    /// Start the edge list after this id instead of `--after`.
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) edges_after: Option<String>,
+    /// Read every page: the first page's snapshotId pins the rest, so the listing is one
+    /// consistent view while writes go on.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Only nodes of this kind (repeat for several).
+    #[arg(long = "kind", value_name = "KIND")]
+    pub(crate) kinds: Vec<String>,
+    /// Only edges of this kind (repeat for several).
+    #[arg(long = "edge-kind", value_name = "KIND")]
+    pub(crate) edge_kinds: Vec<String>,
+    /// Only edges leaving this node id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) from: Option<String>,
+    /// Only edges entering this node id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) to: Option<String>,
+}
+
+/// `sws ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SwsCommand {
+    /// Create an SWS over the current System.
+    Create {
+        /// Metadata to record with the event, as JSON.
+        #[arg(long, value_name = "JSON")]
+        meta: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// List the SWSs, in id order.
+    List {
+        /// How many to list (1 to 1000).
+        #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+        first: i64,
+    },
+    /// Show one SWS (exit status 3 if there is none with that id).
+    Get {
+        /// The SWS id, e.g. 0.
+        #[arg(value_parser = parse_sws_id)]
+        id: u64,
+    },
+    /// Discard an SWS; its overlay is kept in the log but can no longer change.
+    Discard {
+        /// The SWS id, e.g. 0.
+        #[arg(value_parser = parse_sws_id)]
+        id: u64,
+        /// Why, recorded with the event.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// Collapse an SWS into System (milestone M3; NOT_IMPLEMENTED before).
+    Collapse {
+        /// The SWS id, e.g. 0.
+        #[arg(value_parser = parse_sws_id)]
+        id: u64,
+        /// The collapse policy; the server's default when absent.
+        #[arg(long, value_name = "ID")]
+        policy: Option<u32>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+/// The idempotency key every write takes.
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// Makes a retry safe: the same key with the same request returns the first answer and
+    /// writes nothing more; the same key with another request is CONFLICT.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) idempotency_key: Option<String>,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("ops")
+        .required(true)
+        .multiple(true)
+        .args(["ops_file", "add_node", "add_edge", "remove_node", "remove_edge"])
+))]
+pub(crate) struct ApplyArgs {
+    /// The SWS to write, `sws:N` (System changes only by collapse).
+    #[arg(long, value_name = "VIEW")]
+    pub(crate) view: View,
+    /// Ops from a JSON file (`-` for stdin): an array of `{"op": NAME, "data": {...}}`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ops_file: Vec<PathBuf>,
+    /// Add a node of KIND; its payload is the `--payload-file` or `--payload` that follows, or
+    /// empty.
+    #[arg(long, value_name = "KIND")]
+    pub(crate) add_node: Vec<String>,
+    /// The payload of the `--add-node` just before, read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) payload_file: Vec<PathBuf>,
+    /// The payload of the `--add-node` just before, as the UTF-8 bytes of TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) payload: Vec<String>,
+    /// Add an edge of KIND from node FROM to node TO (ids as 64 hex characters); it has no
+    /// payload unless `--edge-payload-file` follows.
+    #[arg(long, num_args = 3, value_names = ["FROM", "TO", "KIND"])]
+    pub(crate) add_edge: Vec<String>,
+    /// The payload of the `--add-edge` just before, read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) edge_payload_file: Vec<PathBuf>,
+    /// Remove the node with this id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) remove_node: Vec<String>,
+    /// Remove the edge with this id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) remove_edge: Vec<String>,
+    /// Metadata to record with the event, as JSON.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) meta: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+}
+
+/// `watch ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WatchCommand {
+    /// Follow the events that target a live view.
+    Rewrites {
+        /// The view: `system` or `sws:N`.
+        #[arg(long, default_value = "system", value_name = "VIEW")]
+        view: View,
+        #[command(flatten)]
+        start: StartArgs,
+    },
+    /// Follow the whole global event log.
+    Events {
+        #[command(flatten)]
+        start: StartArgs,
+    },
+}
+
+/// Where a watch starts and when it stops.
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    /// Replay the events after this idx first, then follow live.
+    #[arg(long, value_name = "IDX", conflicts_with = "from_start")]
+    pub(crate) after_idx: Option<u64>,
+    /// Replay the whole history first, then follow live.
+    #[arg(long)]
+    pub(crate) from_start: bool,
+    /// Exit (status 0) after this many events instead of following forever.
+    #[arg(long, value_name = "N")]
+    pub(crate) count: Option<u64>,
+}
+
+/// An SWS id on the command line: the API's decimal form.
+fn parse_sws_id(text: &str) -> Result<u64, String> {
+    jitos_client::parse_sws_id(text)
+        .map_err(|_| format!("`{text}` is not an SWS id such as 0 or 17"))
+}

@@ -1,0 +1,221 @@
+//! Unit tests of the command line: parsing, the order and pairing of `apply`'s op flags, and
+//! the exit status of each error.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory as _, FromArgMatches as _};
+use serde_json::json;
+
+use crate::apply::{self, Flag, Payload, Planned};
+use crate::cli::{Cli, Command};
+
+fn matches(args: &[&str]) -> clap::ArgMatches {
+    Cli::command()
+        .try_get_matches_from(std::iter::once("jitosctl").chain(args.iter().copied()))
+        .unwrap()
+}
+
+fn apply_flags(args: &[&str]) -> Vec<(usize, Flag)> {
+    let mut all = vec!["apply", "--view", "sws:0"];
+    all.extend_from_slice(args);
+    let matches = matches(&all);
+    apply::flags(matches.subcommand_matches("apply").unwrap())
+}
+
+#[test]
+fn the_command_line_is_well_formed() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn apply_keeps_command_line_order_and_joins_payloads() {
+    let a = "a".repeat(64);
+    let b = "b".repeat(64);
+    let flags = apply_flags(&[
+        "--remove-edge",
+        &b,
+        "--add-node",
+        "n1",
+        "--payload",
+        "hi",
+        "--add-edge",
+        &a,
+        &b,
+        "link",
+        "--edge-payload-file",
+        "e.bin",
+        "--ops-file",
+        "ops.json",
+        "--add-node",
+        "n2",
+        "--remove-node",
+        &a,
+        "--add-node",
+        "n3",
+        "--payload-file",
+        "p.bin",
+    ]);
+    let planned = apply::plan(flags).unwrap();
+    assert_eq!(
+        planned,
+        [
+            Planned::RemoveEdge(b.clone()),
+            Planned::AddNode {
+                kind: "n1".into(),
+                payload: Some(Payload::Text("hi".into()))
+            },
+            Planned::AddEdge {
+                from: a.clone(),
+                to: b.clone(),
+                kind: "link".into(),
+                payload: Some(PathBuf::from("e.bin")),
+            },
+            Planned::OpsFile(PathBuf::from("ops.json")),
+            Planned::AddNode {
+                kind: "n2".into(),
+                payload: None
+            },
+            Planned::RemoveNode(a.clone()),
+            Planned::AddNode {
+                kind: "n3".into(),
+                payload: Some(Payload::File("p.bin".into()))
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_payload_flag_must_follow_its_op() {
+    for args in [
+        &["--payload", "x", "--add-node", "n"][..],
+        &["--remove-node", "ab", "--payload", "x"][..],
+        &["--add-node", "n", "--payload", "x", "--payload", "y"][..],
+        &["--add-node", "n", "--edge-payload-file", "f"][..],
+        &["--add-edge", "a", "b", "k", "--payload-file", "f"][..],
+        &[
+            "--add-edge",
+            "a",
+            "b",
+            "k",
+            "--edge-payload-file",
+            "f",
+            "--edge-payload-file",
+            "g",
+        ][..],
+    ] {
+        assert!(apply::plan(apply_flags(args)).is_err(), "{args:?}");
+    }
+}
+
+#[test]
+fn apply_needs_an_op_and_add_edge_takes_three_values() {
+    let parse = |args: &[&str]| {
+        Cli::command().try_get_matches_from(
+            ["jitosctl", "apply", "--view", "sws:0"]
+                .into_iter()
+                .chain(args.iter().copied()),
+        )
+    };
+    assert!(parse(&[]).is_err());
+    assert!(parse(&["--meta", "{}"]).is_err());
+    assert!(parse(&["--add-edge", "a", "b"]).is_err());
+    assert!(parse(&["--add-edge", "a", "b", "k"]).is_ok());
+}
+
+#[test]
+fn ops_load_in_order_with_their_payloads() {
+    let dir = std::env::temp_dir().join(format!("jitosctl-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ops_file = dir.join("ops.json");
+    std::fs::write(&ops_file, r#"[{"op": "RemoveNode", "data": {"id": "x"}}]"#).unwrap();
+    let payload = dir.join("payload.bin");
+    std::fs::write(&payload, b"hello").unwrap();
+    let ops = apply::load(vec![
+        Planned::AddNode {
+            kind: "k".into(),
+            payload: Some(Payload::File(payload.clone())),
+        },
+        Planned::OpsFile(ops_file.clone()),
+        Planned::AddEdge {
+            from: "f".into(),
+            to: "t".into(),
+            kind: "e".into(),
+            payload: None,
+        },
+    ])
+    .unwrap();
+    assert_eq!(
+        ops,
+        [
+            json!({"op": "AddNode", "data": {"kind": "k", "payload_b64": "aGVsbG8="}}),
+            json!({"op": "RemoveNode", "data": {"id": "x"}}),
+            json!({"op": "AddEdge", "data": {"from": "f", "to": "t", "kind": "e"}}),
+        ]
+    );
+    std::fs::write(&ops_file, r#"{"op": "AddNode"}"#).unwrap();
+    let error = apply::load(vec![Planned::OpsFile(ops_file.clone())]).unwrap_err();
+    assert!(error.to_string().contains("JSON array"), "{error:#}");
+    std::fs::write(&ops_file, r#"[{"op": "AddNode"}, 3]"#).unwrap();
+    let error = apply::load(vec![Planned::OpsFile(ops_file)]).unwrap_err();
+    assert!(error.to_string().contains("op 1"), "{error:#}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn exit_statuses_name_the_error_code() {
+    let server = |code: &str| {
+        let body = json!({"errors": [{"message": "m", "extensions": {"code": code}}]});
+        let error =
+            jitos_client::decode_http::<serde_json::Value>(200, &body.to_string()).unwrap_err();
+        crate::exit_status(&anyhow::Error::from(error).context("while testing"))
+    };
+    let statuses: Vec<u8> = [
+        "INVALID_INPUT",
+        "NOT_FOUND",
+        "NOT_IMPLEMENTED",
+        "CONFLICT",
+        "LIMIT_EXCEEDED",
+        "FORBIDDEN",
+        "INTERNAL",
+        "UNKNOWN",
+    ]
+    .into_iter()
+    .map(server)
+    .collect();
+    assert_eq!(statuses, [2, 3, 4, 5, 6, 7, 8, 8]);
+    let status = jitos_client::decode_http::<serde_json::Value>(502, "bad gateway").unwrap_err();
+    assert_eq!(crate::exit_status(&status.into()), 1);
+    assert_eq!(crate::exit_status(&crate::Absent("x".into()).into()), 3);
+    assert_eq!(crate::exit_status(&anyhow::anyhow!("unreadable file")), 1);
+}
+
+#[test]
+fn views_pins_and_pages_parse() {
+    let cli = Cli::from_arg_matches(&matches(&[
+        "graph", "--view", "sws:2", "--as-of", "9", "--first", "5", "--kind", "a", "--kind", "b",
+    ]))
+    .unwrap();
+    let Command::Graph(args) = cli.command else {
+        panic!("not graph: {cli:?}");
+    };
+    let view = crate::view_ref(&args.view);
+    assert_eq!(
+        view,
+        jitos_client::ViewRef::as_of(jitos_client::View::Sws(2), 9)
+    );
+    assert_eq!(args.first, 5);
+    assert_eq!(args.kinds, ["a", "b"]);
+    let filter = crate::graph_filter(&args);
+    assert!(filter.edges.is_none());
+    assert_eq!(filter.nodes.unwrap().kinds.unwrap(), ["a", "b"]);
+    for bad in [
+        &["graph", "--view", "sws:01"][..],
+        &["graph", "--snapshot", "s", "--as-of", "1"][..],
+        &["watch", "events", "--after-idx", "1", "--from-start"][..],
+        &["sws", "get", "-1"][..],
+    ] {
+        let result = Cli::command()
+            .try_get_matches_from(std::iter::once("jitosctl").chain(bad.iter().copied()));
+        assert!(result.is_err(), "{bad:?}");
+    }
+}
