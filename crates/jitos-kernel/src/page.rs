@@ -15,9 +15,13 @@ use std::collections::BTreeSet;
 
 use jitos_core::Hash;
 use jitos_core::limits::PAGE_FIRST_DEFAULT;
-use jitos_graph::{Edge, Graph, Node, NodeId};
+use jitos_graph::{Edge, Graph, GraphDiff, Node, NodeId};
+use jitos_schema::enums::ChangeKind;
 use jitos_schema::inputs::{EdgeFilterInput, NodeFilterInput, PageInput};
-use jitos_schema::outputs::{GraphEdgeConnection, GraphNodeConnection, PageInfo};
+use jitos_schema::outputs::{
+    EdgeChange, EdgeChangeConnection, GraphEdgeConnection, GraphNodeConnection, NodeChange,
+    NodeChangeConnection, PageInfo,
+};
 
 use crate::error::KernelError;
 use crate::output;
@@ -211,6 +215,94 @@ pub(crate) fn edges(graph: &Graph, page: Page<Hash>, filter: &EdgeFilter) -> Gra
             has_next_page,
         },
         edges,
+    }
+}
+
+/// The first `first` ids after `page.after` of two disjoint ascending lists, merged, each with
+/// its change, and whether another follows.
+fn merged_page(
+    removed: &[Hash],
+    added: &[Hash],
+    page: Page<Hash>,
+) -> (Vec<(Hash, ChangeKind)>, bool) {
+    let after = page.after.as_ref();
+    let tag = |ids: &[Hash], change| {
+        GraphDiff::ids_after(ids, after)
+            .iter()
+            .take(page.first + 1)
+            .map(move |id| (*id, change))
+            .collect::<Vec<_>>()
+    };
+    let mut merged = tag(removed, ChangeKind::Removed);
+    merged.extend(tag(added, ChangeKind::Added));
+    merged.sort_unstable_by_key(|(id, _)| *id);
+    let has_next = merged.len() > page.first;
+    merged.truncate(page.first);
+    (merged, has_next)
+}
+
+/// One page of the nodes that differ from `from` to `to` (`diff` is `from.diff(to)`): a removed
+/// node as `from` has it, an added one as `to` has it.
+pub(crate) fn node_changes(
+    from: &Graph,
+    to: &Graph,
+    diff: &GraphDiff,
+    page: Page<Hash>,
+) -> NodeChangeConnection {
+    let (ids, has_next_page) = merged_page(&diff.nodes_removed, &diff.nodes_added, page);
+    let changes: Vec<NodeChange> = ids
+        .into_iter()
+        .filter_map(|(id, change)| {
+            let holder = if change == ChangeKind::Removed {
+                from
+            } else {
+                to
+            };
+            let node = holder.node(&id)?;
+            Some(NodeChange {
+                change,
+                node: output::node(&id, node),
+            })
+        })
+        .collect();
+    NodeChangeConnection {
+        page_info: PageInfo {
+            end_cursor: changes.last().map(|change| change.node.id.clone()),
+            has_next_page,
+        },
+        changes,
+    }
+}
+
+/// One page of the edges that differ from `from` to `to`, as [`node_changes`] for nodes.
+pub(crate) fn edge_changes(
+    from: &Graph,
+    to: &Graph,
+    diff: &GraphDiff,
+    page: Page<Hash>,
+) -> EdgeChangeConnection {
+    let (ids, has_next_page) = merged_page(&diff.edges_removed, &diff.edges_added, page);
+    let changes: Vec<EdgeChange> = ids
+        .into_iter()
+        .filter_map(|(id, change)| {
+            let holder = if change == ChangeKind::Removed {
+                from
+            } else {
+                to
+            };
+            let edge = holder.edge(&id)?;
+            Some(EdgeChange {
+                change,
+                edge: output::edge(&id, edge),
+            })
+        })
+        .collect();
+    EdgeChangeConnection {
+        page_info: PageInfo {
+            end_cursor: changes.last().map(|change| change.edge.id.clone()),
+            has_next_page,
+        },
+        changes,
     }
 }
 

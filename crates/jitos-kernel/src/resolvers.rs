@@ -11,15 +11,16 @@
 use jitos_core::Hash;
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
-    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryEdgeArgs, QueryEventsArgs,
-    QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs, QuerySwsArgs,
-    SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs, ViewRefInput,
+    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs, QueryEdgeArgs,
+    QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs,
+    QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
+    ViewRefInput,
 };
 use jitos_schema::ops::Op;
 use jitos_schema::outputs::{
-    ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphEdge,
-    GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws, TaskEvent,
-    TickEvent,
+    ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphDiff,
+    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws,
+    TaskEvent, TickEvent,
 };
 use jitos_schema::runtime::EventStream;
 use jitos_schema::{FieldError, InputPath, Parse as _, Valid};
@@ -147,6 +148,24 @@ impl jitos_schema::resolvers::Query for Kernel {
         let view = resolve_view(&state, &args.view, "view")?;
         let page = page::by_idx(args.page.as_ref(), "page")?;
         Ok(event_page(&state, Some(&view), page)?)
+    }
+
+    async fn diff(&self, args: Valid<QueryDiffArgs>) -> Answer<GraphDiff> {
+        let state = self.snapshot();
+        let from = resolve_view(&state, &args.from, "from")?;
+        let to = resolve_view(&state, &args.to, "to")?;
+        let nodes_page = page::by_id(args.nodes_page.as_ref(), "nodesPage")?;
+        let edges_page = page::by_id(args.edges_page.as_ref(), "edgesPage")?;
+        let (from_graph, to_graph) = (self.graph_of(&state, &from)?, self.graph_of(&state, &to)?);
+        let diff = from_graph.diff(&to_graph);
+        Ok(GraphDiff {
+            from: output::view_ref(&from),
+            to: output::view_ref(&to),
+            from_snapshot_id: from.digest.to_string(),
+            to_snapshot_id: to.digest.to_string(),
+            nodes: page::node_changes(&from_graph, &to_graph, &diff, nodes_page),
+            edges: page::edge_changes(&from_graph, &to_graph, &diff, edges_page),
+        })
     }
 
     async fn events(&self, args: Valid<QueryEventsArgs>) -> Answer<Vec<RewriteEvent>> {

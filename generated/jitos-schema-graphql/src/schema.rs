@@ -77,6 +77,7 @@ where
             ::std::option::Option::Some("Subscription"),
         )
         .register(type_apply_rewrite_payload())
+        .register(type_change_kind())
         .register(type_collapse_sws_input())
         .register(type_collapse_sws_payload())
         .register(type_commit_status())
@@ -84,9 +85,12 @@ where
         .register(type_create_sws_payload())
         .register(type_discard_sws_input())
         .register(type_discard_sws_payload())
+        .register(type_edge_change())
+        .register(type_edge_change_connection())
         .register(type_edge_filter_input())
         .register(type_event_kind())
         .register(type_event_ref())
+        .register(type_graph_diff())
         .register(type_graph_edge())
         .register(type_graph_edge_connection())
         .register(type_graph_node())
@@ -96,6 +100,8 @@ where
         .register(type_json())
         .register(type_kernel_info())
         .register(root_mutation(resolvers))
+        .register(type_node_change())
+        .register(type_node_change_connection())
         .register(type_node_filter_input())
         .register(type_page_info())
         .register(type_page_input())
@@ -204,6 +210,14 @@ fn type_apply_rewrite_payload() -> gql::Object {
                 )
                 .description("Scheduler receipt (M5); null in v0."),
         )
+}
+fn type_change_kind() -> gql::Enum {
+    gql::Enum::new("ChangeKind")
+        .description(
+            "Whether a diff found an item only in its `to` view or only in its `from` view.",
+        )
+        .item(gql::EnumItem::new("ADDED").description("In `to`, not in `from`."))
+        .item(gql::EnumItem::new("REMOVED").description("In `from`, not in `to`."))
 }
 fn type_collapse_sws_input() -> gql::InputObject {
     gql::InputObject::new("CollapseSwsInput")
@@ -459,6 +473,146 @@ fn type_discard_sws_payload() -> gql::Object {
                 .description("Whether the SWS is now discarded."),
         )
 }
+fn type_edge_change() -> gql::Object {
+    gql::Object::new("EdgeChange")
+        .description("An edge that differs between two views.")
+        .field(
+            gql::Field::new(
+                    "change",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("ChangeKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::EdgeChange>()?;
+                            let value = &parent.change;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("ADDED or REMOVED."),
+        )
+        .field(
+            gql::Field::new(
+                    "edge",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("GraphEdge"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::EdgeChange>()?;
+                            let value = &parent.edge;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::GraphEdge,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The edge, as the view that holds it has it."),
+        )
+}
+fn type_edge_change_connection() -> gql::Object {
+    gql::Object::new("EdgeChangeConnection")
+        .description("A page of edge changes.")
+        .field(
+            gql::Field::new(
+                    "changes",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::List(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::NonNull(
+                                        ::std::boxed::Box::new(
+                                            gql::TypeRef::Named(
+                                                ::std::borrow::Cow::Borrowed("EdgeChange"),
+                                            ),
+                                        ),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::EdgeChangeConnection,
+                                >()?;
+                            let value = &parent.changes;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::list(
+                                        value
+                                            .iter()
+                                            .map(|item| gql::FieldValue::borrowed_any(
+                                                ::std::borrow::Borrow::<
+                                                    ::jitos_schema::outputs::EdgeChange,
+                                                >::borrow(item),
+                                            )),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The changes, in ascending edge id order."),
+        )
+        .field(
+            gql::Field::new(
+                    "pageInfo",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("PageInfo")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::EdgeChangeConnection,
+                                >()?;
+                            let value = &parent.page_info;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::PageInfo,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Where this page ends (the cursor is the last edge id)."),
+        )
+}
 fn type_edge_filter_input() -> gql::InputObject {
     gql::InputObject::new("EdgeFilterInput")
         .description(
@@ -628,6 +782,180 @@ fn type_event_ref() -> gql::Object {
                     },
                 )
                 .description("Event metadata."),
+        )
+}
+fn type_graph_diff() -> gql::Object {
+    gql::Object::new("GraphDiff")
+        .description(
+            "What differs between two views. Ids are content-addressed, so an item is either added or\nremoved, never changed.",
+        )
+        .field(
+            gql::Field::new(
+                    "from",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ViewRef")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.from;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::ViewRef,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The view compared from."),
+        )
+        .field(
+            gql::Field::new(
+                    "to",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ViewRef")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.to;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::ViewRef,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The view compared to."),
+        )
+        .field(
+            gql::Field::new(
+                    "fromSnapshotId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.from_snapshot_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The `from` view's snapshot (its digest)."),
+        )
+        .field(
+            gql::Field::new(
+                    "toSnapshotId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.to_snapshot_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The `to` view's snapshot (its digest)."),
+        )
+        .field(
+            gql::Field::new(
+                    "nodes",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("NodeChangeConnection"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.nodes;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::NodeChangeConnection,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("A page of the nodes that differ."),
+        )
+        .field(
+            gql::Field::new(
+                    "edges",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("EdgeChangeConnection"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::GraphDiff>()?;
+                            let value = &parent.edges;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::EdgeChangeConnection,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("A page of the edges that differ."),
         )
 }
 fn type_graph_edge() -> gql::Object {
@@ -1654,6 +1982,146 @@ fn root_mutation<
                 )
         })
 }
+fn type_node_change() -> gql::Object {
+    gql::Object::new("NodeChange")
+        .description("A node that differs between two views.")
+        .field(
+            gql::Field::new(
+                    "change",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("ChangeKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::NodeChange>()?;
+                            let value = &parent.change;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("ADDED or REMOVED."),
+        )
+        .field(
+            gql::Field::new(
+                    "node",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("GraphNode"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::NodeChange>()?;
+                            let value = &parent.node;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::GraphNode,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The node, as the view that holds it has it."),
+        )
+}
+fn type_node_change_connection() -> gql::Object {
+    gql::Object::new("NodeChangeConnection")
+        .description("A page of node changes.")
+        .field(
+            gql::Field::new(
+                    "changes",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::List(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::NonNull(
+                                        ::std::boxed::Box::new(
+                                            gql::TypeRef::Named(
+                                                ::std::borrow::Cow::Borrowed("NodeChange"),
+                                            ),
+                                        ),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::NodeChangeConnection,
+                                >()?;
+                            let value = &parent.changes;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::list(
+                                        value
+                                            .iter()
+                                            .map(|item| gql::FieldValue::borrowed_any(
+                                                ::std::borrow::Borrow::<
+                                                    ::jitos_schema::outputs::NodeChange,
+                                                >::borrow(item),
+                                            )),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The changes, in ascending node id order."),
+        )
+        .field(
+            gql::Field::new(
+                    "pageInfo",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("PageInfo")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::NodeChangeConnection,
+                                >()?;
+                            let value = &parent.page_info;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::PageInfo,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Where this page ends (the cursor is the last node id)."),
+        )
+}
 fn type_node_filter_input() -> gql::InputObject {
     gql::InputObject::new("NodeFilterInput")
         .description(
@@ -2146,6 +2614,86 @@ fn root_query<
                             ),
                         )
                         .description("Which page."),
+                )
+        })
+        .field({
+            let resolvers = Arc::clone(resolvers);
+            gql::Field::new(
+                    "diff",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("GraphDiff"),
+                            ),
+                        ),
+                    ),
+                    move |ctx| {
+                        let resolvers = Arc::clone(&resolvers);
+                        gql::FieldFuture::new(async move {
+                            let args = validated_root::<
+                                ::jitos_schema::inputs::QueryDiffArgs,
+                                R,
+                            >(&*resolvers, "Query.diff", &ctx.args)?;
+                            let value = <R as ::jitos_schema::resolvers::Query>::diff(
+                                    &*resolvers,
+                                    args,
+                                )
+                                .await
+                                .map_err(to_graphql_error)?;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::owned_any(value),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "The nodes and edges added and removed between two views (live, pinned or as of an event), in\nid order. The cost follows the size of the difference, not of the views.",
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "from",
+                            gql::TypeRef::NonNull(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::Named(
+                                        ::std::borrow::Cow::Borrowed("ViewRefInput"),
+                                    ),
+                                ),
+                            ),
+                        )
+                        .description("The view to compare from."),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "to",
+                            gql::TypeRef::NonNull(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::Named(
+                                        ::std::borrow::Cow::Borrowed("ViewRefInput"),
+                                    ),
+                                ),
+                            ),
+                        )
+                        .description("The view to compare to."),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "nodesPage",
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("PageInput"),
+                            ),
+                        )
+                        .description("Which page of node changes."),
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "edgesPage",
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("PageInput"),
+                            ),
+                        )
+                        .description("Which page of edge changes."),
                 )
         })
         .field({

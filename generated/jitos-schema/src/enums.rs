@@ -6,6 +6,46 @@
 //! - `as_str` and `from_name` are exact inverses over `ALL`.
 
 #![allow(clippy::too_many_lines, reason = "generated matches grow with the schema")]
+/// Whether a diff found an item only in its `to` view or only in its `from` view.
+///
+/// Source: `schema/jitos.graphql:262:1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeKind {
+    /// In `to`, not in `from`.
+    ///
+    /// Source: `schema/jitos.graphql:263:3`.
+    Added,
+    /// In `from`, not in `to`.
+    ///
+    /// Source: `schema/jitos.graphql:265:3`.
+    Removed,
+}
+impl ChangeKind {
+    /// The GraphQL name of the type.
+    pub const GRAPHQL_NAME: &'static str = "ChangeKind";
+    /// Every value, in schema order.
+    pub const ALL: [ChangeKind; 2usize] = [ChangeKind::Added, ChangeKind::Removed];
+    /// The GraphQL name of the value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "ADDED",
+            ChangeKind::Removed => "REMOVED",
+        }
+    }
+    /// The value with GraphQL name `name`.
+    pub fn from_name(name: &str) -> ::std::option::Option<ChangeKind> {
+        match name {
+            "ADDED" => ::std::option::Option::Some(ChangeKind::Added),
+            "REMOVED" => ::std::option::Option::Some(ChangeKind::Removed),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 /// Outcome of a commit attempt.
 ///
 /// Source: `schema/jitos.graphql:64:1`.

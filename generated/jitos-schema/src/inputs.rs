@@ -86,56 +86,56 @@ pub struct EdgeFilterInput {
 }
 /// Arguments of `Mutation.createSws`.
 ///
-/// Source: `schema/jitos.graphql:502:3`.
+/// Source: `schema/jitos.graphql:575:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCreateSwsArgs {
     /// Creation arguments.
     ///
-    /// Source: `schema/jitos.graphql:504:5`.
+    /// Source: `schema/jitos.graphql:577:5`.
     pub input: ::std::option::Option<crate::inputs::CreateSwsInput>,
 }
 /// Arguments of `Mutation.collapseSws`.
 ///
-/// Source: `schema/jitos.graphql:507:3`.
+/// Source: `schema/jitos.graphql:580:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCollapseSwsArgs {
     /// Collapse arguments.
     ///
-    /// Source: `schema/jitos.graphql:509:5`.
+    /// Source: `schema/jitos.graphql:582:5`.
     pub input: crate::inputs::CollapseSwsInput,
 }
 /// Arguments of `Mutation.discardSws`.
 ///
-/// Source: `schema/jitos.graphql:512:3`.
+/// Source: `schema/jitos.graphql:585:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationDiscardSwsArgs {
     /// Discard arguments.
     ///
-    /// Source: `schema/jitos.graphql:514:5`.
+    /// Source: `schema/jitos.graphql:587:5`.
     pub input: crate::inputs::DiscardSwsInput,
 }
 /// Arguments of `Mutation.applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:517:3`.
+/// Source: `schema/jitos.graphql:590:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationApplyRewriteArgs {
     /// The SWS to write.
     ///
-    /// Source: `schema/jitos.graphql:519:5`.
+    /// Source: `schema/jitos.graphql:592:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The ops.
     ///
-    /// Source: `schema/jitos.graphql:521:5`.
+    /// Source: `schema/jitos.graphql:594:5`.
     pub rewrite: crate::inputs::RewriteInput,
 }
 /// Arguments of `Mutation.submitIntent`.
 ///
-/// Source: `schema/jitos.graphql:524:3`.
+/// Source: `schema/jitos.graphql:597:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationSubmitIntentArgs {
     /// The intent.
     ///
-    /// Source: `schema/jitos.graphql:526:5`.
+    /// Source: `schema/jitos.graphql:599:5`.
     pub input: crate::inputs::SubmitIntentInput,
 }
 /// Restricts the nodes a snapshot lists. Absent fields do not restrict.
@@ -171,100 +171,122 @@ pub struct PageInput {
 }
 /// Arguments of `Query.sws`.
 ///
-/// Source: `schema/jitos.graphql:446:3`.
+/// Source: `schema/jitos.graphql:505:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuerySwsArgs {
     /// The SWS id.
     ///
-    /// Source: `schema/jitos.graphql:448:5`.
+    /// Source: `schema/jitos.graphql:507:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.listSws`.
 ///
-/// Source: `schema/jitos.graphql:451:3`.
+/// Source: `schema/jitos.graphql:510:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryListSwsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:453:5`.
+    /// Source: `schema/jitos.graphql:512:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.graph`.
 ///
-/// Source: `schema/jitos.graphql:456:3`.
+/// Source: `schema/jitos.graphql:515:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryGraphArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:458:5`.
+    /// Source: `schema/jitos.graphql:517:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page of nodes.
     ///
-    /// Source: `schema/jitos.graphql:460:5`.
+    /// Source: `schema/jitos.graphql:519:5`.
     pub nodes_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which page of edges.
     ///
-    /// Source: `schema/jitos.graphql:462:5`.
+    /// Source: `schema/jitos.graphql:521:5`.
     pub edges_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which nodes.
     ///
-    /// Source: `schema/jitos.graphql:464:5`.
+    /// Source: `schema/jitos.graphql:523:5`.
     pub node_filter: ::std::option::Option<crate::inputs::NodeFilterInput>,
     /// Which edges.
     ///
-    /// Source: `schema/jitos.graphql:466:5`.
+    /// Source: `schema/jitos.graphql:525:5`.
     pub edge_filter: ::std::option::Option<crate::inputs::EdgeFilterInput>,
 }
 /// Arguments of `Query.node`.
 ///
-/// Source: `schema/jitos.graphql:469:3`.
+/// Source: `schema/jitos.graphql:528:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryNodeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:471:5`.
+    /// Source: `schema/jitos.graphql:530:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The node id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:473:5`.
+    /// Source: `schema/jitos.graphql:532:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.edge`.
 ///
-/// Source: `schema/jitos.graphql:476:3`.
+/// Source: `schema/jitos.graphql:535:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEdgeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:478:5`.
+    /// Source: `schema/jitos.graphql:537:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The edge id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:480:5`.
+    /// Source: `schema/jitos.graphql:539:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:483:3`.
+/// Source: `schema/jitos.graphql:542:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryRewritesArgs {
     /// The view.
     ///
-    /// Source: `schema/jitos.graphql:488:5`.
+    /// Source: `schema/jitos.graphql:547:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:490:5`.
+    /// Source: `schema/jitos.graphql:549:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
+}
+/// Arguments of `Query.diff`.
+///
+/// Source: `schema/jitos.graphql:552:3`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryDiffArgs {
+    /// The view to compare from.
+    ///
+    /// Source: `schema/jitos.graphql:557:5`.
+    pub from: crate::inputs::ViewRefInput,
+    /// The view to compare to.
+    ///
+    /// Source: `schema/jitos.graphql:559:5`.
+    pub to: crate::inputs::ViewRefInput,
+    /// Which page of node changes.
+    ///
+    /// Source: `schema/jitos.graphql:561:5`.
+    pub nodes_page: ::std::option::Option<crate::inputs::PageInput>,
+    /// Which page of edge changes.
+    ///
+    /// Source: `schema/jitos.graphql:563:5`.
+    pub edges_page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.events`.
 ///
-/// Source: `schema/jitos.graphql:493:3`.
+/// Source: `schema/jitos.graphql:566:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEventsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:495:5`.
+    /// Source: `schema/jitos.graphql:568:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// A rewrite: an ordered list of ops applied atomically to one view.
@@ -313,52 +335,52 @@ pub struct SubmitIntentInput {
 }
 /// Arguments of `Subscription.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:538:3`.
+/// Source: `schema/jitos.graphql:611:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionRewritesArgs {
     /// The view (live: without `snapshotId` or `asOf`).
     ///
-    /// Source: `schema/jitos.graphql:540:5`.
+    /// Source: `schema/jitos.graphql:613:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Replay the events after this idx first, then go live.
     ///
-    /// Source: `schema/jitos.graphql:542:5`.
+    /// Source: `schema/jitos.graphql:615:5`.
     pub after_idx: ::std::option::Option<u64>,
     /// Replay the view's whole history first, then go live. Not together with `afterIdx`.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:544:5`.
+    /// Source: `schema/jitos.graphql:617:5`.
     pub from_start: bool,
 }
 /// Arguments of `Subscription.events`.
 ///
-/// Source: `schema/jitos.graphql:547:3`.
+/// Source: `schema/jitos.graphql:620:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionEventsArgs {
     /// Replay the events after this idx first, then go live.
     ///
-    /// Source: `schema/jitos.graphql:549:5`.
+    /// Source: `schema/jitos.graphql:622:5`.
     pub after_idx: ::std::option::Option<u64>,
     /// Replay the whole log first, then go live. Not together with `afterIdx`.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:551:5`.
+    /// Source: `schema/jitos.graphql:624:5`.
     pub from_start: bool,
 }
 /// Arguments of `Subscription.taskEvents`.
 ///
-/// Source: `schema/jitos.graphql:556:3`.
+/// Source: `schema/jitos.graphql:629:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionTaskEventsArgs {
     /// Only this process.
     ///
-    /// Source: `schema/jitos.graphql:558:5`.
+    /// Source: `schema/jitos.graphql:631:5`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// Only this task.
     ///
-    /// Source: `schema/jitos.graphql:560:5`.
+    /// Source: `schema/jitos.graphql:633:5`.
     pub task_id: ::std::option::Option<::std::string::String>,
 }
 /// Names a view: System, or one SWS; live, pinned to a snapshot, or as of an event. At most one

@@ -7,81 +7,140 @@
 
 /// Result of `applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:341:1`.
+/// Source: `schema/jitos.graphql:400:1`.
 #[derive(Debug, Clone)]
 pub struct ApplyRewritePayload {
     /// Whether the rewrite was applied.
     ///
-    /// Source: `schema/jitos.graphql:342:3`.
+    /// Source: `schema/jitos.graphql:401:3`.
     pub accepted: bool,
     /// The receipt of the applied rewrite.
     ///
-    /// Source: `schema/jitos.graphql:344:3`.
+    /// Source: `schema/jitos.graphql:403:3`.
     pub receipt: crate::outputs::ReceiptV0,
     /// Scheduler receipt (M5); null in v0.
     ///
-    /// Source: `schema/jitos.graphql:346:3`.
+    /// Source: `schema/jitos.graphql:405:3`.
     pub tick_receipt: ::std::option::Option<crate::outputs::TickReceipt>,
 }
 /// Result of `collapseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:325:1`.
+/// Source: `schema/jitos.graphql:384:1`.
 #[derive(Debug, Clone)]
 pub struct CollapseSwsPayload {
     /// Whether the overlay became part of System.
     ///
-    /// Source: `schema/jitos.graphql:326:3`.
+    /// Source: `schema/jitos.graphql:385:3`.
     pub committed: bool,
     /// System's snapshot after the collapse.
     ///
-    /// Source: `schema/jitos.graphql:328:3`.
+    /// Source: `schema/jitos.graphql:387:3`.
     pub system_snapshot_id: ::std::option::Option<::std::string::String>,
     /// What happened, with policy pins.
     ///
-    /// Source: `schema/jitos.graphql:330:3`.
+    /// Source: `schema/jitos.graphql:389:3`.
     pub receipt: ::std::option::Option<crate::outputs::TickReceipt>,
 }
 /// Result of `createSws`.
 ///
-/// Source: `schema/jitos.graphql:319:1`.
+/// Source: `schema/jitos.graphql:378:1`.
 #[derive(Debug, Clone)]
 pub struct CreateSwsPayload {
     /// The new SWS.
     ///
-    /// Source: `schema/jitos.graphql:320:3`.
+    /// Source: `schema/jitos.graphql:379:3`.
     pub sws: crate::outputs::Sws,
 }
 /// Result of `discardSws`.
 ///
-/// Source: `schema/jitos.graphql:335:1`.
+/// Source: `schema/jitos.graphql:394:1`.
 #[derive(Debug, Clone)]
 pub struct DiscardSwsPayload {
     /// Whether the SWS is now discarded.
     ///
-    /// Source: `schema/jitos.graphql:336:3`.
+    /// Source: `schema/jitos.graphql:395:3`.
     pub discarded: bool,
+}
+/// An edge that differs between two views.
+///
+/// Source: `schema/jitos.graphql:278:1`.
+#[derive(Debug, Clone)]
+pub struct EdgeChange {
+    /// ADDED or REMOVED.
+    ///
+    /// Source: `schema/jitos.graphql:279:3`.
+    pub change: crate::enums::ChangeKind,
+    /// The edge, as the view that holds it has it.
+    ///
+    /// Source: `schema/jitos.graphql:281:3`.
+    pub edge: crate::outputs::GraphEdge,
+}
+/// A page of edge changes.
+///
+/// Source: `schema/jitos.graphql:294:1`.
+#[derive(Debug, Clone)]
+pub struct EdgeChangeConnection {
+    /// The changes, in ascending edge id order.
+    ///
+    /// Source: `schema/jitos.graphql:295:3`.
+    pub changes: ::std::vec::Vec<crate::outputs::EdgeChange>,
+    /// Where this page ends (the cursor is the last edge id).
+    ///
+    /// Source: `schema/jitos.graphql:297:3`.
+    pub page_info: crate::outputs::PageInfo,
 }
 /// Reference to an event.
 ///
-/// Source: `schema/jitos.graphql:385:1`.
+/// Source: `schema/jitos.graphql:444:1`.
 #[derive(Debug, Clone)]
 pub struct EventRef {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:386:3`.
+    /// Source: `schema/jitos.graphql:445:3`.
     pub id: ::std::string::String,
     /// Event kind.
     ///
-    /// Source: `schema/jitos.graphql:388:3`.
+    /// Source: `schema/jitos.graphql:447:3`.
     pub kind: crate::enums::EventKind,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:390:3`.
+    /// Source: `schema/jitos.graphql:449:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:392:3`.
+    /// Source: `schema/jitos.graphql:451:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
+}
+/// What differs between two views. Ids are content-addressed, so an item is either added or
+/// removed, never changed.
+///
+/// Source: `schema/jitos.graphql:305:1`.
+#[derive(Debug, Clone)]
+pub struct GraphDiff {
+    /// The view compared from.
+    ///
+    /// Source: `schema/jitos.graphql:306:3`.
+    pub from: crate::outputs::ViewRef,
+    /// The view compared to.
+    ///
+    /// Source: `schema/jitos.graphql:308:3`.
+    pub to: crate::outputs::ViewRef,
+    /// The `from` view's snapshot (its digest).
+    ///
+    /// Source: `schema/jitos.graphql:310:3`.
+    pub from_snapshot_id: ::std::string::String,
+    /// The `to` view's snapshot (its digest).
+    ///
+    /// Source: `schema/jitos.graphql:312:3`.
+    pub to_snapshot_id: ::std::string::String,
+    /// A page of the nodes that differ.
+    ///
+    /// Source: `schema/jitos.graphql:314:3`.
+    pub nodes: crate::outputs::NodeChangeConnection,
+    /// A page of the edges that differ.
+    ///
+    /// Source: `schema/jitos.graphql:316:3`.
+    pub edges: crate::outputs::EdgeChangeConnection,
 }
 /// An edge of the graph.
 ///
@@ -169,60 +228,88 @@ pub struct GraphNodeConnection {
 }
 /// A view of the graph as of one moment.
 ///
-/// Source: `schema/jitos.graphql:272:1`.
+/// Source: `schema/jitos.graphql:331:1`.
 #[derive(Debug, Clone)]
 pub struct GraphSnapshot {
     /// The view that was read.
     ///
-    /// Source: `schema/jitos.graphql:273:3`.
+    /// Source: `schema/jitos.graphql:332:3`.
     pub view: crate::outputs::ViewRef,
     /// GraphRootV1: the sparse Merkle root of the view's nodes and edges.
     ///
-    /// Source: `schema/jitos.graphql:275:3`.
+    /// Source: `schema/jitos.graphql:334:3`.
     pub digest: [u8; 32],
     /// GraphCommitDigestV0: blake3 of the canonical encoding of the whole view.
     ///
-    /// Source: `schema/jitos.graphql:277:3`.
+    /// Source: `schema/jitos.graphql:336:3`.
     pub commit_digest: crate::runtime::Lazy<[u8; 32]>,
     /// Names this exact immutable node and edge set: pass it as `view.snapshotId` to read the same
     /// content, digest and pages again, whatever happened since.
     ///
-    /// Source: `schema/jitos.graphql:279:3`.
+    /// Source: `schema/jitos.graphql:338:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
     /// A page of the view's nodes.
     ///
-    /// Source: `schema/jitos.graphql:284:3`.
+    /// Source: `schema/jitos.graphql:343:3`.
     pub nodes: crate::outputs::GraphNodeConnection,
     /// A page of the view's edges.
     ///
-    /// Source: `schema/jitos.graphql:286:3`.
+    /// Source: `schema/jitos.graphql:345:3`.
     pub edges: crate::outputs::GraphEdgeConnection,
 }
 /// Facts about the running kernel.
 ///
-/// Source: `schema/jitos.graphql:291:1`.
+/// Source: `schema/jitos.graphql:350:1`.
 #[derive(Debug, Clone)]
 pub struct KernelInfo {
     /// Kernel version.
     ///
-    /// Source: `schema/jitos.graphql:292:3`.
+    /// Source: `schema/jitos.graphql:351:3`.
     pub version: ::std::string::String,
     /// Identity of the rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:294:3`.
+    /// Source: `schema/jitos.graphql:353:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Identity of the policy in force.
     ///
-    /// Source: `schema/jitos.graphql:296:3`.
+    /// Source: `schema/jitos.graphql:355:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Status of the last commit attempt.
     ///
-    /// Source: `schema/jitos.graphql:298:3`.
+    /// Source: `schema/jitos.graphql:357:3`.
     pub commit_status: crate::enums::CommitStatus,
     /// Number of events in the log; the next event gets this idx.
     ///
-    /// Source: `schema/jitos.graphql:300:3`.
+    /// Source: `schema/jitos.graphql:359:3`.
     pub event_count: u64,
+}
+/// A node that differs between two views.
+///
+/// Source: `schema/jitos.graphql:270:1`.
+#[derive(Debug, Clone)]
+pub struct NodeChange {
+    /// ADDED or REMOVED.
+    ///
+    /// Source: `schema/jitos.graphql:271:3`.
+    pub change: crate::enums::ChangeKind,
+    /// The node, as the view that holds it has it.
+    ///
+    /// Source: `schema/jitos.graphql:273:3`.
+    pub node: crate::outputs::GraphNode,
+}
+/// A page of node changes.
+///
+/// Source: `schema/jitos.graphql:286:1`.
+#[derive(Debug, Clone)]
+pub struct NodeChangeConnection {
+    /// The changes, in ascending node id order.
+    ///
+    /// Source: `schema/jitos.graphql:287:3`.
+    pub changes: ::std::vec::Vec<crate::outputs::NodeChange>,
+    /// Where this page ends (the cursor is the last node id).
+    ///
+    /// Source: `schema/jitos.graphql:289:3`.
+    pub page_info: crate::outputs::PageInfo,
 }
 /// Where a page ends.
 ///
@@ -240,193 +327,193 @@ pub struct PageInfo {
 }
 /// Receipt of an applied rewrite.
 ///
-/// Source: `schema/jitos.graphql:351:1`.
+/// Source: `schema/jitos.graphql:410:1`.
 #[derive(Debug, Clone)]
 pub struct ReceiptV0 {
     /// Index of the event in the global log.
     ///
-    /// Source: `schema/jitos.graphql:352:3`.
+    /// Source: `schema/jitos.graphql:411:3`.
     pub rewrite_idx: u64,
     /// The view written.
     ///
-    /// Source: `schema/jitos.graphql:354:3`.
+    /// Source: `schema/jitos.graphql:413:3`.
     pub view: crate::outputs::ViewRef,
     /// The view's digest right after the rewrite.
     ///
-    /// Source: `schema/jitos.graphql:356:3`.
+    /// Source: `schema/jitos.graphql:415:3`.
     pub view_digest: [u8; 32],
 }
 /// An event of the global log.
 ///
-/// Source: `schema/jitos.graphql:397:1`.
+/// Source: `schema/jitos.graphql:456:1`.
 #[derive(Debug, Clone)]
 pub struct RewriteEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:398:3`.
+    /// Source: `schema/jitos.graphql:457:3`.
     pub id: ::std::string::String,
     /// Position in the global log, from 0.
     ///
-    /// Source: `schema/jitos.graphql:400:3`.
+    /// Source: `schema/jitos.graphql:459:3`.
     pub idx: u64,
     /// What kind of event this is.
     ///
-    /// Source: `schema/jitos.graphql:402:3`.
+    /// Source: `schema/jitos.graphql:461:3`.
     pub kind: crate::enums::EventKind,
     /// The view the event targets.
     ///
-    /// Source: `schema/jitos.graphql:404:3`.
+    /// Source: `schema/jitos.graphql:463:3`.
     pub view: crate::outputs::ViewRef,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:406:3`.
+    /// Source: `schema/jitos.graphql:465:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The validated ops, in canonical form.
     ///
-    /// Source: `schema/jitos.graphql:408:3`.
+    /// Source: `schema/jitos.graphql:467:3`.
     pub ops: ::std::vec::Vec<crate::runtime::Json>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:410:3`.
+    /// Source: `schema/jitos.graphql:469:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// Result of `submitIntent` (M6).
 ///
-/// Source: `schema/jitos.graphql:361:1`.
+/// Source: `schema/jitos.graphql:420:1`.
 #[derive(Debug, Clone)]
 pub struct SubmitIntentPayload {
     /// The task created.
     ///
-    /// Source: `schema/jitos.graphql:362:3`.
+    /// Source: `schema/jitos.graphql:421:3`.
     pub task_id: ::std::string::String,
     /// The process created.
     ///
-    /// Source: `schema/jitos.graphql:364:3`.
+    /// Source: `schema/jitos.graphql:423:3`.
     pub process_id: ::std::string::String,
     /// The SWS the work runs in.
     ///
-    /// Source: `schema/jitos.graphql:366:3`.
+    /// Source: `schema/jitos.graphql:425:3`.
     pub sws_id: ::std::string::String,
     /// The planned DAG, when planning only.
     ///
-    /// Source: `schema/jitos.graphql:368:3`.
+    /// Source: `schema/jitos.graphql:427:3`.
     pub planned_dag: ::std::option::Option<crate::runtime::Json>,
 }
 /// A shadow working set.
 ///
-/// Source: `schema/jitos.graphql:305:1`.
+/// Source: `schema/jitos.graphql:364:1`.
 #[derive(Debug, Clone)]
 pub struct Sws {
     /// Decimal id, allocated 0, 1, 2, ... in command order.
     ///
-    /// Source: `schema/jitos.graphql:306:3`.
+    /// Source: `schema/jitos.graphql:365:3`.
     pub id: ::std::string::String,
     /// Snapshot of System the SWS was created over.
     ///
-    /// Source: `schema/jitos.graphql:308:3`.
+    /// Source: `schema/jitos.graphql:367:3`.
     pub parent_snapshot_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:310:3`.
+    /// Source: `schema/jitos.graphql:369:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
     /// ACTIVE, COLLAPSED or DISCARDED.
     ///
-    /// Source: `schema/jitos.graphql:312:3`.
+    /// Source: `schema/jitos.graphql:371:3`.
     pub state: ::std::string::String,
     /// Caller metadata given at creation.
     ///
-    /// Source: `schema/jitos.graphql:314:3`.
+    /// Source: `schema/jitos.graphql:373:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A task state change (M6).
 ///
-/// Source: `schema/jitos.graphql:425:1`.
+/// Source: `schema/jitos.graphql:484:1`.
 #[derive(Debug, Clone)]
 pub struct TaskEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:426:3`.
+    /// Source: `schema/jitos.graphql:485:3`.
     pub id: ::std::string::String,
     /// The task.
     ///
-    /// Source: `schema/jitos.graphql:428:3`.
+    /// Source: `schema/jitos.graphql:487:3`.
     pub task_id: ::std::string::String,
     /// The process.
     ///
-    /// Source: `schema/jitos.graphql:430:3`.
+    /// Source: `schema/jitos.graphql:489:3`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// The SWS.
     ///
-    /// Source: `schema/jitos.graphql:432:3`.
+    /// Source: `schema/jitos.graphql:491:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:434:3`.
+    /// Source: `schema/jitos.graphql:493:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The new state.
     ///
-    /// Source: `schema/jitos.graphql:436:3`.
+    /// Source: `schema/jitos.graphql:495:3`.
     pub state: ::std::string::String,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:438:3`.
+    /// Source: `schema/jitos.graphql:497:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A scheduler tick (M5).
 ///
-/// Source: `schema/jitos.graphql:415:1`.
+/// Source: `schema/jitos.graphql:474:1`.
 #[derive(Debug, Clone)]
 pub struct TickEvent {
     /// Tick id.
     ///
-    /// Source: `schema/jitos.graphql:416:3`.
+    /// Source: `schema/jitos.graphql:475:3`.
     pub id: ::std::string::String,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:418:3`.
+    /// Source: `schema/jitos.graphql:477:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Tick metadata.
     ///
-    /// Source: `schema/jitos.graphql:420:3`.
+    /// Source: `schema/jitos.graphql:479:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// Receipt of a scheduler tick or commit.
 ///
-/// Source: `schema/jitos.graphql:373:1`.
+/// Source: `schema/jitos.graphql:432:1`.
 #[derive(Debug, Clone)]
 pub struct TickReceipt {
     /// The tick.
     ///
-    /// Source: `schema/jitos.graphql:374:3`.
+    /// Source: `schema/jitos.graphql:433:3`.
     pub tick_id: ::std::option::Option<::std::string::String>,
     /// Rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:376:3`.
+    /// Source: `schema/jitos.graphql:435:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Policy in force.
     ///
-    /// Source: `schema/jitos.graphql:378:3`.
+    /// Source: `schema/jitos.graphql:437:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Events the tick produced.
     ///
-    /// Source: `schema/jitos.graphql:380:3`.
+    /// Source: `schema/jitos.graphql:439:3`.
     pub events: ::std::vec::Vec<crate::outputs::EventRef>,
 }
 /// A view reference, as echoed in results.
 ///
-/// Source: `schema/jitos.graphql:262:1`.
+/// Source: `schema/jitos.graphql:321:1`.
 #[derive(Debug, Clone)]
 pub struct ViewRef {
     /// SYSTEM or SWS.
     ///
-    /// Source: `schema/jitos.graphql:263:3`.
+    /// Source: `schema/jitos.graphql:322:3`.
     pub kind: crate::enums::ViewKind,
     /// The SWS id when `kind` is SWS.
     ///
-    /// Source: `schema/jitos.graphql:265:3`.
+    /// Source: `schema/jitos.graphql:324:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// The snapshot read, when the request pinned one with `snapshotId` or `asOf`.
     ///
-    /// Source: `schema/jitos.graphql:267:3`.
+    /// Source: `schema/jitos.graphql:326:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
 }

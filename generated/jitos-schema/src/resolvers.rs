@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_lines, reason = "one method per root field")]
 /// Reads. Every read is answered from an immutable snapshot.
 ///
-/// Source: `schema/jitos.graphql:443:1`.
+/// Source: `schema/jitos.graphql:502:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Query` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -16,7 +16,7 @@
 pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Facts about the running kernel.
     ///
-    /// Source: `schema/jitos.graphql:444:3`.
+    /// Source: `schema/jitos.graphql:503:3`.
     fn kernel_info(
         &self,
     ) -> impl ::std::future::Future<
@@ -27,7 +27,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One SWS by id, or null.
     ///
-    /// Source: `schema/jitos.graphql:446:3`.
+    /// Source: `schema/jitos.graphql:505:3`.
     fn sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QuerySwsArgs>,
@@ -39,7 +39,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// All SWSs in id order.
     ///
-    /// Source: `schema/jitos.graphql:451:3`.
+    /// Source: `schema/jitos.graphql:510:3`.
     fn list_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryListSwsArgs>,
@@ -51,7 +51,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// A view of the graph.
     ///
-    /// Source: `schema/jitos.graphql:456:3`.
+    /// Source: `schema/jitos.graphql:515:3`.
     fn graph(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryGraphArgs>,
@@ -63,7 +63,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One node of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:469:3`.
+    /// Source: `schema/jitos.graphql:528:3`.
     fn node(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryNodeArgs>,
@@ -75,7 +75,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One edge of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:476:3`.
+    /// Source: `schema/jitos.graphql:535:3`.
     fn edge(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEdgeArgs>,
@@ -88,7 +88,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// The events that target a view, by ascending idx; a pinned view (`snapshotId` or `asOf`) lists
     /// those up to the moment it names. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:483:3`.
+    /// Source: `schema/jitos.graphql:542:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryRewritesArgs>,
@@ -98,9 +98,22 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
             crate::runtime::FieldError,
         >,
     > + ::std::marker::Send;
+    /// The nodes and edges added and removed between two views (live, pinned or as of an event), in
+    /// id order. The cost follows the size of the difference, not of the views.
+    ///
+    /// Source: `schema/jitos.graphql:552:3`.
+    fn diff(
+        &self,
+        args: crate::runtime::Valid<crate::inputs::QueryDiffArgs>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::outputs::GraphDiff,
+            crate::runtime::FieldError,
+        >,
+    > + ::std::marker::Send;
     /// The whole global event log, by ascending idx. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:493:3`.
+    /// Source: `schema/jitos.graphql:566:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEventsArgs>,
@@ -113,7 +126,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 }
 /// Writes. Each accepted write appends exactly one event to the log.
 ///
-/// Source: `schema/jitos.graphql:501:1`.
+/// Source: `schema/jitos.graphql:574:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Mutation` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -121,7 +134,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Creates a shadow working set over the current System.
     ///
-    /// Source: `schema/jitos.graphql:502:3`.
+    /// Source: `schema/jitos.graphql:575:3`.
     fn create_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCreateSwsArgs>,
@@ -133,7 +146,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Collapses an SWS into System (M3).
     ///
-    /// Source: `schema/jitos.graphql:507:3`.
+    /// Source: `schema/jitos.graphql:580:3`.
     fn collapse_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCollapseSwsArgs>,
@@ -145,7 +158,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Discards an SWS.
     ///
-    /// Source: `schema/jitos.graphql:512:3`.
+    /// Source: `schema/jitos.graphql:585:3`.
     fn discard_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationDiscardSwsArgs>,
@@ -157,7 +170,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Applies a rewrite to an SWS.
     ///
-    /// Source: `schema/jitos.graphql:517:3`.
+    /// Source: `schema/jitos.graphql:590:3`.
     fn apply_rewrite(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationApplyRewriteArgs>,
@@ -169,7 +182,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Submits an intent (M6).
     ///
-    /// Source: `schema/jitos.graphql:524:3`.
+    /// Source: `schema/jitos.graphql:597:3`.
     fn submit_intent(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationSubmitIntentArgs>,
@@ -185,7 +198,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 /// 1024 events behind is ended with a LIMIT_EXCEEDED error that names the last idx it received, so
 /// it can resubscribe with `afterIdx`.
 ///
-/// Source: `schema/jitos.graphql:537:1`.
+/// Source: `schema/jitos.graphql:610:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Subscription` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -193,7 +206,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Every event that targets a live view, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:538:3`.
+    /// Source: `schema/jitos.graphql:611:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionRewritesArgs>,
@@ -205,7 +218,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Every event of the global log, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:547:3`.
+    /// Source: `schema/jitos.graphql:620:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionEventsArgs>,
@@ -217,7 +230,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Scheduler ticks (M5).
     ///
-    /// Source: `schema/jitos.graphql:554:3`.
+    /// Source: `schema/jitos.graphql:627:3`.
     fn ticks(
         &self,
     ) -> impl ::std::future::Future<
@@ -228,7 +241,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Task state changes (M6).
     ///
-    /// Source: `schema/jitos.graphql:556:3`.
+    /// Source: `schema/jitos.graphql:629:3`.
     fn task_events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionTaskEventsArgs>,
@@ -344,6 +357,14 @@ impl Query for Unimplemented {
     > {
         ::std::result::Result::Err(
             crate::runtime::FieldError::not_implemented("Query.rewrites"),
+        )
+    }
+    async fn diff(
+        &self,
+        _args: crate::runtime::Valid<crate::inputs::QueryDiffArgs>,
+    ) -> ::std::result::Result<crate::outputs::GraphDiff, crate::runtime::FieldError> {
+        ::std::result::Result::Err(
+            crate::runtime::FieldError::not_implemented("Query.diff"),
         )
     }
     async fn events(

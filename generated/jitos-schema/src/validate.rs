@@ -21,6 +21,32 @@ static PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock:
     ::regex::Regex::new("^[0-9a-f]{64}$")
         .expect("codegen checked that the pattern compiles")
 });
+impl crate::runtime::Sealed for crate::enums::ChangeKind {}
+impl Parse for crate::enums::ChangeKind {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let parsed = raw.as_str().and_then(crate::enums::ChangeKind::from_name);
+        if parsed.is_none() {
+            let names: ::std::vec::Vec<&str> = crate::enums::ChangeKind::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            errors
+                .push(
+                    crate::runtime::ErrorCode::InvalidInput,
+                    path,
+                    format!(
+                        "expected {}: one of {}", "a value of enum ChangeKind", names
+                        .join(", ")
+                    ),
+                );
+        }
+        parsed
+    }
+}
 impl crate::runtime::Sealed for crate::inputs::CollapseSwsInput {}
 impl Parse for crate::inputs::CollapseSwsInput {
     fn parse(
@@ -836,6 +862,71 @@ impl Parse for crate::inputs::QueryRewritesArgs {
         ::std::option::Option::Some(crate::inputs::QueryRewritesArgs {
             view: view?,
             page: page?,
+        })
+    }
+}
+impl crate::runtime::Sealed for crate::inputs::QueryDiffArgs {}
+impl Parse for crate::inputs::QueryDiffArgs {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["from", "to", "nodesPage", "edgesPage"],
+        )?;
+        let path_from = path.field("from");
+        let from: ::std::option::Option<crate::inputs::ViewRefInput> = {
+            let raw = map.get("from");
+            parse::required(
+                raw,
+                &path_from,
+                errors,
+                <crate::inputs::ViewRefInput as Parse>::parse,
+            )
+        };
+        let path_to = path.field("to");
+        let to: ::std::option::Option<crate::inputs::ViewRefInput> = {
+            let raw = map.get("to");
+            parse::required(
+                raw,
+                &path_to,
+                errors,
+                <crate::inputs::ViewRefInput as Parse>::parse,
+            )
+        };
+        let path_nodes_page = path.field("nodesPage");
+        let nodes_page: ::std::option::Option<
+            ::std::option::Option<crate::inputs::PageInput>,
+        > = {
+            let raw = map.get("nodesPage");
+            parse::nullable(
+                raw,
+                &path_nodes_page,
+                errors,
+                <crate::inputs::PageInput as Parse>::parse,
+            )
+        };
+        let path_edges_page = path.field("edgesPage");
+        let edges_page: ::std::option::Option<
+            ::std::option::Option<crate::inputs::PageInput>,
+        > = {
+            let raw = map.get("edgesPage");
+            parse::nullable(
+                raw,
+                &path_edges_page,
+                errors,
+                <crate::inputs::PageInput as Parse>::parse,
+            )
+        };
+        ::std::option::Option::Some(crate::inputs::QueryDiffArgs {
+            from: from?,
+            to: to?,
+            nodes_page: nodes_page?,
+            edges_page: edges_page?,
         })
     }
 }

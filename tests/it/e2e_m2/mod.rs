@@ -15,6 +15,7 @@
 //!   number of events and that their idx values are 0, 1, 2, ... (item 7 of the M2 brief).
 //! - Random cases come from fixed seeds ([`SplitMix64`]): a failure replays identically.
 
+mod diff;
 mod idempotency;
 mod ops;
 mod paging;

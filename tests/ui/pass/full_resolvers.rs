@@ -12,14 +12,14 @@ use std::sync::Arc;
 use jitos_schema::enums::CommitStatus;
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
-    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryEdgeArgs, QueryEventsArgs,
-    QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs, QuerySwsArgs,
-    SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
+    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs, QueryEdgeArgs,
+    QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs,
+    QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
 };
 use jitos_schema::outputs::{
-    ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphEdge,
-    GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws, TaskEvent,
-    TickEvent,
+    ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphDiff,
+    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws,
+    TaskEvent, TickEvent,
 };
 use jitos_schema::resolvers::{ArgumentErrors, Mutation, Query, Subscription};
 use jitos_schema::runtime::EventStream;
@@ -64,6 +64,10 @@ impl Query for MyKernel {
         _args: Valid<QueryRewritesArgs>,
     ) -> Result<Vec<RewriteEvent>, FieldError> {
         Ok(Vec::new())
+    }
+
+    async fn diff(&self, _args: Valid<QueryDiffArgs>) -> Result<GraphDiff, FieldError> {
+        Err(FieldError::not_implemented("Query.diff"))
     }
 
     async fn events(&self, _args: Valid<QueryEventsArgs>) -> Result<Vec<RewriteEvent>, FieldError> {

@@ -272,3 +272,52 @@ fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// `diff` between any two moments of any two views is the set difference of the model's
+    /// sets, paged in id order without duplicates or gaps.
+    #[test]
+    fn diff_is_the_set_difference(
+        steps in proptest::collection::vec(step(), 1..40),
+        first in 1i32..6,
+        picks in proptest::collection::vec((0u64..3, any::<prop::sample::Index>()), 2),
+    ) {
+        // Start with an SWS, so that there is something to compare.
+        let steps: Vec<Step> = std::iter::once(Step::Create).chain(steps).collect();
+        let (state, after_each) = run(&steps);
+        // Two (SWS, moment) pairs that exist.
+        let moments: Vec<(u64, usize)> = picks
+            .iter()
+            .filter_map(|(id, at)| {
+                let idx = at.index(after_each.len());
+                after_each[idx].contains_key(id).then_some((*id, idx))
+            })
+            .collect();
+        prop_assume!(moments.len() == 2);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let kernel = runtime.block_on(async { jitos_kernel::Kernel::start_from(state) });
+        let view = |(id, idx): (u64, usize)| json!({ "kind": "SWS", "swsId": id.to_string(), "asOf": idx });
+        let mut listed = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let args = json!({ "from": view(moments[0]), "to": view(moments[1]), "nodesPage": { "first": first, "after": after } });
+            let page = runtime.block_on(kernel.diff(crate::support::args(args))).expect("diff");
+            listed.extend(page.nodes.changes.iter().map(|c| (c.node.id.clone(), c.change)));
+            if !page.nodes.page_info.has_next_page {
+                break;
+            }
+            after = page.nodes.page_info.end_cursor;
+        }
+        let (a, b) = (&after_each[moments[0].1][&moments[0].0], &after_each[moments[1].1][&moments[1].0]);
+        let mut expected: Vec<(String, jitos_schema::enums::ChangeKind)> = a
+            .nodes
+            .difference(&b.nodes)
+            .map(|n| (node(*n).id().to_string(), jitos_schema::enums::ChangeKind::Removed))
+            .chain(b.nodes.difference(&a.nodes).map(|n| (node(*n).id().to_string(), jitos_schema::enums::ChangeKind::Added)))
+            .collect();
+        expected.sort();
+        prop_assert_eq!(listed, expected);
+    }
+}
