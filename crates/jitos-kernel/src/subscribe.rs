@@ -76,11 +76,10 @@ pub(crate) fn stream(
             return Err(KernelError::not_found("afterIdx".to_owned(), message));
         }
     };
-    let replay = replay_idxs(&snapshot, view, first)?;
+    let replay = Replay::new(&snapshot, view, first)?;
     let feed = Feed {
         snapshot,
         replay,
-        next_replay: 0,
         live,
         live_from: n_events,
         view,
@@ -96,34 +95,52 @@ pub(crate) fn stream(
     .boxed())
 }
 
-/// The idx of the events to replay: those of `view` at or after `first` in `snapshot`.
-fn replay_idxs(
-    snapshot: &State,
-    view: Option<ViewKey>,
-    first: u64,
-) -> Result<Vector<u64>, KernelError> {
-    let n_events = snapshot.events().len() as u64;
-    Ok(match view {
-        None => (first..n_events).collect(),
-        Some(view) => {
-            let history = snapshot.history(view).ok_or_else(|| match view {
-                ViewKey::Sws(id) => {
-                    KernelError::not_found("view.swsId".to_owned(), format!("no SWS has id {id}"))
-                }
-                ViewKey::System => KernelError::internal("System has no history"),
-            })?;
-            let idxs = history.event_idxs();
-            let from = idxs.binary_search(&first).unwrap_or_else(|at| at);
-            idxs.skip(from)
+/// The idx of the events to replay, produced one at a time: replaying a long log never holds
+/// more than the snapshot it reads from.
+enum Replay {
+    /// Every event from `next` up to `end` (exclusive).
+    All { next: u64, end: u64 },
+    /// The view's events, from position `next` of its list.
+    View { idxs: Vector<u64>, next: usize },
+}
+
+impl Replay {
+    /// The events of `view` (all for `None`) at or after `first` in `snapshot`.
+    fn new(snapshot: &State, view: Option<ViewKey>, first: u64) -> Result<Replay, KernelError> {
+        let Some(view) = view else {
+            let end = snapshot.events().len() as u64;
+            return Ok(Replay::All { next: first, end });
+        };
+        let history = snapshot.history(view).ok_or_else(|| match view {
+            ViewKey::Sws(id) => {
+                KernelError::not_found("view.swsId".to_owned(), format!("no SWS has id {id}"))
+            }
+            ViewKey::System => KernelError::internal("System has no history"),
+        })?;
+        let idxs = history.event_idxs().clone();
+        let next = idxs.binary_search(&first).unwrap_or_else(|at| at);
+        Ok(Replay::View { idxs, next })
+    }
+
+    fn next(&mut self) -> Option<u64> {
+        match self {
+            Replay::All { next, end } => (*next < *end).then(|| {
+                *next += 1;
+                *next - 1
+            }),
+            Replay::View { idxs, next } => {
+                let idx = idxs.get(*next).copied()?;
+                *next += 1;
+                Some(idx)
+            }
         }
-    })
+    }
 }
 
 /// The state of one subscription.
 struct Feed {
     snapshot: Arc<State>,
-    replay: Vector<u64>,
-    next_replay: usize,
+    replay: Replay,
     live: broadcast::Receiver<Arc<Event>>,
     /// Live events below this idx are in the snapshot: replayed or before the start.
     live_from: u64,
@@ -135,8 +152,7 @@ struct Feed {
 impl Feed {
     /// The next event, an error that ends the stream, or `None` when the kernel stopped.
     async fn next(&mut self) -> Option<Result<RewriteEvent, KernelError>> {
-        if let Some(idx) = self.replay.get(self.next_replay).copied() {
-            self.next_replay += 1;
+        if let Some(idx) = self.replay.next() {
             let event = self.snapshot.events().get(usize::try_from(idx).ok()?)?;
             self.resume_after = Some(idx);
             return Some(Ok(output::event(event)));
