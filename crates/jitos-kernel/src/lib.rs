@@ -13,6 +13,7 @@
 mod error;
 mod event;
 mod history;
+mod merge;
 mod output;
 mod page;
 mod resolvers;
@@ -25,6 +26,7 @@ mod view;
 pub use error::KernelError;
 pub use event::{EVENT_FORMAT_VERSION, Event, EventEncodeError, Request, json_to_cbor, op_to_cbor};
 pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
+pub use merge::{Conflict, ConflictKind, Merge, Subject, merge};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
 pub use service::{Kernel, SUBSCRIBER_LAG_MAX};
 pub use state::{Command, ResolvedView, State, SwsRecord, SwsState};
