@@ -10,6 +10,7 @@
 
 mod apply;
 mod basics;
+mod diff;
 mod graph;
 mod watch;
 

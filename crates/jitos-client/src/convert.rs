@@ -13,8 +13,9 @@
 use crate::input::{EdgeFilter, NodeFilter, Page};
 use crate::operations as ops;
 use crate::types::{
-    AppliedRewrite, CommitStatus, Edge, EdgePage, EventKind, GraphDigest, GraphSnapshot,
-    KernelInfo, Node, NodePage, PageInfo, Receipt, RewriteEvent, Sws, ViewKind, ViewRefOut,
+    AppliedRewrite, ChangeKind, CommitStatus, Edge, EdgeChange, EdgeChangePage, EdgePage,
+    EventKind, GraphDiff, GraphDigest, GraphSnapshot, KernelInfo, Node, NodeChange, NodeChangePage,
+    NodePage, PageInfo, Receipt, RewriteEvent, Sws, ViewKind, ViewRefOut,
 };
 use crate::view::{View, ViewRef};
 
@@ -167,12 +168,23 @@ view_kind!(
     node,
     edge,
     rewrites,
+    diff,
     events,
     apply_rewrite,
     watch_rewrites,
     watch_events
 );
 event_kind!(rewrites, events, watch_rewrites, watch_events);
+
+impl From<ops::diff::ChangeKind> for ChangeKind {
+    fn from(kind: ops::diff::ChangeKind) -> ChangeKind {
+        match kind {
+            ops::diff::ChangeKind::ADDED => ChangeKind::Added,
+            ops::diff::ChangeKind::REMOVED => ChangeKind::Removed,
+            ops::diff::ChangeKind::Other(text) => ChangeKind::Other(text),
+        }
+    }
+}
 
 impl From<ops::kernel_info::CommitStatus> for CommitStatus {
     fn from(status: ops::kernel_info::CommitStatus) -> CommitStatus {
@@ -282,6 +294,46 @@ pub(crate) fn rewrites_variables(view: &ViewRef, page: &Page) -> ops::rewrites::
 
 pub(crate) fn rewrites(data: ops::rewrites::ResponseData) -> Vec<RewriteEvent> {
     data.rewrites.into_iter().map(|e| event!(e)).collect()
+}
+
+pub(crate) fn diff_variables(
+    from: &ViewRef,
+    to: &ViewRef,
+    nodes_page: &Page,
+    edges_page: &Page,
+) -> ops::diff::Variables {
+    ops::diff::Variables {
+        from: view_input!(diff, from),
+        to: view_input!(diff, to),
+        nodes_page: Some(page_input!(diff, nodes_page)),
+        edges_page: Some(page_input!(diff, edges_page)),
+    }
+}
+
+pub(crate) fn diff(data: ops::diff::ResponseData) -> GraphDiff {
+    let diff = data.diff;
+    let nodes = diff.nodes.changes.into_iter().map(|change| NodeChange {
+        change: change.change.into(),
+        node: node!(change.node),
+    });
+    let edges = diff.edges.changes.into_iter().map(|change| EdgeChange {
+        change: change.change.into(),
+        edge: edge!(change.edge),
+    });
+    GraphDiff {
+        from: view_out!(diff.from),
+        to: view_out!(diff.to),
+        from_snapshot_id: diff.from_snapshot_id,
+        to_snapshot_id: diff.to_snapshot_id,
+        nodes: NodeChangePage {
+            changes: nodes.collect(),
+            page_info: page_info!(diff.nodes.page_info),
+        },
+        edges: EdgeChangePage {
+            changes: edges.collect(),
+            page_info: page_info!(diff.edges.page_info),
+        },
+    }
 }
 
 pub(crate) fn events_variables(page: &Page) -> ops::events::Variables {

@@ -19,8 +19,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Paging helpers ([`Client::graph_all`], [`Client::rewrites_all`], [`Client::events_all`])
-//! follow cursors to the end; subscriptions ([`Client::watch_rewrites`],
+//! Paging helpers ([`Client::graph_all`], [`Client::diff_all`], [`Client::rewrites_all`],
+//! [`Client::events_all`]) follow cursors to the end; subscriptions ([`Client::watch_rewrites`],
 //! [`Client::watch_events`]) are streams over graphql-transport-ws on `/graphql/ws`.
 //!
 //! # Invariants
@@ -48,8 +48,8 @@ pub use input::{EdgeFilter, GraphFilter, NodeFilter, Op, Page, WriteOptions, bas
 pub use paging::DEFAULT_PAGE_FIRST;
 pub use subscription::{EventStream, HANDSHAKE_TIMEOUT, SUBPROTOCOL};
 pub use types::{
-    AppliedRewrite, Collapsed, Edge, EventKind, GraphDigest, GraphSnapshot, KernelInfo, Node,
-    RewriteEvent, Sws,
+    AppliedRewrite, ChangeKind, Collapsed, Edge, EdgeChange, EventKind, GraphDiff, GraphDigest,
+    GraphSnapshot, KernelInfo, Node, NodeChange, RewriteEvent, Sws,
 };
 pub use view::{ParseViewError, Pin, StreamStart, U64, View, ViewRef, parse_sws_id};
 

@@ -51,6 +51,7 @@ operation!(Graph);
 operation!(Node);
 operation!(Edge);
 operation!(Rewrites);
+operation!(Diff);
 operation!(Events);
 operation!(ListSws);
 operation!(Sws);

@@ -2,7 +2,9 @@
 //!
 //! A graph listing is pinned: the first page's `snapshotId` names the immutable node and edge
 //! set that every following page reads, so the listing is one consistent view however many
-//! writes land meanwhile (contract §6). Event lists (`rewrites`, `events`) are plain lists whose
+//! writes land meanwhile (contract §6). A diff is not pinned: every page compares the two views
+//! as the caller named them, and the listing fails rather than mix two moments if either view's
+//! snapshot changes between pages. Event lists (`rewrites`, `events`) are plain lists whose
 //! cursor is the last idx; they are followed until a page comes back shorter than asked.
 //!
 //! The loops take the fetch as a closure, so `tests.rs` drives them without a server.
@@ -10,12 +12,14 @@
 //! # Invariants
 //! - Every page after the first of a graph listing reads the first page's snapshot, and its
 //!   digest must equal the first page's; otherwise the listing fails with [`Error::Protocol`].
-//! - Ids (graph) and idxs (events) are strictly ascending across the whole listing, so no item
+//! - Every page of a diff listing names the same `fromSnapshotId` and `toSnapshotId` as the
+//!   first; otherwise it fails with [`Error::Protocol`].
+//! - Ids (graph, diff) and idxs (events) are strictly ascending across the whole listing, so no item
 //!   is returned twice; a page that does not advance the cursor fails instead of looping.
 //! - Every loop ends: each round either stops or adds at least one item beyond the last one.
 
 use crate::input::{GraphFilter, Page};
-use crate::types::{GraphSnapshot, PageInfo, RewriteEvent};
+use crate::types::{EdgeChange, GraphDiff, GraphSnapshot, NodeChange, PageInfo, RewriteEvent};
 use crate::view::ViewRef;
 use crate::{Client, Error};
 
@@ -39,6 +43,26 @@ impl Client {
     ) -> Result<GraphSnapshot, Error> {
         follow_graph(view, nodes_page, edges_page, async |view, nodes, edges| {
             self.graph(view, &nodes, &edges, filter).await
+        })
+        .await
+    }
+
+    /// Every node change and every edge change from `from` to `to`, following both cursors in
+    /// pages of [`DEFAULT_PAGE_FIRST`], merged into one [`GraphDiff`] whose page infos are those
+    /// of the last pages.
+    ///
+    /// This pins nothing: each page compares `from` and `to` as given. Pass views pinned with
+    /// [`ViewRef::snapshot`] (a diff names both snapshots in `fromSnapshotId` and
+    /// `toSnapshotId`) or [`ViewRef::as_of`] for a diff that no write can disturb; with a live
+    /// view, a write landing between two pages fails the listing instead of mixing two moments.
+    ///
+    /// # Errors
+    /// As every call; and [`Error::Protocol`] when a view's snapshot changes between pages, or
+    /// when a page breaks the paging invariants (ids that do not ascend, a cursor that does not
+    /// advance).
+    pub async fn diff_all(&self, from: &ViewRef, to: &ViewRef) -> Result<GraphDiff, Error> {
+        follow_diff(DEFAULT_PAGE_FIRST, async |nodes, edges| {
+            self.diff(from, to, &nodes, &edges).await
         })
         .await
     }
@@ -118,6 +142,77 @@ pub(crate) async fn follow_graph(
     Ok(listing)
 }
 
+/// Follows both cursors of a diff in pages of `first`; `fetch` reads one page of node changes
+/// and one of edge changes.
+pub(crate) async fn follow_diff(
+    first: i64,
+    mut fetch: impl AsyncFnMut(Page, Page) -> Result<GraphDiff, Error>,
+) -> Result<GraphDiff, Error> {
+    let asked = Page::first(first);
+    let mut listing = fetch(asked.clone(), asked.clone()).await?;
+    check_ascending(
+        "node changes",
+        None,
+        &node_change_ids(&listing.nodes.changes),
+    )?;
+    check_ascending(
+        "edge changes",
+        None,
+        &edge_change_ids(&listing.edges.changes),
+    )?;
+    while listing.nodes.page_info.has_next_page || listing.edges.page_info.has_next_page {
+        let nodes_next = next_page(&asked, &listing.nodes.page_info, "node changes")?;
+        let edges_next = next_page(&asked, &listing.edges.page_info, "edge changes")?;
+        let page = fetch(nodes_next, edges_next).await?;
+        merge_diff_page(&mut listing, page)?;
+    }
+    Ok(listing)
+}
+
+fn node_change_ids(changes: &[NodeChange]) -> Vec<&str> {
+    changes
+        .iter()
+        .map(|change| change.node.id.as_str())
+        .collect()
+}
+
+fn edge_change_ids(changes: &[EdgeChange]) -> Vec<&str> {
+    changes
+        .iter()
+        .map(|change| change.edge.id.as_str())
+        .collect()
+}
+
+/// Appends `page` to `listing`, checking that it compares the same snapshots and advances.
+fn merge_diff_page(listing: &mut GraphDiff, page: GraphDiff) -> Result<(), Error> {
+    let same = (&page.from_snapshot_id, &page.to_snapshot_id)
+        == (&listing.from_snapshot_id, &listing.to_snapshot_id);
+    if !same {
+        return Err(Error::Protocol(format!(
+            "a view of the diff changed between pages: snapshots {} -> {} then {} -> {}; pin \
+             the views for a diff that spans pages while writes go on",
+            listing.from_snapshot_id,
+            listing.to_snapshot_id,
+            page.from_snapshot_id,
+            page.to_snapshot_id
+        )));
+    }
+    let (nodes, edges) = (page.nodes, page.edges);
+    if listing.nodes.page_info.has_next_page {
+        let last = listing.nodes.changes.last().map(|c| c.node.id.as_str());
+        check_advance("node changes", last, &node_change_ids(&nodes.changes))?;
+        listing.nodes.changes.extend(nodes.changes);
+        listing.nodes.page_info = nodes.page_info;
+    }
+    if listing.edges.page_info.has_next_page {
+        let last = listing.edges.changes.last().map(|c| c.edge.id.as_str());
+        check_advance("edge changes", last, &edge_change_ids(&edges.changes))?;
+        listing.edges.changes.extend(edges.changes);
+        listing.edges.page_info = edges.page_info;
+    }
+    Ok(())
+}
+
 /// Whether neither list of `listing` has more pages.
 fn is_complete(listing: &GraphSnapshot) -> bool {
     !listing.nodes.page_info.has_next_page && !listing.edges.page_info.has_next_page
@@ -187,6 +282,11 @@ fn check_advance(what: &str, last: Option<&str>, ids: &[&str]) -> Result<(), Err
             "{what}: an empty page although the previous one said more follow"
         )));
     }
+    check_ascending(what, last, ids)
+}
+
+/// Checks that `ids` ascend strictly from `last`.
+fn check_ascending(what: &str, last: Option<&str>, ids: &[&str]) -> Result<(), Error> {
     let mut previous = last;
     for id in ids {
         if previous.is_some_and(|previous| *id <= previous) {

@@ -7,8 +7,8 @@
 use crate::input::{GraphFilter, Page, WriteOptions};
 use crate::operations as ops;
 use crate::types::{
-    AppliedRewrite, Collapsed, Edge, GraphDigest, GraphSnapshot, KernelInfo, Node, RewriteEvent,
-    Sws,
+    AppliedRewrite, Collapsed, Edge, GraphDiff, GraphDigest, GraphSnapshot, KernelInfo, Node,
+    RewriteEvent, Sws,
 };
 use crate::view::{View, ViewRef};
 use crate::{Client, Error, convert};
@@ -89,6 +89,25 @@ impl Client {
             .run::<ops::Rewrites>(convert::rewrites_variables(view, page))
             .await?;
         Ok(convert::rewrites(data))
+    }
+
+    /// `diff`: one page of the node changes and one of the edge changes from view `from` to
+    /// view `to` (each live, pinned to a snapshot, or as of an event), in id order, with both
+    /// views' snapshot ids. An added item is as `to` has it, a removed one as `from` has it.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`]. A view that does not exist is `NOT_FOUND` at `from.*` or
+    /// `to.*`.
+    pub async fn diff(
+        &self,
+        from: &ViewRef,
+        to: &ViewRef,
+        nodes_page: &Page,
+        edges_page: &Page,
+    ) -> Result<GraphDiff, Error> {
+        let variables = convert::diff_variables(from, to, nodes_page, edges_page);
+        let data = self.run::<ops::Diff>(variables).await?;
+        Ok(convert::diff(data))
     }
 
     /// `events`: one page of the global log, by ascending idx.

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, ErrorCode, decode_http};
 use crate::input::{EdgeFilter, GraphFilter, NodeFilter, Op, Page};
-use crate::paging::{follow_graph, follow_idx};
+use crate::paging::{follow_diff, follow_graph, follow_idx};
 use crate::subscription::{Step, connection_init_message, on_text, subscribe_message, ws_url_of};
 use crate::types::{
-    Edge, EdgePage, EventKind, GraphSnapshot, Node, NodePage, PageInfo, RewriteEvent, ViewKind,
-    ViewRefOut,
+    ChangeKind, Edge, EdgeChange, EdgeChangePage, EdgePage, EventKind, GraphDiff, GraphSnapshot,
+    Node, NodeChange, NodeChangePage, NodePage, PageInfo, RewriteEvent, ViewKind, ViewRefOut,
 };
 use crate::view::{Pin, StreamStart, U64, View, ViewRef, parse_sws_id};
 use crate::{convert, operations};
@@ -300,6 +300,65 @@ fn output_types_serialize_with_the_api_names() {
     assert_eq!(EventKind::Other("NEW".into()).to_string(), "NEW");
 }
 
+#[test]
+fn diff_variables_spell_both_views_and_both_pages() {
+    let variables = convert::diff_variables(
+        &ViewRef::snapshot(View::Sws(2), "s1"),
+        &ViewRef::as_of(View::System, 4),
+        &Page::first(3),
+        &Page::first(5).after("ab"),
+    );
+    assert_eq!(
+        serde_json::to_value(&variables).unwrap(),
+        json!({"from": {"kind": "SWS", "swsId": "2", "snapshotId": "s1"},
+               "to": {"kind": "SYSTEM", "asOf": "4"},
+               "nodesPage": {"first": 3}, "edgesPage": {"first": 5, "after": "ab"}})
+    );
+}
+
+#[test]
+fn a_diff_converts_every_change_kind_and_serializes_with_the_api_names() {
+    let wire = json!({"diff": {
+        "from": {"kind": "SWS", "swsId": "0", "snapshotId": "s0"},
+        "to": {"kind": "SYSTEM", "swsId": null, "snapshotId": null},
+        "fromSnapshotId": "s0", "toSnapshotId": "s1",
+        "nodes": {"changes": [
+            {"change": "REMOVED", "node": {"id": "01", "kind": "k",
+                "data": {"payload_b64": "YQ=="}, "payloadB64": "YQ=="}},
+            {"change": "ADDED", "node": {"id": "02", "kind": "k",
+                "data": {"payload_b64": ""}, "payloadB64": ""}},
+            {"change": "MOVED", "node": {"id": "03", "kind": "k",
+                "data": {"payload_b64": ""}, "payloadB64": ""}},
+        ], "pageInfo": {"endCursor": "03", "hasNextPage": true}},
+        "edges": {"changes": [
+            {"change": "ADDED", "edge": {"id": "0e", "kind": "link", "from": "01", "to": "02",
+                "data": null}},
+        ], "pageInfo": {"endCursor": "0e", "hasNextPage": false}},
+    }});
+    let data: operations::diff::ResponseData = serde_json::from_value(wire.clone()).unwrap();
+    let diff = convert::diff(data);
+    let kinds: Vec<ChangeKind> = diff
+        .nodes
+        .changes
+        .iter()
+        .map(|c| c.change.clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ChangeKind::Removed,
+            ChangeKind::Added,
+            ChangeKind::Other("MOVED".into())
+        ]
+    );
+    assert_eq!(diff.nodes.changes[0].node.payload_b64, "YQ==");
+    assert_eq!(diff.edges.changes[0].edge.from, "01");
+    assert_eq!(diff.from.to_string(), "sws:0");
+    assert!(diff.nodes.page_info.has_next_page);
+    // Serializing gives back what the server sent.
+    assert_eq!(serde_json::to_value(&diff).unwrap(), wire["diff"]);
+}
+
 // ---- graphql-transport-ws -------------------------------------------------------------------
 
 type Data = BTreeMap<String, Value>;
@@ -583,6 +642,142 @@ fn graph_paging_needs_a_snapshot_id_and_a_stable_digest() {
         async |v, _n, e| Ok(fake.serve(v, &Page::first(1), &e)),
     ));
     assert!(matches!(stuck, Err(Error::Protocol(_))), "{stuck:?}");
+}
+
+/// A fake diff server: `n_nodes` node changes and `n_edges` edge changes between snapshots
+/// `s0` and `s1`, alternating ADDED and REMOVED; records every pair of pages asked for.
+struct FakeDiff {
+    n_nodes: usize,
+    n_edges: usize,
+    asked: Vec<(Page, Page)>,
+}
+
+impl FakeDiff {
+    fn serve(&mut self, nodes: &Page, edges: &Page) -> GraphDiff {
+        self.asked.push((nodes.clone(), edges.clone()));
+        let change = |i: usize| {
+            if i.is_multiple_of(2) {
+                ChangeKind::Added
+            } else {
+                ChangeKind::Removed
+            }
+        };
+        let all_nodes = (0..self.n_nodes).map(|i| NodeChange {
+            change: change(i),
+            node: Node {
+                id: format!("{i:064x}"),
+                kind: "k".into(),
+                data: json!({}),
+                payload_b64: String::new(),
+            },
+        });
+        let all_edges = (0..self.n_edges).map(|i| EdgeChange {
+            change: change(i),
+            edge: Edge {
+                id: format!("{i:064x}"),
+                kind: "e".into(),
+                from: String::new(),
+                to: String::new(),
+                data: None,
+            },
+        });
+        let (nodes, nodes_info) =
+            FakeGraph::page(all_nodes.collect(), |c| c.node.id.clone(), nodes);
+        let (edges, edges_info) =
+            FakeGraph::page(all_edges.collect(), |c| c.edge.id.clone(), edges);
+        let view = ViewRefOut {
+            kind: ViewKind::System,
+            sws_id: None,
+            snapshot_id: None,
+        };
+        GraphDiff {
+            from: view.clone(),
+            to: view,
+            from_snapshot_id: "s0".into(),
+            to_snapshot_id: "s1".into(),
+            nodes: NodeChangePage {
+                changes: nodes,
+                page_info: nodes_info,
+            },
+            edges: EdgeChangePage {
+                changes: edges,
+                page_info: edges_info,
+            },
+        }
+    }
+}
+
+#[test]
+fn diff_paging_follows_both_cursors_to_the_end() {
+    let mut fake = FakeDiff {
+        n_nodes: 5,
+        n_edges: 2,
+        asked: Vec::new(),
+    };
+    let diff = run(follow_diff(2, async |n, e| Ok(fake.serve(&n, &e)))).unwrap();
+    let node_ids: Vec<String> = diff
+        .nodes
+        .changes
+        .iter()
+        .map(|c| c.node.id.clone())
+        .collect();
+    let expected: Vec<String> = (0..5).map(|i| format!("{i:064x}")).collect();
+    assert_eq!(node_ids, expected);
+    assert_eq!(diff.edges.changes.len(), 2);
+    assert_eq!(diff.nodes.changes[1].change, ChangeKind::Removed);
+    assert!(!diff.nodes.page_info.has_next_page);
+    assert!(!diff.edges.page_info.has_next_page);
+    // Three rounds: nodes 0-1 and edges 0-1, nodes 2-3, nodes 4; the edge list, finished after
+    // the first round, is only asked one item past its end.
+    assert_eq!(fake.asked.len(), 3, "{:?}", fake.asked);
+    assert_eq!(fake.asked[0], (Page::first(2), Page::first(2)));
+    assert_eq!(fake.asked[1].0, Page::first(2).after(format!("{:064x}", 1)));
+    assert_eq!(fake.asked[1].1, Page::first(1).after(format!("{:064x}", 1)));
+    assert_eq!(fake.asked[2].0, Page::first(2).after(format!("{:064x}", 3)));
+
+    let mut empty = FakeDiff {
+        n_nodes: 0,
+        n_edges: 0,
+        asked: Vec::new(),
+    };
+    let diff = run(follow_diff(2, async |n, e| Ok(empty.serve(&n, &e)))).unwrap();
+    assert!(diff.nodes.changes.is_empty() && diff.edges.changes.is_empty());
+    assert_eq!(empty.asked.len(), 1);
+}
+
+#[test]
+fn diff_paging_fails_when_a_view_moves_or_a_cursor_sticks() {
+    let mut fake = FakeDiff {
+        n_nodes: 3,
+        n_edges: 0,
+        asked: Vec::new(),
+    };
+    let mut n_calls = 0;
+    let moving = run(follow_diff(1, async |n, e| {
+        let mut page = fake.serve(&n, &e);
+        n_calls += 1;
+        page.to_snapshot_id = format!("s{n_calls}");
+        Ok(page)
+    }));
+    assert!(
+        matches!(&moving, Err(Error::Protocol(message)) if message.contains("pin")),
+        "{moving:?}"
+    );
+
+    let stuck = run(follow_diff(1, async |_n, e| {
+        Ok(fake.serve(&Page::first(1), &e))
+    }));
+    assert!(matches!(stuck, Err(Error::Protocol(_))), "{stuck:?}");
+
+    let descending = run(follow_diff(3, async |n, e| {
+        let mut page = fake.serve(&n, &e);
+        page.nodes.changes.reverse();
+        Ok(page)
+    }));
+    assert!(
+        matches!(descending, Err(Error::Protocol(_))),
+        "{descending:?}"
+    );
 }
 
 // ---- the operations document ----------------------------------------------------------------

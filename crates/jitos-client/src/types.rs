@@ -60,6 +60,18 @@ pub enum EventKind {
     Other(String),
 }
 
+/// `ChangeKind`: whether a diff found an item only in its `to` view or only in its `from` view.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// `ADDED`: in `to`, not in `from`.
+    Added,
+    /// `REMOVED`: in `from`, not in `to`.
+    Removed,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
 /// Implements `as_str`, `Display` and `Serialize` from one table of wire names (an `Other`
 /// value is written as it came).
 macro_rules! wire_enum {
@@ -91,6 +103,7 @@ macro_rules! wire_enum {
 
 wire_enum!(ViewKind { System => "SYSTEM", Sws => "SWS" });
 wire_enum!(CommitStatus { Committed => "COMMITTED", Aborted => "ABORTED" });
+wire_enum!(ChangeKind { Added => "ADDED", Removed => "REMOVED" });
 wire_enum!(EventKind {
     SwsCreate => "SWS_CREATE",
     RewriteApplied => "REWRITE_APPLIED",
@@ -218,6 +231,65 @@ pub struct GraphSnapshot {
     pub nodes: NodePage,
     /// A page of the view's edges.
     pub edges: EdgePage,
+}
+
+/// `NodeChange`: a node that differs between two views.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeChange {
+    /// ADDED or REMOVED.
+    pub change: ChangeKind,
+    /// The node, as the view that holds it has it (`to` if added, `from` if removed).
+    pub node: Node,
+}
+
+/// `EdgeChange`: an edge that differs between two views.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeChange {
+    /// ADDED or REMOVED.
+    pub change: ChangeKind,
+    /// The edge, as the view that holds it has it (`to` if added, `from` if removed).
+    pub edge: Edge,
+}
+
+/// `NodeChangeConnection`: a page of node changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeChangePage {
+    /// The changes, in ascending node id order.
+    pub changes: Vec<NodeChange>,
+    /// Where this page ends (the cursor is the last node id).
+    pub page_info: PageInfo,
+}
+
+/// `EdgeChangeConnection`: a page of edge changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeChangePage {
+    /// The changes, in ascending edge id order.
+    pub changes: Vec<EdgeChange>,
+    /// Where this page ends (the cursor is the last edge id).
+    pub page_info: PageInfo,
+}
+
+/// `GraphDiff`: what differs between two views, with a page of node changes and one of edge
+/// changes. Ids are content-addressed, so an item is either added or removed, never changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphDiff {
+    /// The view compared from.
+    pub from: ViewRefOut,
+    /// The view compared to.
+    pub to: ViewRefOut,
+    /// The `from` view's snapshot (its digest); pin `from` to it with `Pin::Snapshot`.
+    pub from_snapshot_id: String,
+    /// The `to` view's snapshot (its digest); pin `to` to it with `Pin::Snapshot`.
+    pub to_snapshot_id: String,
+    /// A page of the nodes that differ.
+    pub nodes: NodeChangePage,
+    /// A page of the edges that differ.
+    pub edges: EdgeChangePage,
 }
 
 /// The digest of a view, without its content.

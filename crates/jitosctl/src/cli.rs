@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use jitos_client::View;
+use jitos_client::{View, ViewRef};
 
 /// The daemon's GraphQL endpoint when neither `--url` nor `JITOS_URL` says otherwise.
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:8080/graphql";
@@ -22,6 +22,8 @@ Examples (against a fresh `cargo run -p jitosd`):
   jitosctl apply --view sws:0 --add-node demo --payload hello  # one op; repeat flags for more
   jitosctl graph --view sws:0                                  # digests, snapshotId, nodes, edges
   jitosctl graph --view sws:0 --all --first 100                # every page of one snapshot
+  jitosctl diff --from system --to sws:0                       # + and - lines: what sws:0 adds
+  jitosctl diff --from sws:0 --from-as-of 1 --to sws:0         # what happened after event 1
   jitosctl rewrites --view sws:0 --json                        # JSON for scripts
   jitosctl watch events --from-start                           # follow the log; Ctrl-C stops
   jitosctl completions bash > ~/.local/share/bash-completion/completions/jitosctl
@@ -54,6 +56,9 @@ pub(crate) enum Command {
     Info,
     /// Show a view: its digests and snapshotId, and a page of its nodes and edges.
     Graph(GraphArgs),
+    /// Show what differs between two views: one `+` or `-` line per node and edge added or
+    /// removed from FROM to TO, then a summary (every page is read).
+    Diff(DiffArgs),
     /// Show one node of a view (exit status 3 if the view has none with that id).
     Node {
         #[command(flatten)]
@@ -108,6 +113,53 @@ pub(crate) struct ViewArgs {
     /// Read the view as it stood right after the event with this idx (time travel).
     #[arg(long, value_name = "IDX")]
     pub(crate) as_of: Option<u64>,
+}
+
+/// `view` pinned as `--snapshot`/`--as-of` (or their `--from-`/`--to-` forms) ask; live when
+/// neither is given (clap refuses both).
+pub(crate) fn view_ref(view: View, snapshot: Option<&str>, as_of: Option<u64>) -> ViewRef {
+    match (snapshot, as_of) {
+        (Some(snapshot_id), _) => ViewRef::snapshot(view, snapshot_id),
+        (None, Some(idx)) => ViewRef::as_of(view, idx),
+        (None, None) => ViewRef::live(view),
+    }
+}
+
+/// `diff`: two views, each pinned like `graph`'s `--view` with its own `--snapshot` and
+/// `--as-of` flags.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The view to compare from: `system` or `sws:N`; what only it has is `-`.
+    #[arg(long, value_name = "VIEW")]
+    pub(crate) from: View,
+    /// Read FROM at this immutable snapshot (a `snapshotId`, or a `fromSnapshotId` that `diff
+    /// --json` printed).
+    #[arg(long, value_name = "ID", conflicts_with = "from_as_of")]
+    pub(crate) from_snapshot: Option<String>,
+    /// Read FROM as it stood right after the event with this idx.
+    #[arg(long, value_name = "IDX")]
+    pub(crate) from_as_of: Option<u64>,
+    /// The view to compare to: `system` or `sws:N`; what only it has is `+`.
+    #[arg(long, value_name = "VIEW")]
+    pub(crate) to: View,
+    /// Read TO at this immutable snapshot.
+    #[arg(long, value_name = "ID", conflicts_with = "to_as_of")]
+    pub(crate) to_snapshot: Option<String>,
+    /// Read TO as it stood right after the event with this idx.
+    #[arg(long, value_name = "IDX")]
+    pub(crate) to_as_of: Option<u64>,
+}
+
+impl DiffArgs {
+    /// The `from` view and its pin.
+    pub(crate) fn view_from(&self) -> ViewRef {
+        view_ref(self.from, self.from_snapshot.as_deref(), self.from_as_of)
+    }
+
+    /// The `to` view and its pin.
+    pub(crate) fn view_to(&self) -> ViewRef {
+        view_ref(self.to, self.to_snapshot.as_deref(), self.to_as_of)
+    }
 }
 
 /// Paging of an idx-ordered list.

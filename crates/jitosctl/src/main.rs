@@ -16,7 +16,7 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory as _, FromArgMatches as _};
 use futures_util::StreamExt as _;
 use jitos_client::{
-    Client, ErrorCode, GraphFilter, NodeFilter, Page, Pin, StreamStart, ViewRef, WriteOptions,
+    Client, ErrorCode, GraphFilter, NodeFilter, Page, StreamStart, ViewRef, WriteOptions,
 };
 
 mod apply;
@@ -87,6 +87,10 @@ async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<()> {
     match &cli.command {
         Command::Info => print::kernel_info(json, &client.kernel_info().await?),
         Command::Graph(args) => graph(&client, json, args).await,
+        Command::Diff(args) => {
+            let diff = client.diff_all(&args.view_from(), &args.view_to()).await?;
+            print::diff(json, &diff)
+        }
         Command::Node { view, id } => {
             let node = client.node(&view_ref(view), id).await?;
             print::node(json, node.as_ref())?;
@@ -136,15 +140,7 @@ fn found(found: bool, what: impl FnOnce() -> String) -> Result<()> {
 }
 
 fn view_ref(args: &ViewArgs) -> ViewRef {
-    let pin = match (&args.snapshot, args.as_of) {
-        (Some(snapshot_id), _) => Pin::Snapshot(snapshot_id.clone()),
-        (None, Some(idx)) => Pin::AsOf(idx),
-        (None, None) => Pin::Live,
-    };
-    ViewRef {
-        view: args.view,
-        pin,
-    }
+    cli::view_ref(args.view, args.snapshot.as_deref(), args.as_of)
 }
 
 fn page_of(args: &PageArgs) -> Page {

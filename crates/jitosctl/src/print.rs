@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use jitos_client::types::{Collapsed, KernelInfo};
-use jitos_client::{AppliedRewrite, Edge, GraphDigest, GraphSnapshot, Node, RewriteEvent, Sws};
+use jitos_client::{
+    AppliedRewrite, ChangeKind, Edge, GraphDiff, GraphDigest, GraphSnapshot, Node, RewriteEvent,
+    Sws,
+};
 use serde::Serialize;
 
 fn json_line<T: Serialize>(data: &T) -> Result<()> {
@@ -135,6 +138,57 @@ fn more(what: &str, cursor: Option<&str>, has_next_page: bool) {
         };
         println!("... more {what}: {flag} {}", cursor.unwrap_or(""));
     }
+}
+
+/// `+` for an added item, `-` for a removed one, `?` for a change this client does not know.
+fn sign(change: &ChangeKind) -> char {
+    match change {
+        ChangeKind::Added => '+',
+        ChangeKind::Removed => '-',
+        _ => '?',
+    }
+}
+
+/// The lines of a diff for people: `+ node ID KIND`, `- edge ID FROM -> TO KIND`, in the
+/// server's order (nodes, then edges, each by id), then a summary line.
+pub(crate) fn diff_lines(diff: &GraphDiff) -> Vec<String> {
+    let nodes = diff.nodes.changes.iter().map(|change| {
+        let node = &change.node;
+        format!("{} node {} {}", sign(&change.change), node.id, node.kind)
+    });
+    let edges = diff.edges.changes.iter().map(|change| {
+        let edge = &change.edge;
+        let (id, from, to, kind) = (&edge.id, &edge.from, &edge.to, &edge.kind);
+        format!("{} edge {id} {from} -> {to} {kind}", sign(&change.change))
+    });
+    let mut lines: Vec<String> = nodes.chain(edges).collect();
+    let (nodes_added, nodes_removed) = tally(diff.nodes.changes.iter().map(|c| &c.change));
+    let (edges_added, edges_removed) = tally(diff.edges.changes.iter().map(|c| &c.change));
+    lines.push(format!(
+        "nodes: {nodes_added} added, {nodes_removed} removed; \
+         edges: {edges_added} added, {edges_removed} removed"
+    ));
+    lines
+}
+
+/// How many of `changes` are additions, and how many removals.
+fn tally<'a>(changes: impl Iterator<Item = &'a ChangeKind>) -> (usize, usize) {
+    changes.fold((0, 0), |(added, removed), change| match change {
+        ChangeKind::Added => (added + 1, removed),
+        ChangeKind::Removed => (added, removed + 1),
+        _ => (added, removed),
+    })
+}
+
+/// A whole diff: `{"diff": {...}}` with `--json`, else [`diff_lines`].
+pub(crate) fn diff(json: bool, diff: &GraphDiff) -> Result<()> {
+    if json {
+        return named("diff", diff);
+    }
+    for line in diff_lines(diff) {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 pub(crate) fn node(json: bool, node: Option<&Node>) -> Result<()> {

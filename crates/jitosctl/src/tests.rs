@@ -1,5 +1,5 @@
-//! Unit tests of the command line: parsing, the order and pairing of `apply`'s op flags, and
-//! the exit status of each error.
+//! Unit tests of the command line: parsing, the order and pairing of `apply`'s op flags, the
+//! exit status of each error, and the lines `diff` prints.
 
 use std::path::PathBuf;
 
@@ -218,4 +218,130 @@ fn views_pins_and_pages_parse() {
             .try_get_matches_from(std::iter::once("jitosctl").chain(bad.iter().copied()));
         assert!(result.is_err(), "{bad:?}");
     }
+}
+
+#[test]
+fn diff_takes_two_views_each_with_its_own_pin() {
+    use jitos_client::{View, ViewRef};
+
+    let parse = |args: &[&str]| {
+        let mut all = vec!["diff"];
+        all.extend_from_slice(args);
+        let cli = Cli::from_arg_matches(&matches(&all)).unwrap();
+        let Command::Diff(args) = cli.command else {
+            panic!("not diff: {cli:?}");
+        };
+        (args.view_from(), args.view_to())
+    };
+    assert_eq!(
+        parse(&["--from", "system", "--to", "sws:3"]),
+        (ViewRef::live(View::System), ViewRef::live(View::Sws(3)))
+    );
+    assert_eq!(
+        parse(&[
+            "--from",
+            "sws:1",
+            "--from-snapshot",
+            "s",
+            "--to",
+            "sws:1",
+            "--to-as-of",
+            "7"
+        ]),
+        (
+            ViewRef::snapshot(View::Sws(1), "s"),
+            ViewRef::as_of(View::Sws(1), 7)
+        )
+    );
+    assert_eq!(
+        parse(&["--to", "system", "--from", "system", "--from-as-of", "2"]).0,
+        ViewRef::as_of(View::System, 2)
+    );
+    for bad in [
+        &["diff", "--from", "system"][..],
+        &["diff", "--to", "system"][..],
+        &["diff", "--from", "sws:x", "--to", "system"][..],
+        &[
+            "diff", "--from", "system", "--to", "system", "--view", "system",
+        ][..],
+        &[
+            "diff",
+            "--from",
+            "system",
+            "--to",
+            "system",
+            "--to-snapshot",
+            "s",
+            "--to-as-of",
+            "1",
+        ][..],
+    ] {
+        let result = Cli::command()
+            .try_get_matches_from(std::iter::once("jitosctl").chain(bad.iter().copied()));
+        assert!(result.is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_diff_prints_one_signed_line_per_item_then_a_summary() {
+    use jitos_client::types::{
+        ChangeKind, Edge, EdgeChange, EdgeChangePage, GraphDiff, Node, NodeChange, NodeChangePage,
+        PageInfo, ViewKind, ViewRefOut,
+    };
+
+    let node = |id: &str, change: ChangeKind| NodeChange {
+        change,
+        node: Node {
+            id: id.into(),
+            kind: "k".into(),
+            data: json!({}),
+            payload_b64: String::new(),
+        },
+    };
+    let done = PageInfo {
+        end_cursor: None,
+        has_next_page: false,
+    };
+    let view = ViewRefOut {
+        kind: ViewKind::Sws,
+        sws_id: Some("0".into()),
+        snapshot_id: None,
+    };
+    let diff = GraphDiff {
+        from: view.clone(),
+        to: view,
+        from_snapshot_id: "s0".into(),
+        to_snapshot_id: "s1".into(),
+        nodes: NodeChangePage {
+            changes: vec![
+                node("a1", ChangeKind::Added),
+                node("b2", ChangeKind::Removed),
+                node("c3", ChangeKind::Other("MOVED".into())),
+            ],
+            page_info: done.clone(),
+        },
+        edges: EdgeChangePage {
+            changes: vec![EdgeChange {
+                change: ChangeKind::Added,
+                edge: Edge {
+                    id: "e1".into(),
+                    kind: "link".into(),
+                    from: "a1".into(),
+                    to: "c3".into(),
+                    data: None,
+                },
+            }],
+            page_info: done,
+        },
+    };
+    assert_eq!(
+        crate::print::diff_lines(&diff),
+        [
+            "+ node a1 k",
+            "- node b2 k",
+            "? node c3 k",
+            "+ edge e1 a1 -> c3 link",
+            "nodes: 1 added, 1 removed; edges: 1 added, 0 removed",
+        ]
+    );
 }
