@@ -2,10 +2,10 @@
 //! bodies, so a kernel cannot forget a root field.
 
 use jitos_schema::inputs::{
-    QueryEdgeArgs, QueryEventsArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs,
-    QuerySwsArgs,
+    QueryDiffArgs, QueryEdgeArgs, QueryEventsArgs, QueryListSwsArgs, QueryNodeArgs,
+    QueryRewritesArgs, QuerySwsArgs,
 };
-use jitos_schema::outputs::{GraphEdge, GraphNode, KernelInfo, RewriteEvent, Sws};
+use jitos_schema::outputs::{GraphDiff, GraphEdge, GraphNode, KernelInfo, RewriteEvent, Sws};
 use jitos_schema::{FieldError, Valid};
 
 struct MyKernel;
@@ -36,6 +36,10 @@ impl jitos_schema::resolvers::Query for MyKernel {
         _args: Valid<QueryRewritesArgs>,
     ) -> Result<Vec<RewriteEvent>, FieldError> {
         Ok(Vec::new())
+    }
+
+    async fn diff(&self, _args: Valid<QueryDiffArgs>) -> Result<GraphDiff, FieldError> {
+        Err(FieldError::not_implemented("Query.diff"))
     }
 
     async fn events(&self, _args: Valid<QueryEventsArgs>) -> Result<Vec<RewriteEvent>, FieldError> {
