@@ -70,18 +70,18 @@ async fn submit_intent_is_not_implemented() {
 }
 
 #[tokio::test]
-async fn collapse_is_not_implemented_before_m3() {
+async fn intents_are_not_implemented_before_m6() {
     let daemon = Daemon::start();
     let body = json!({
-        "query": "mutation Collapse($input: CollapseSwsInput!) {
-            collapseSws(input: $input) { committed }
+        "query": "mutation Submit($input: SubmitIntentInput!) {
+            submitIntent(input: $input) { taskId }
         }",
-        "operationName": "Collapse",
-        "variables": { "input": {"swsId": "0"} },
+        "operationName": "Submit",
+        "variables": { "input": {"intent": {"do": "something"}} },
     });
     let error = only_error(&daemon, &body, "NOT_IMPLEMENTED").await;
     assert!(
-        message_of(&error).contains("Mutation.collapseSws"),
+        message_of(&error).contains("Mutation.submitIntent"),
         "{error}"
     );
     daemon.stop();

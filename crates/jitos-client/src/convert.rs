@@ -49,6 +49,7 @@ macro_rules! event_kind {
                     Wire::WORKER_RESULT => EventKind::WorkerResult,
                     Wire::COLLAPSE => EventKind::Collapse,
                     Wire::DISCARD => EventKind::Discard,
+                    Wire::REBASE => EventKind::Rebase,
                     Wire::Other(text) => EventKind::Other(text),
                 }
             }

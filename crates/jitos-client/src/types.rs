@@ -56,6 +56,8 @@ pub enum EventKind {
     Collapse,
     /// `DISCARD`.
     Discard,
+    /// `REBASE`.
+    Rebase,
     /// A value this client does not know, from a newer server.
     Other(String),
 }
@@ -113,6 +115,7 @@ wire_enum!(EventKind {
     WorkerResult => "WORKER_RESULT",
     Collapse => "COLLAPSE",
     Discard => "DISCARD",
+    Rebase => "REBASE",
 });
 
 /// `KernelInfo`: facts about the running kernel.

@@ -1,8 +1,9 @@
 //! Events: the entries of the global log, and their canonical encoding.
 //!
 //! An event records what a command did: its kind, the view it targeted, its validated ops in
-//! canonical form, the caller's meta, the discard reason when there is one, and the digest of the
-//! view right after it. Its id is blake3 of its canonical CBOR (`docs/spec/events.md`).
+//! canonical form, the caller's meta, the discard reason when there is one, the outcome of a
+//! collapse or rebase, and the digest of the view right after it. Its id is blake3 of its
+//! canonical CBOR (`docs/spec/events.md`, `docs/spec/collapse.md`).
 //!
 //! # Invariants
 //! - `encode` is a pure function of the event; equal events have equal bytes and equal ids.
@@ -15,6 +16,7 @@ use jitos_schema::Json;
 use jitos_schema::enums::EventKind;
 use jitos_schema::ops::Op;
 
+use crate::merge::Conflict;
 use crate::view::ViewKey;
 
 /// Version of the event encoding, the `v` field.
@@ -37,10 +39,68 @@ pub struct Event {
     pub reason: Option<String>,
     /// The caller's idempotency key, if it gave one.
     pub idempotency_key: Option<String>,
+    /// What a COLLAPSE or REBASE event's merge decided (`None` for other kinds).
+    pub outcome: Option<Outcome>,
     /// The digest of `view` right after the event.
     pub view_digest: Hash,
     /// blake3 of the canonical encoding of everything above.
     pub id: Hash,
+}
+
+/// Everything an event records but its position, its view digest and its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventParts {
+    /// What happened.
+    pub kind: EventKind,
+    /// The view the event targets.
+    pub view: ViewKey,
+    /// The validated ops.
+    pub ops: Vec<Op>,
+    /// The caller's meta.
+    pub meta: Option<Json>,
+    /// The discard reason.
+    pub reason: Option<String>,
+    /// The caller's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// The merge outcome of a COLLAPSE or REBASE.
+    pub outcome: Option<Outcome>,
+}
+
+/// What the merge of a COLLAPSE or REBASE event decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether the merge happened: no conflict.
+    pub committed: bool,
+    /// Every conflict, sorted; empty when committed.
+    pub conflicts: Vec<Conflict>,
+    /// System's digest at the SWS's base when the merge started.
+    pub base_digest: Hash,
+    /// System's digest right after the event.
+    pub system_digest: Hash,
+}
+
+impl Outcome {
+    /// `{committed, conflicts, base_digest, system_digest}`, each conflict as
+    /// `{kind, subject, id, system_id}` with kind and subject as their API names.
+    pub fn to_cbor(&self) -> Value {
+        let text = |t: &str| Value::text(t);
+        let conflicts = self.conflicts.iter().map(|conflict| {
+            Value::map([
+                (text("kind"), text(conflict.kind.as_str())),
+                (text("subject"), text(conflict.subject.as_str())),
+                (text("id"), Value::from(conflict.id)),
+                (text("system_id"), Value::from(conflict.system_id)),
+            ])
+            .unwrap_or(Value::Null)
+        });
+        Value::map([
+            (text("committed"), Value::from(self.committed)),
+            (text("conflicts"), Value::array(conflicts)),
+            (text("base_digest"), Value::from(self.base_digest)),
+            (text("system_digest"), Value::from(self.system_digest)),
+        ])
+        .unwrap_or(Value::Null)
+    }
 }
 
 /// Why an event could not be encoded.
@@ -53,24 +113,20 @@ pub enum EventEncodeError {
 }
 
 impl Event {
-    /// Builds an event and computes its id.
+    /// Builds event `idx` and computes its id.
     ///
     /// # Errors
     /// When the meta cannot be encoded canonically (too deep).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "an event has this many parts; all are needed"
-    )]
-    pub fn new(
-        idx: u64,
-        kind: EventKind,
-        view: ViewKey,
-        ops: Vec<Op>,
-        meta: Option<Json>,
-        reason: Option<String>,
-        idempotency_key: Option<String>,
-        view_digest: Hash,
-    ) -> Result<Event, EventEncodeError> {
+    pub fn new(idx: u64, parts: EventParts, view_digest: Hash) -> Result<Event, EventEncodeError> {
+        let EventParts {
+            kind,
+            view,
+            ops,
+            meta,
+            reason,
+            idempotency_key,
+            outcome,
+        } = parts;
         let mut event = Event {
             idx,
             kind,
@@ -79,6 +135,7 @@ impl Event {
             meta,
             reason,
             idempotency_key,
+            outcome,
             view_digest,
             id: Hash::ZERO,
         };
@@ -105,10 +162,25 @@ impl Event {
                 text("idempotency_key"),
                 optional_text(self.idempotency_key.as_deref()),
             ),
+            (
+                text("outcome"),
+                self.outcome.as_ref().map_or(Value::Null, Outcome::to_cbor),
+            ),
             (text("view_digest"), Value::from(self.view_digest)),
         ];
         let value = Value::map(entries).map_err(EventEncodeError::Meta)?;
         cbor::encode(&value).map_err(EventEncodeError::Meta)
+    }
+
+    /// Whether the event belongs to `view`'s history, as `rewrites(view)` lists it: the view it
+    /// targets, and System for every commit boundary (COLLAPSE, REBASE, DISCARD).
+    pub fn concerns(&self, view: ViewKey) -> bool {
+        self.view == view
+            || (view == ViewKey::System
+                && matches!(
+                    self.kind,
+                    EventKind::Collapse | EventKind::Rebase | EventKind::Discard
+                ))
     }
 
     /// What the caller asked for (see [`Request`]).

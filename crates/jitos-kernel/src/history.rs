@@ -18,12 +18,15 @@
 //!   genesis, comes first).
 //! - Replaying the events from a checkpoint reproduces each version's digest exactly; a
 //!   mismatch is reported as `INTERNAL`, never served.
+//! - A version made by a REBASE is always a checkpoint: its graph is System plus the merged
+//!   ops, not the version before plus the ops, so it is never replayed.
 
 use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
 use jitos_graph::Graph;
+use jitos_schema::enums::EventKind;
 
 use crate::error::KernelError;
 use crate::event::Event;
@@ -87,8 +90,29 @@ impl ViewHistory {
         self.event_idxs.push_back(idx);
     }
 
-    /// Records event `idx`, which made `graph` the view's new version by applying `n_ops` ops.
+    /// Records event `idx`, which made `graph` the view's new version by applying `n_ops` ops
+    /// to the version before.
     pub(crate) fn record_version(&mut self, idx: u64, graph: Graph, n_ops: usize) {
+        self.push_version(idx, graph, n_ops, false);
+    }
+
+    /// Records event `idx`, which made `graph` the view's new version some other way than
+    /// applying its ops to the version before (a rebase): the version is a checkpoint.
+    pub(crate) fn record_checkpoint(&mut self, idx: u64, graph: Graph) {
+        self.push_version(idx, graph, 0, true);
+    }
+
+    /// Makes the live version a checkpoint, so reading it stays O(1) after the view moves on
+    /// (System's version an SWS is based on).
+    pub(crate) fn checkpoint_live(&mut self) {
+        let live = self.versions.len() - 1;
+        if !self.checkpoints.contains_key(&live) {
+            self.checkpoints.insert(live, self.live.clone());
+            self.ops_since_checkpoint = 0;
+        }
+    }
+
+    fn push_version(&mut self, idx: u64, graph: Graph, n_ops: usize, checkpoint: bool) {
         let version = self.versions.len();
         let digest = graph.digest();
         self.event_idxs.push_back(idx);
@@ -100,7 +124,7 @@ impl ViewHistory {
             self.first_version_of.insert(digest, version);
         }
         self.ops_since_checkpoint += n_ops.max(1);
-        if self.ops_since_checkpoint >= CHECKPOINT_OPS {
+        if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
             self.checkpoints.insert(version, graph.clone());
             self.ops_since_checkpoint = 0;
         }
@@ -154,6 +178,10 @@ impl ViewHistory {
                 .and_then(|v| v.made_by)
                 .and_then(|idx| log.get(usize::try_from(idx).ok()?))
                 .ok_or_else(|| KernelError::internal(format!("version {replayed} has no event")))?;
+            if event.kind == EventKind::Rebase {
+                let message = format!("version {replayed}, made by a rebase, is no checkpoint");
+                return Err(KernelError::internal(message));
+            }
             graph = rewrite::apply(&graph, &event.ops)?;
         }
         let expected = self.versions.get(version).map(|v| v.digest);

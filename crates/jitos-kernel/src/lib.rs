@@ -8,7 +8,8 @@
 //!   a refused one appends nothing and changes nothing.
 //! - Determinism: the same commands in the same order give byte-identical events, ids and
 //!   digests. No wall clock, randomness or unordered iteration reaches an event.
-//! - System is never written directly; writes go into SWS overlays.
+//! - System is never written directly; writes go into SWS overlays, and System changes only by
+//!   a committed collapse of one.
 
 mod error;
 mod event;
@@ -16,6 +17,7 @@ mod history;
 mod merge;
 mod output;
 mod page;
+mod receipt;
 mod resolvers;
 mod rewrite;
 mod service;
@@ -24,10 +26,14 @@ mod subscribe;
 mod view;
 
 pub use error::KernelError;
-pub use event::{EVENT_FORMAT_VERSION, Event, EventEncodeError, Request, json_to_cbor, op_to_cbor};
+pub use event::{
+    EVENT_FORMAT_VERSION, Event, EventEncodeError, EventParts, Outcome, Request, json_to_cbor,
+    op_to_cbor,
+};
 pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
-pub use merge::{Conflict, ConflictKind, Merge, Subject, merge};
+pub use merge::{Conflict, ConflictKind, ItemKind, Merge, merge};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
+pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
 pub use service::{Kernel, SUBSCRIBER_LAG_MAX};
 pub use state::{Command, ResolvedView, State, SwsRecord, SwsState};
 pub use view::{At, ViewKey, ViewSpec};

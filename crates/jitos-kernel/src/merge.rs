@@ -12,27 +12,8 @@ use std::collections::BTreeSet;
 
 use jitos_core::Hash;
 use jitos_graph::{Graph, GraphDiff};
+pub use jitos_schema::enums::{ConflictKind, ItemKind};
 use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
-
-/// Why an overlay change cannot be merged (the order of the variants is the listing order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ConflictKind {
-    /// The overlay adds an edge to a node System removed since the base.
-    EdgeEndRemoved,
-    /// The overlay removes a node that an edge System added since the base touches.
-    NodeRemovalUnderNewEdge,
-    /// The overlay removes a node or an edge System already removed since the base.
-    AlreadyRemoved,
-}
-
-/// Whether a conflict is about a node or an edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Subject {
-    /// A node.
-    Node,
-    /// An edge.
-    Edge,
-}
 
 /// One conflict: what the overlay did to `id`, and the System change (`system_id`) in its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,7 +25,30 @@ pub struct Conflict {
     /// The item System's change concerns.
     pub system_id: Hash,
     /// Whether `id` names a node or an edge.
-    pub subject: Subject,
+    pub subject: ItemKind,
+}
+
+impl Conflict {
+    /// What the overlay did to `id`: a conflict is always about an overlay addition of an edge
+    /// (EDGE_END_REMOVED) or an overlay removal.
+    pub fn overlay_added(&self) -> bool {
+        self.kind == ConflictKind::EdgeEndRemoved
+    }
+
+    /// What System did to `system_id`: only NODE_REMOVAL_UNDER_NEW_EDGE is about a System
+    /// addition (of an edge).
+    pub fn system_added(&self) -> bool {
+        self.kind == ConflictKind::NodeRemovalUnderNewEdge
+    }
+
+    /// Whether `system_id` names a node or an edge.
+    pub fn system_subject(&self) -> ItemKind {
+        match self.kind {
+            ConflictKind::EdgeEndRemoved => ItemKind::Node,
+            ConflictKind::NodeRemovalUnderNewEdge => ItemKind::Edge,
+            ConflictKind::AlreadyRemoved => self.subject,
+        }
+    }
 }
 
 /// The outcome of a merge: the ops to apply to System, or the conflicts that forbid it.
@@ -92,7 +96,7 @@ fn conflicts(
                     kind: ConflictKind::EdgeEndRemoved,
                     id: *edge_id,
                     system_id: *end,
-                    subject: Subject::Edge,
+                    subject: ItemKind::Edge,
                 });
             }
         }
@@ -104,7 +108,7 @@ fn conflicts(
                     kind: ConflictKind::NodeRemovalUnderNewEdge,
                     id: *node_id,
                     system_id: *edge_id,
-                    subject: Subject::Node,
+                    subject: ItemKind::Node,
                 });
             }
         }
@@ -124,12 +128,12 @@ fn conflicts(
     found.extend(both(
         &ours.nodes_removed,
         &theirs.nodes_removed,
-        Subject::Node,
+        ItemKind::Node,
     ));
     found.extend(both(
         &ours.edges_removed,
         &theirs.edges_removed,
-        Subject::Edge,
+        ItemKind::Edge,
     ));
     found.sort_unstable();
     found.dedup();

@@ -6,22 +6,26 @@
 
 use jitos_core::Hash;
 use jitos_graph::{Edge, EdgeId, Graph, Node, NodeId};
-use jitos_schema::enums::CommitStatus;
+use jitos_schema::enums::{ChangeKind, CommitStatus};
 use jitos_schema::outputs::{
-    ApplyRewritePayload, GraphEdge, GraphNode, KernelInfo, ReceiptV0, RewriteEvent, Sws, ViewRef,
+    ApplyRewritePayload, CollapseSwsPayload, Conflict, EventRef, GraphEdge, GraphNode, KernelInfo,
+    MergeReceipt, RebaseSwsPayload, ReceiptV0, RewriteEvent, Sws, TickReceipt, ViewRef,
 };
 use jitos_schema::runtime::Lazy;
 use serde_json::json;
 
+use crate::error::KernelError;
 use crate::event::{Event, base64};
-use crate::state::{ResolvedView, SwsRecord};
+use crate::merge;
+use crate::receipt::Receipt;
+use crate::state::{ResolvedView, SwsRecord, SwsState};
 use crate::view::ViewKey;
 
 /// The one key of a node's `data` in v0.
 pub(crate) const NODE_DATA_PAYLOAD_KEY: &str = "payload_b64";
 
 /// The kernel version `kernelInfo` reports.
-pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M2)");
+pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M3)");
 
 /// The policy in force: v0 fail-fast.
 pub const POLICY_ID: u32 = 0;
@@ -39,13 +43,18 @@ pub fn rule_pack_id() -> Hash {
     jitos_core::hash_canonical(&value).unwrap_or(Hash::ZERO)
 }
 
-/// `kernelInfo`, for a log of `event_count` events.
-pub(crate) fn kernel_info(event_count: u64) -> KernelInfo {
+/// `kernelInfo`, for a log of `event_count` events whose last collapse committed or not
+/// (`None` before the first collapse, reported as COMMITTED: nothing was ever refused).
+pub(crate) fn kernel_info(event_count: u64, last_collapse_committed: Option<bool>) -> KernelInfo {
+    let commit_status = match last_collapse_committed {
+        Some(false) => CommitStatus::Aborted,
+        Some(true) | None => CommitStatus::Committed,
+    };
     KernelInfo {
         version: KERNEL_VERSION.to_owned(),
         rule_pack_id: Some(*rule_pack_id().as_bytes()),
         policy_id: Some(POLICY_ID),
-        commit_status: CommitStatus::Committed,
+        commit_status,
         event_count,
     }
 }
@@ -144,5 +153,108 @@ pub(crate) fn event(event: &Event) -> RewriteEvent {
             .map(jitos_schema::ops::Op::to_json)
             .collect(),
         meta: event.meta.clone(),
+        reason: event.reason.clone(),
+        view_digest: *event.view_digest.as_bytes(),
+        receipt: Receipt::of(event).map(|receipt| merge_receipt(&receipt)),
     }
+}
+
+/// A COLLAPSE or REBASE receipt as the API shows it.
+pub(crate) fn merge_receipt(receipt: &Receipt<'_>) -> MergeReceipt {
+    let Receipt { event, outcome } = *receipt;
+    let counts = receipt.counts();
+    let count = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+    MergeReceipt {
+        kind: event.kind,
+        event_idx: event.idx,
+        event_id: event.id.to_string(),
+        sws_id: receipt.sws_id().to_string(),
+        committed: outcome.committed,
+        base_snapshot_id: outcome.base_digest.to_string(),
+        system_snapshot_id: outcome.system_digest.to_string(),
+        view_digest: *event.view_digest.as_bytes(),
+        rule_pack_id: *rule_pack_id().as_bytes(),
+        policy_id: POLICY_ID,
+        conflicts: outcome.conflicts.iter().map(conflict).collect(),
+        nodes_added: count(counts.nodes_added),
+        nodes_removed: count(counts.nodes_removed),
+        edges_added: count(counts.edges_added),
+        edges_removed: count(counts.edges_removed),
+        digest: *receipt.digest().as_bytes(),
+    }
+}
+
+fn conflict(conflict: &merge::Conflict) -> Conflict {
+    let change = |added| {
+        if added {
+            ChangeKind::Added
+        } else {
+            ChangeKind::Removed
+        }
+    };
+    Conflict {
+        kind: conflict.kind,
+        id: conflict.id.to_string(),
+        subject: conflict.subject,
+        overlay_change: change(conflict.overlay_added()),
+        system_id: conflict.system_id.to_string(),
+        system_subject: conflict.system_subject(),
+        system_change: change(conflict.system_added()),
+    }
+}
+
+/// The receipt of a COLLAPSE or REBASE event the kernel just made.
+fn receipt_of(event: &Event) -> Result<Receipt<'_>, KernelError> {
+    Receipt::of(event)
+        .ok_or_else(|| KernelError::internal(format!("event {} has no merge outcome", event.idx)))
+}
+
+/// The payload of `collapseSws` for its event, also for a retry.
+pub(crate) fn collapse_payload(event: &Event) -> Result<CollapseSwsPayload, KernelError> {
+    let receipt = receipt_of(event)?;
+    let outcome = receipt.outcome;
+    Ok(CollapseSwsPayload {
+        committed: outcome.committed,
+        system_snapshot_id: Some(outcome.system_digest.to_string()),
+        system_digest: *outcome.system_digest.as_bytes(),
+        receipt: Some(TickReceipt {
+            tick_id: None,
+            rule_pack_id: Some(*rule_pack_id().as_bytes()),
+            policy_id: Some(POLICY_ID),
+            events: vec![EventRef {
+                id: event.id.to_string(),
+                kind: event.kind,
+                at: None,
+                meta: event.meta.clone(),
+            }],
+        }),
+        collapse_receipt: merge_receipt(&receipt),
+    })
+}
+
+/// The payload of `rebaseSws` for its event, also for a retry; `meta` is the SWS's creation
+/// meta.
+pub(crate) fn rebase_payload(
+    event: &Event,
+    meta: Option<&serde_json::Value>,
+) -> Result<RebaseSwsPayload, KernelError> {
+    let receipt = receipt_of(event)?;
+    let outcome = receipt.outcome;
+    let base = if outcome.committed {
+        outcome.system_digest
+    } else {
+        outcome.base_digest
+    };
+    Ok(RebaseSwsPayload {
+        rebased: outcome.committed,
+        sws: Sws {
+            id: receipt.sws_id().to_string(),
+            parent_snapshot_id: Some(base.to_string()),
+            created_at: None,
+            state: SwsState::Active.as_str().to_owned(),
+            meta: meta.cloned(),
+        },
+        digest: *event.view_digest.as_bytes(),
+        receipt: merge_receipt(&receipt),
+    })
 }

@@ -11,16 +11,16 @@
 use jitos_core::Hash;
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
-    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs, QueryEdgeArgs,
-    QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs,
-    QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
-    ViewRefInput,
+    MutationDiscardSwsArgs, MutationRebaseSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs,
+    QueryEdgeArgs, QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs,
+    QueryRewritesArgs, QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs,
+    SubscriptionTaskEventsArgs, ViewRefInput,
 };
 use jitos_schema::ops::Op;
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphDiff,
-    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws,
-    TaskEvent, TickEvent,
+    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RebaseSwsPayload, RewriteEvent,
+    SubmitIntentPayload, Sws, TaskEvent, TickEvent,
 };
 use jitos_schema::runtime::EventStream;
 use jitos_schema::{FieldError, InputPath, Parse as _, Valid};
@@ -91,7 +91,11 @@ fn event_page(
 
 impl jitos_schema::resolvers::Query for Kernel {
     async fn kernel_info(&self) -> Answer<KernelInfo> {
-        Ok(output::kernel_info(self.snapshot().events().len() as u64))
+        let state = self.snapshot();
+        Ok(output::kernel_info(
+            state.events().len() as u64,
+            state.last_collapse_committed(),
+        ))
     }
 
     async fn sws(&self, args: Valid<QuerySwsArgs>) -> Answer<Option<Sws>> {
@@ -193,13 +197,40 @@ impl jitos_schema::resolvers::Mutation for Kernel {
 
     async fn collapse_sws(
         &self,
-        _args: Valid<MutationCollapseSwsArgs>,
+        args: Valid<MutationCollapseSwsArgs>,
     ) -> Answer<CollapseSwsPayload> {
-        Err(KernelError::not_implemented(
-            "Mutation.collapseSws".to_owned(),
-            "collapse arrives with milestone M3",
-        )
-        .into())
+        let input = args.into_inner().input;
+        let id = parse_sws_id(&input.sws_id, "input.swsId")?;
+        if let Some(policy) = input
+            .policy_id
+            .filter(|policy| *policy != output::POLICY_ID)
+        {
+            let message = format!("policy {policy} is unknown: v0 knows only 0 (fail-fast)");
+            return Err(KernelError::invalid("input.policyId".to_owned(), message).into());
+        }
+        let event = self
+            .submit(Command::CollapseSws {
+                id,
+                meta: input.meta,
+                idempotency_key: input.idempotency_key,
+            })
+            .await?;
+        Ok(output::collapse_payload(&event)?)
+    }
+
+    async fn rebase_sws(&self, args: Valid<MutationRebaseSwsArgs>) -> Answer<RebaseSwsPayload> {
+        let input = args.into_inner().input;
+        let id = parse_sws_id(&input.sws_id, "input.swsId")?;
+        let event = self
+            .submit(Command::RebaseSws {
+                id,
+                meta: input.meta,
+                idempotency_key: input.idempotency_key,
+            })
+            .await?;
+        let state = self.snapshot();
+        let meta = state.sws(id).and_then(|record| record.meta.as_ref());
+        Ok(output::rebase_payload(&event, meta)?)
     }
 
     async fn discard_sws(&self, args: Valid<MutationDiscardSwsArgs>) -> Answer<DiscardSwsPayload> {

@@ -11,9 +11,11 @@
 //!   one exception is a retry: a command whose idempotency key and request match an earlier
 //!   event returns that event and changes nothing.
 //! - Event `idx` values are 0, 1, 2, ... with no gap; SWS ids are 0, 1, 2, ... in command order.
-//! - System is never written by `apply` before M3: every write targets an ACTIVE SWS.
-//! - An SWS's graph is its base (System when it was created) plus its overlay; its digest is
-//!   the digest of that merged view.
+//! - System changes only at a committed COLLAPSE (`collapse_sws`); every other write targets an
+//!   ACTIVE SWS.
+//! - An SWS's graph is its base (System when it was created or last rebased) plus its overlay;
+//!   its digest is the digest of that merged view. The base is a checkpoint of System's history,
+//!   so a merge reads it in O(1).
 
 use std::sync::Arc;
 
@@ -25,8 +27,9 @@ use jitos_schema::enums::EventKind;
 use jitos_schema::ops::Op;
 
 use crate::error::KernelError;
-use crate::event::{Event, EventEncodeError, Request};
+use crate::event::{Event, EventEncodeError, EventParts, Outcome, Request};
 use crate::history::ViewHistory;
+use crate::merge::{self, Merge};
 use crate::rewrite;
 use crate::view::{At, ViewKey, ViewSpec};
 
@@ -57,8 +60,10 @@ impl SwsState {
 pub struct SwsRecord {
     /// Its id.
     pub id: u64,
-    /// System's digest when the SWS was created.
+    /// System's digest at the SWS's base (when it was created or last rebased).
     pub base_digest: Hash,
+    /// The version of System's history at the base.
+    pub base_version: usize,
     /// The idx of its SWS_CREATE event.
     pub created_by: u64,
     /// Its lifecycle state.
@@ -86,6 +91,24 @@ pub enum Command {
         id: u64,
         /// Why.
         reason: Option<String>,
+        /// Caller meta.
+        meta: Option<Json>,
+        /// Makes a retry safe.
+        idempotency_key: Option<String>,
+    },
+    /// Merge an SWS into System (`docs/spec/collapse.md`).
+    CollapseSws {
+        /// Which.
+        id: u64,
+        /// Caller meta.
+        meta: Option<Json>,
+        /// Makes a retry safe.
+        idempotency_key: Option<String>,
+    },
+    /// Move an SWS onto current System, replaying its overlay.
+    RebaseSws {
+        /// Which.
+        id: u64,
         /// Caller meta.
         meta: Option<Json>,
         /// Makes a retry safe.
@@ -124,6 +147,19 @@ impl Command {
                 meta: meta.as_ref(),
                 reason: reason.as_deref(),
             },
+            Command::CollapseSws { id, meta, .. } | Command::RebaseSws { id, meta, .. } => {
+                let kind = match self {
+                    Command::CollapseSws { .. } => EventKind::Collapse,
+                    _ => EventKind::Rebase,
+                };
+                Request {
+                    kind,
+                    view: Some(ViewKey::Sws(*id)),
+                    ops: &[],
+                    meta: meta.as_ref(),
+                    reason: None,
+                }
+            }
             Command::ApplyRewrite {
                 view, ops, meta, ..
             } => Request {
@@ -144,6 +180,12 @@ impl Command {
             | Command::DiscardSws {
                 idempotency_key, ..
             }
+            | Command::CollapseSws {
+                idempotency_key, ..
+            }
+            | Command::RebaseSws {
+                idempotency_key, ..
+            }
             | Command::ApplyRewrite {
                 idempotency_key, ..
             } => idempotency_key.as_deref(),
@@ -153,7 +195,10 @@ impl Command {
     /// The input argument that holds the command's meta and key.
     fn input_path(&self) -> &'static str {
         match self {
-            Command::CreateSws { .. } | Command::DiscardSws { .. } => "input",
+            Command::CreateSws { .. }
+            | Command::DiscardSws { .. }
+            | Command::CollapseSws { .. }
+            | Command::RebaseSws { .. } => "input",
             Command::ApplyRewrite { .. } => "rewrite",
         }
     }
@@ -182,6 +227,8 @@ pub struct State {
     events: Vector<Arc<Event>>,
     /// Idempotency key → the request digest and the idx of the event it produced.
     idempotency: OrdMap<String, (Hash, u64)>,
+    /// Whether the last collapse committed; `None` before the first.
+    last_collapse_committed: Option<bool>,
 }
 
 impl Default for State {
@@ -198,7 +245,13 @@ impl State {
             sws: OrdMap::new(),
             events: Vector::new(),
             idempotency: OrdMap::new(),
+            last_collapse_committed: None,
         }
+    }
+
+    /// Whether the last collapse committed; `None` before the first.
+    pub fn last_collapse_committed(&self) -> Option<bool> {
+        self.last_collapse_committed
     }
 
     /// The System graph.
@@ -341,6 +394,16 @@ impl State {
                 meta,
                 idempotency_key,
             } => self.discard_sws(idx, id, reason, meta, idempotency_key)?,
+            Command::CollapseSws {
+                id,
+                meta,
+                idempotency_key,
+            } => self.collapse_sws(idx, id, meta, idempotency_key)?,
+            Command::RebaseSws {
+                id,
+                meta,
+                idempotency_key,
+            } => self.rebase_sws(idx, id, meta, idempotency_key)?,
             Command::ApplyRewrite {
                 view,
                 ops,
@@ -394,11 +457,13 @@ impl State {
             meta: meta.clone(),
             reason: None,
             idempotency_key,
+            outcome: None,
         };
         let event = new_event(idx, parts, base.digest(), "input")?;
         let record = SwsRecord {
             id,
             base_digest: base.digest(),
+            base_version: self.pin_system_base(),
             created_by: idx,
             state: SwsState::Active,
             meta,
@@ -409,6 +474,19 @@ impl State {
         Ok(event)
     }
 
+    /// Makes System's live version a checkpoint and returns it: the base of an SWS.
+    fn pin_system_base(&mut self) -> usize {
+        let history = self.system_history_mut();
+        history.checkpoint_live();
+        history.n_versions() - 1
+    }
+
+    fn system_history_mut(&mut self) -> &mut ViewHistory {
+        self.views
+            .get_mut(&ViewKey::System)
+            .expect("System's history exists from the start")
+    }
+
     fn discard_sws(
         &mut self,
         idx: u64,
@@ -417,9 +495,7 @@ impl State {
         meta: Option<Json>,
         idempotency_key: Option<String>,
     ) -> Result<Event, KernelError> {
-        let record = self.active_sws(id, "input.swsId")?;
-        let mut discarded = SwsRecord::clone(record);
-        discarded.state = SwsState::Discarded;
+        self.active_sws(id, "input.swsId")?;
         let view = ViewKey::Sws(id);
         let digest = self.graph(view, "input")?.digest();
         let parts = EventParts {
@@ -429,13 +505,148 @@ impl State {
             meta,
             reason,
             idempotency_key,
+            outcome: None,
         };
         let event = new_event(idx, parts, digest, "input")?;
-        self.sws.insert(id, Arc::new(discarded));
+        self.set_sws_state(id, SwsState::Discarded);
         if let Some(history) = self.views.get_mut(&view) {
             history.record_event(idx);
         }
+        self.system_history_mut().record_event(idx);
         Ok(event)
+    }
+
+    /// The three-way merge of SWS `id` against current System, with the outcome an event
+    /// records; `None` graph when there are conflicts, else System (`onto_system`) or the SWS's
+    /// new graph: current System plus the merged ops.
+    fn merge_sws(&self, id: u64) -> Result<MergeResult, KernelError> {
+        let record = self.active_sws(id, "input.swsId")?;
+        let system_history = self
+            .history(ViewKey::System)
+            .ok_or_else(|| KernelError::internal("System has no history"))?;
+        let base = system_history.graph(record.base_version, &self.events)?;
+        let overlay = self.graph(ViewKey::Sws(id), "input")?;
+        let system = self.system();
+        let Merge { ops, conflicts } = merge::merge(&base, overlay, system);
+        let merged = if conflicts.is_empty() {
+            let merged = rewrite::apply(system, &ops).map_err(|error| {
+                KernelError::internal(format!("merged ops of SWS {id} do not apply: {error}"))
+            })?;
+            Some(merged)
+        } else {
+            None
+        };
+        let outcome = Outcome {
+            committed: conflicts.is_empty(),
+            conflicts,
+            base_digest: record.base_digest,
+            system_digest: system.digest(),
+        };
+        Ok(MergeResult {
+            ops,
+            outcome,
+            merged,
+            overlay_digest: overlay.digest(),
+        })
+    }
+
+    fn collapse_sws(
+        &mut self,
+        idx: u64,
+        id: u64,
+        meta: Option<Json>,
+        idempotency_key: Option<String>,
+    ) -> Result<Event, KernelError> {
+        let MergeResult {
+            ops,
+            mut outcome,
+            merged,
+            overlay_digest,
+        } = self.merge_sws(id)?;
+        if let Some(merged) = &merged {
+            outcome.system_digest = merged.digest();
+        }
+        let n_ops = ops.len();
+        let parts = EventParts {
+            kind: EventKind::Collapse,
+            view: ViewKey::Sws(id),
+            ops,
+            meta,
+            reason: None,
+            idempotency_key,
+            outcome: Some(outcome),
+        };
+        let event = new_event(idx, parts, overlay_digest, "input")?;
+        let system = self.system_history_mut();
+        match merged {
+            Some(merged) => system.record_version(idx, merged, n_ops),
+            None => system.record_event(idx),
+        }
+        if let Some(history) = self.views.get_mut(&ViewKey::Sws(id)) {
+            history.record_event(idx);
+        }
+        if event
+            .outcome
+            .as_ref()
+            .is_some_and(|outcome| outcome.committed)
+        {
+            self.set_sws_state(id, SwsState::Collapsed);
+            self.last_collapse_committed = Some(true);
+        } else {
+            self.last_collapse_committed = Some(false);
+        }
+        Ok(event)
+    }
+
+    fn rebase_sws(
+        &mut self,
+        idx: u64,
+        id: u64,
+        meta: Option<Json>,
+        idempotency_key: Option<String>,
+    ) -> Result<Event, KernelError> {
+        let MergeResult {
+            ops,
+            outcome,
+            merged,
+            overlay_digest,
+        } = self.merge_sws(id)?;
+        let view_digest = merged.as_ref().map_or(overlay_digest, Graph::digest);
+        let parts = EventParts {
+            kind: EventKind::Rebase,
+            view: ViewKey::Sws(id),
+            ops,
+            meta,
+            reason: None,
+            idempotency_key,
+            outcome: Some(outcome),
+        };
+        let event = new_event(idx, parts, view_digest, "input")?;
+        let sws_history = self
+            .views
+            .get_mut(&ViewKey::Sws(id))
+            .ok_or_else(|| KernelError::internal(format!("SWS {id} has no history")))?;
+        match merged {
+            Some(merged) => {
+                sws_history.record_checkpoint(idx, merged);
+                let base_version = self.pin_system_base();
+                let base_digest = self.system().digest();
+                if let Some(record) = self.sws.get_mut(&id) {
+                    let record = Arc::make_mut(record);
+                    record.base_version = base_version;
+                    record.base_digest = base_digest;
+                }
+            }
+            None => sws_history.record_event(idx),
+        }
+        self.system_history_mut().record_event(idx);
+        Ok(event)
+    }
+
+    fn set_sws_state(&mut self, id: u64, state: SwsState) {
+        if let Some(record) = self.sws.get_mut(&id) {
+            Arc::make_mut(record).state = state;
+        }
     }
 
     fn apply_rewrite(
@@ -462,6 +673,7 @@ impl State {
             meta,
             reason: None,
             idempotency_key,
+            outcome: None,
         };
         let event = new_event(idx, parts, graph.digest(), "rewrite")?;
         if let Some(history) = self.views.get_mut(&view) {
@@ -487,14 +699,16 @@ fn unknown_sws(id: u64, path: &str) -> KernelError {
     KernelError::not_found(path.to_owned(), format!("no SWS has id {id}"))
 }
 
-/// Everything an event records but its position and outcome.
-struct EventParts {
-    kind: EventKind,
-    view: ViewKey,
+/// What merging an SWS decided, before anything changes.
+struct MergeResult {
+    /// The merged ops (empty with conflicts).
     ops: Vec<Op>,
-    meta: Option<Json>,
-    reason: Option<String>,
-    idempotency_key: Option<String>,
+    /// The outcome, with System's digest before the merge.
+    outcome: Outcome,
+    /// Current System plus the merged ops; `None` with conflicts.
+    merged: Option<Graph>,
+    /// The SWS's digest before the merge.
+    overlay_digest: Hash,
 }
 
 /// Builds event `idx`; `input_path` names the argument whose meta may fail to encode.
@@ -504,25 +718,7 @@ fn new_event(
     view_digest: Hash,
     input_path: &str,
 ) -> Result<Event, KernelError> {
-    let EventParts {
-        kind,
-        view,
-        ops,
-        meta,
-        reason,
-        idempotency_key,
-    } = parts;
-    Event::new(
-        idx,
-        kind,
-        view,
-        ops,
-        meta,
-        reason,
-        idempotency_key,
-        view_digest,
-    )
-    .map_err(|error| meta_error(input_path, &error))
+    Event::new(idx, parts, view_digest).map_err(|error| meta_error(input_path, &error))
 }
 
 fn request_digest(command: &Command) -> Result<Hash, KernelError> {

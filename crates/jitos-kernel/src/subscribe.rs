@@ -162,7 +162,7 @@ impl Feed {
                 Ok(event) if event.idx < self.live_from => {}
                 Ok(event) => {
                     self.resume_after = Some(event.idx);
-                    if self.view.is_none_or(|view| event.view == view) {
+                    if self.view.is_none_or(|view| event.concerns(view)) {
                         return Some(Ok(output::event(&event)));
                     }
                 }

@@ -81,6 +81,8 @@ where
         .register(type_collapse_sws_input())
         .register(type_collapse_sws_payload())
         .register(type_commit_status())
+        .register(type_conflict())
+        .register(type_conflict_kind())
         .register(type_create_sws_input())
         .register(type_create_sws_payload())
         .register(type_discard_sws_input())
@@ -97,8 +99,10 @@ where
         .register(type_graph_node_connection())
         .register(type_graph_snapshot())
         .register(type_hash())
+        .register(type_item_kind())
         .register(type_json())
         .register(type_kernel_info())
+        .register(type_merge_receipt())
         .register(root_mutation(resolvers))
         .register(type_node_change())
         .register(type_node_change_connection())
@@ -106,6 +110,8 @@ where
         .register(type_page_info())
         .register(type_page_input())
         .register(root_query(resolvers))
+        .register(type_rebase_sws_input())
+        .register(type_rebase_sws_payload())
         .register(type_receipt_v0())
         .register(type_rewrite_event())
         .register(type_rewrite_input())
@@ -308,7 +314,41 @@ fn type_collapse_sws_payload() -> gql::Object {
                         })
                     },
                 )
-                .description("System's snapshot after the collapse."),
+                .description(
+                    "System's snapshot after the collapse (unchanged when aborted).",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "systemDigest",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::CollapseSwsPayload,
+                                >()?;
+                            let value = &parent.system_digest;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "System's digest after the collapse (unchanged when aborted).",
+                ),
         )
         .field(
             gql::Field::new(
@@ -334,7 +374,41 @@ fn type_collapse_sws_payload() -> gql::Object {
                         })
                     },
                 )
-                .description("What happened, with policy pins."),
+                .description("The policy pins and the COLLAPSE event, in the v0 shape."),
+        )
+        .field(
+            gql::Field::new(
+                    "collapseReceipt",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("MergeReceipt"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::CollapseSwsPayload,
+                                >()?;
+                            let value = &parent.collapse_receipt;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::MergeReceipt,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Everything the collapse did, or every conflict that stopped it.",
+                ),
         )
 }
 fn type_commit_status() -> gql::Enum {
@@ -348,6 +422,224 @@ fn type_commit_status() -> gql::Enum {
             gql::EnumItem::new("ABORTED")
                 .description(
                     "The change was refused; the refusal is recorded as history.",
+                ),
+        )
+}
+fn type_conflict() -> gql::Object {
+    gql::Object::new("Conflict")
+        .description(
+            "One overlay change that cannot be merged, and the System change in its way. Receipts list\nconflicts sorted by (kind, id, systemId).",
+        )
+        .field(
+            gql::Field::new(
+                    "kind",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("ConflictKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.kind;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Why the change cannot be merged."),
+        )
+        .field(
+            gql::Field::new(
+                    "id",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The overlay's item, as hex."),
+        )
+        .field(
+            gql::Field::new(
+                    "subject",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ItemKind")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.subject;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Whether `id` is a node or an edge."),
+        )
+        .field(
+            gql::Field::new(
+                    "overlayChange",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("ChangeKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.overlay_change;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("What the overlay did to `id` since the base."),
+        )
+        .field(
+            gql::Field::new(
+                    "systemId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.system_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The item System's change concerns, as hex."),
+        )
+        .field(
+            gql::Field::new(
+                    "systemSubject",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ItemKind")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.system_subject;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Whether `systemId` is a node or an edge."),
+        )
+        .field(
+            gql::Field::new(
+                    "systemChange",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("ChangeKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::Conflict>()?;
+                            let value = &parent.system_change;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("What System did to `systemId` since the base."),
+        )
+}
+fn type_conflict_kind() -> gql::Enum {
+    gql::Enum::new("ConflictKind")
+        .description(
+            "Why an overlay change cannot be merged into System (`docs/spec/collapse.md`).",
+        )
+        .item(
+            gql::EnumItem::new("EDGE_END_REMOVED")
+                .description(
+                    "The overlay adds an edge to a node System removed since the base.",
+                ),
+        )
+        .item(
+            gql::EnumItem::new("NODE_REMOVAL_UNDER_NEW_EDGE")
+                .description(
+                    "The overlay removes a node that an edge System added since the base touches.",
+                ),
+        )
+        .item(
+            gql::EnumItem::new("ALREADY_REMOVED")
+                .description(
+                    "The overlay removes a node or an edge System already removed since the base.",
                 ),
         )
 }
@@ -680,6 +972,12 @@ fn type_event_kind() -> gql::Enum {
                 .description("An SWS collapse, committed or aborted (M3)."),
         )
         .item(gql::EnumItem::new("DISCARD").description("An SWS was discarded."))
+        .item(
+            gql::EnumItem::new("REBASE")
+                .description(
+                    "An SWS rebase onto current System, committed or refused (M3).",
+                ),
+        )
 }
 fn type_event_ref() -> gql::Object {
     gql::Object::new("EventRef")
@@ -1597,6 +1895,12 @@ fn type_hash() -> gql::Scalar {
     gql::Scalar::new("Hash")
         .description("32-byte BLAKE3 hash as 64 lowercase hex characters, no prefix.")
 }
+fn type_item_kind() -> gql::Enum {
+    gql::Enum::new("ItemKind")
+        .description("Whether an item is a node or an edge.")
+        .item(gql::EnumItem::new("NODE").description("A node."))
+        .item(gql::EnumItem::new("EDGE").description("An edge."))
+}
 fn type_json() -> gql::Scalar {
     gql::Scalar::new("JSON").description("Arbitrary JSON value.")
 }
@@ -1732,6 +2036,478 @@ fn type_kernel_info() -> gql::Object {
                 ),
         )
 }
+fn type_merge_receipt() -> gql::Object {
+    gql::Object::new("MergeReceipt")
+        .description(
+            "What a collapse or a rebase did, or why it did not: a pure function of its event, so a retry\nor a replay gives the same receipt with the same `digest`.",
+        )
+        .field(
+            gql::Field::new(
+                    "kind",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("EventKind"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.kind;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("COLLAPSE or REBASE."),
+        )
+        .field(
+            gql::Field::new(
+                    "eventIdx",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.event_idx;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Index of the event in the global log."),
+        )
+        .field(
+            gql::Field::new(
+                    "eventId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.event_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Id of the event."),
+        )
+        .field(
+            gql::Field::new(
+                    "swsId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.sws_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The SWS merged."),
+        )
+        .field(
+            gql::Field::new(
+                    "committed",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Boolean")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.committed;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::Boolean(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Whether the merge happened (no conflict)."),
+        )
+        .field(
+            gql::Field::new(
+                    "baseSnapshotId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.base_snapshot_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "System's snapshot the SWS was based on when the merge started.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "systemSnapshotId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.system_snapshot_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("System's snapshot right after the event."),
+        )
+        .field(
+            gql::Field::new(
+                    "viewDigest",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.view_digest;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The SWS's digest right after the event."),
+        )
+        .field(
+            gql::Field::new(
+                    "rulePackId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.rule_pack_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Rule pack in force."),
+        )
+        .field(
+            gql::Field::new(
+                    "policyId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U32")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.policy_id;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::from(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Policy in force."),
+        )
+        .field(
+            gql::Field::new(
+                    "conflicts",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::List(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::NonNull(
+                                        ::std::boxed::Box::new(
+                                            gql::TypeRef::Named(
+                                                ::std::borrow::Cow::Borrowed("Conflict"),
+                                            ),
+                                        ),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.conflicts;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::list(
+                                        value
+                                            .iter()
+                                            .map(|item| gql::FieldValue::borrowed_any(
+                                                ::std::borrow::Borrow::<
+                                                    ::jitos_schema::outputs::Conflict,
+                                                >::borrow(item),
+                                            )),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Every conflict, sorted by (kind, id, systemId); empty when committed.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "nodesAdded",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Int")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.nodes_added;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::from(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("`AddNode` ops among the merged ops."),
+        )
+        .field(
+            gql::Field::new(
+                    "nodesRemoved",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Int")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.nodes_removed;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::from(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("`RemoveNode` ops among the merged ops."),
+        )
+        .field(
+            gql::Field::new(
+                    "edgesAdded",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Int")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.edges_added;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::from(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("`AddEdge` ops among the merged ops."),
+        )
+        .field(
+            gql::Field::new(
+                    "edgesRemoved",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Int")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.edges_removed;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::from(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("`RemoveEdge` ops among the merged ops."),
+        )
+        .field(
+            gql::Field::new(
+                    "digest",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::MergeReceipt,
+                                >()?;
+                            let value = &parent.digest;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "blake3 of the receipt's canonical encoding (`docs/spec/collapse.md`).",
+                ),
+        )
+}
 fn root_mutation<
     R: ::jitos_schema::resolvers::Mutation + ::jitos_schema::resolvers::ArgumentErrors,
 >(resolvers: &Arc<R>) -> gql::Object {
@@ -1825,6 +2601,55 @@ fn root_mutation<
                             ),
                         )
                         .description("Collapse arguments."),
+                )
+        })
+        .field({
+            let resolvers = Arc::clone(resolvers);
+            gql::Field::new(
+                    "rebaseSws",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("RebaseSwsPayload"),
+                            ),
+                        ),
+                    ),
+                    move |ctx| {
+                        let resolvers = Arc::clone(&resolvers);
+                        gql::FieldFuture::new(async move {
+                            let args = validated_root::<
+                                ::jitos_schema::inputs::MutationRebaseSwsArgs,
+                                R,
+                            >(&*resolvers, "Mutation.rebaseSws", &ctx.args)?;
+                            let value = <R as ::jitos_schema::resolvers::Mutation>::rebase_sws(
+                                    &*resolvers,
+                                    args,
+                                )
+                                .await
+                                .map_err(to_graphql_error)?;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::owned_any(value),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Moves an SWS onto current System, replaying its overlay under the collapse conflict rules\n(M3). With a conflict nothing changes, and the refusal is recorded.",
+                )
+                .argument(
+                    gql::InputValue::new(
+                            "input",
+                            gql::TypeRef::NonNull(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::Named(
+                                        ::std::borrow::Cow::Borrowed("RebaseSwsInput"),
+                                    ),
+                                ),
+                            ),
+                        )
+                        .description("Rebase arguments."),
                 )
         })
         .field({
@@ -2754,6 +3579,163 @@ fn root_query<
                 )
         })
 }
+fn type_rebase_sws_input() -> gql::InputObject {
+    gql::InputObject::new("RebaseSwsInput")
+        .description("Arguments of `rebaseSws` (M3).")
+        .field(
+            gql::InputValue::new(
+                    "swsId",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("ID")),
+                        ),
+                    ),
+                )
+                .description("The SWS to move onto current System."),
+        )
+        .field(
+            gql::InputValue::new(
+                    "meta",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("JSON")),
+                )
+                .description("Caller metadata, recorded with the event."),
+        )
+        .field(
+            gql::InputValue::new(
+                    "idempotencyKey",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                )
+                .description(
+                    "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
+}
+fn type_rebase_sws_payload() -> gql::Object {
+    gql::Object::new("RebaseSwsPayload")
+        .description("Result of `rebaseSws` (M3).")
+        .field(
+            gql::Field::new(
+                    "rebased",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Boolean")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RebaseSwsPayload,
+                                >()?;
+                            let value = &parent.rebased;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::Boolean(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Whether the SWS now sits on current System (no conflict)."),
+        )
+        .field(
+            gql::Field::new(
+                    "sws",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Sws")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RebaseSwsPayload,
+                                >()?;
+                            let value = &parent.sws;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::Sws,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The SWS after the rebase."),
+        )
+        .field(
+            gql::Field::new(
+                    "digest",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RebaseSwsPayload,
+                                >()?;
+                            let value = &parent.digest;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "The SWS's digest after the rebase (unchanged when refused).",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "receipt",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("MergeReceipt"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RebaseSwsPayload,
+                                >()?;
+                            let value = &parent.receipt;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::MergeReceipt,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Everything the rebase did, or every conflict that stopped it.",
+                ),
+        )
+}
 fn type_receipt_v0() -> gql::Object {
     gql::Object::new("ReceiptV0")
         .description("Receipt of an applied rewrite.")
@@ -3022,7 +4004,9 @@ fn type_rewrite_event() -> gql::Object {
                         })
                     },
                 )
-                .description("The validated ops, in canonical form."),
+                .description(
+                    "The validated ops, in canonical form. For COLLAPSE and REBASE: the merged ops.",
+                ),
         )
         .field(
             gql::Field::new(
@@ -3048,6 +4032,90 @@ fn type_rewrite_event() -> gql::Object {
                     },
                 )
                 .description("Event metadata."),
+        )
+        .field(
+            gql::Field::new(
+                    "reason",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RewriteEvent,
+                                >()?;
+                            let value = &parent.reason;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(present)),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Why the SWS was discarded (DISCARD events), as the caller gave it.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "viewDigest",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Hash")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RewriteEvent,
+                                >()?;
+                            let value = &parent.view_digest;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(
+                                            ::jitos_schema::runtime::hex32_to_string(value),
+                                        ),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The digest of `view` right after the event."),
+        )
+        .field(
+            gql::Field::new(
+                    "receipt",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("MergeReceipt")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::RewriteEvent,
+                                >()?;
+                            let value = &parent.receipt;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::MergeReceipt,
+                                        >::borrow(present),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "The outcome of a COLLAPSE or REBASE event; null for other kinds.",
+                ),
         )
 }
 fn type_rewrite_input() -> gql::InputObject {
@@ -3531,7 +4599,9 @@ fn type_sws() -> gql::Object {
                         })
                     },
                 )
-                .description("Snapshot of System the SWS was created over."),
+                .description(
+                    "Snapshot of System the SWS is based on: when it was created, or when it was last rebased.",
+                ),
         )
         .field(
             gql::Field::new(

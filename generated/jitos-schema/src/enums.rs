@@ -8,16 +8,16 @@
 #![allow(clippy::too_many_lines, reason = "generated matches grow with the schema")]
 /// Whether a diff found an item only in its `to` view or only in its `from` view.
 ///
-/// Source: `schema/jitos.graphql:262:1`.
+/// Source: `schema/jitos.graphql:277:1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChangeKind {
     /// In `to`, not in `from`.
     ///
-    /// Source: `schema/jitos.graphql:263:3`.
+    /// Source: `schema/jitos.graphql:278:3`.
     Added,
     /// In `from`, not in `to`.
     ///
-    /// Source: `schema/jitos.graphql:265:3`.
+    /// Source: `schema/jitos.graphql:280:3`.
     Removed,
 }
 impl ChangeKind {
@@ -89,6 +89,62 @@ impl ::std::fmt::Display for CommitStatus {
         f.write_str(self.as_str())
     }
 }
+/// Why an overlay change cannot be merged into System (`docs/spec/collapse.md`).
+///
+/// Source: `schema/jitos.graphql:325:1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConflictKind {
+    /// The overlay adds an edge to a node System removed since the base.
+    ///
+    /// Source: `schema/jitos.graphql:326:3`.
+    EdgeEndRemoved,
+    /// The overlay removes a node that an edge System added since the base touches.
+    ///
+    /// Source: `schema/jitos.graphql:328:3`.
+    NodeRemovalUnderNewEdge,
+    /// The overlay removes a node or an edge System already removed since the base.
+    ///
+    /// Source: `schema/jitos.graphql:330:3`.
+    AlreadyRemoved,
+}
+impl ConflictKind {
+    /// The GraphQL name of the type.
+    pub const GRAPHQL_NAME: &'static str = "ConflictKind";
+    /// Every value, in schema order.
+    pub const ALL: [ConflictKind; 3usize] = [
+        ConflictKind::EdgeEndRemoved,
+        ConflictKind::NodeRemovalUnderNewEdge,
+        ConflictKind::AlreadyRemoved,
+    ];
+    /// The GraphQL name of the value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConflictKind::EdgeEndRemoved => "EDGE_END_REMOVED",
+            ConflictKind::NodeRemovalUnderNewEdge => "NODE_REMOVAL_UNDER_NEW_EDGE",
+            ConflictKind::AlreadyRemoved => "ALREADY_REMOVED",
+        }
+    }
+    /// The value with GraphQL name `name`.
+    pub fn from_name(name: &str) -> ::std::option::Option<ConflictKind> {
+        match name {
+            "EDGE_END_REMOVED" => {
+                ::std::option::Option::Some(ConflictKind::EdgeEndRemoved)
+            }
+            "NODE_REMOVAL_UNDER_NEW_EDGE" => {
+                ::std::option::Option::Some(ConflictKind::NodeRemovalUnderNewEdge)
+            }
+            "ALREADY_REMOVED" => {
+                ::std::option::Option::Some(ConflictKind::AlreadyRemoved)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 /// Kind of an event in the global log.
 ///
 /// Source: `schema/jitos.graphql:72:1`.
@@ -126,12 +182,16 @@ pub enum EventKind {
     ///
     /// Source: `schema/jitos.graphql:87:3`.
     Discard,
+    /// An SWS rebase onto current System, committed or refused (M3).
+    ///
+    /// Source: `schema/jitos.graphql:89:3`.
+    Rebase,
 }
 impl EventKind {
     /// The GraphQL name of the type.
     pub const GRAPHQL_NAME: &'static str = "EventKind";
     /// Every value, in schema order.
-    pub const ALL: [EventKind; 8usize] = [
+    pub const ALL: [EventKind; 9usize] = [
         EventKind::SwsCreate,
         EventKind::RewriteApplied,
         EventKind::Tick,
@@ -140,6 +200,7 @@ impl EventKind {
         EventKind::WorkerResult,
         EventKind::Collapse,
         EventKind::Discard,
+        EventKind::Rebase,
     ];
     /// The GraphQL name of the value.
     pub const fn as_str(self) -> &'static str {
@@ -152,6 +213,7 @@ impl EventKind {
             EventKind::WorkerResult => "WORKER_RESULT",
             EventKind::Collapse => "COLLAPSE",
             EventKind::Discard => "DISCARD",
+            EventKind::Rebase => "REBASE",
         }
     }
     /// The value with GraphQL name `name`.
@@ -167,11 +229,52 @@ impl EventKind {
             "WORKER_RESULT" => ::std::option::Option::Some(EventKind::WorkerResult),
             "COLLAPSE" => ::std::option::Option::Some(EventKind::Collapse),
             "DISCARD" => ::std::option::Option::Some(EventKind::Discard),
+            "REBASE" => ::std::option::Option::Some(EventKind::Rebase),
             _ => ::std::option::Option::None,
         }
     }
 }
 impl ::std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+/// Whether an item is a node or an edge.
+///
+/// Source: `schema/jitos.graphql:317:1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ItemKind {
+    /// A node.
+    ///
+    /// Source: `schema/jitos.graphql:318:3`.
+    Node,
+    /// An edge.
+    ///
+    /// Source: `schema/jitos.graphql:320:3`.
+    Edge,
+}
+impl ItemKind {
+    /// The GraphQL name of the type.
+    pub const GRAPHQL_NAME: &'static str = "ItemKind";
+    /// Every value, in schema order.
+    pub const ALL: [ItemKind; 2usize] = [ItemKind::Node, ItemKind::Edge];
+    /// The GraphQL name of the value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Node => "NODE",
+            ItemKind::Edge => "EDGE",
+        }
+    }
+    /// The value with GraphQL name `name`.
+    pub fn from_name(name: &str) -> ::std::option::Option<ItemKind> {
+        match name {
+            "NODE" => ::std::option::Option::Some(ItemKind::Node),
+            "EDGE" => ::std::option::Option::Some(ItemKind::Edge),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::fmt::Display for ItemKind {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }

@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_lines, reason = "one method per root field")]
 /// Reads. Every read is answered from an immutable snapshot.
 ///
-/// Source: `schema/jitos.graphql:502:1`.
+/// Source: `schema/jitos.graphql:617:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Query` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -16,7 +16,7 @@
 pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Facts about the running kernel.
     ///
-    /// Source: `schema/jitos.graphql:503:3`.
+    /// Source: `schema/jitos.graphql:618:3`.
     fn kernel_info(
         &self,
     ) -> impl ::std::future::Future<
@@ -27,7 +27,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One SWS by id, or null.
     ///
-    /// Source: `schema/jitos.graphql:505:3`.
+    /// Source: `schema/jitos.graphql:620:3`.
     fn sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QuerySwsArgs>,
@@ -39,7 +39,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// All SWSs in id order.
     ///
-    /// Source: `schema/jitos.graphql:510:3`.
+    /// Source: `schema/jitos.graphql:625:3`.
     fn list_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryListSwsArgs>,
@@ -51,7 +51,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// A view of the graph.
     ///
-    /// Source: `schema/jitos.graphql:515:3`.
+    /// Source: `schema/jitos.graphql:630:3`.
     fn graph(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryGraphArgs>,
@@ -63,7 +63,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One node of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:528:3`.
+    /// Source: `schema/jitos.graphql:643:3`.
     fn node(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryNodeArgs>,
@@ -75,7 +75,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One edge of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:535:3`.
+    /// Source: `schema/jitos.graphql:650:3`.
     fn edge(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEdgeArgs>,
@@ -88,7 +88,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// The events that target a view, by ascending idx; a pinned view (`snapshotId` or `asOf`) lists
     /// those up to the moment it names. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:542:3`.
+    /// Source: `schema/jitos.graphql:657:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryRewritesArgs>,
@@ -101,7 +101,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// The nodes and edges added and removed between two views (live, pinned or as of an event), in
     /// id order. The cost follows the size of the difference, not of the views.
     ///
-    /// Source: `schema/jitos.graphql:552:3`.
+    /// Source: `schema/jitos.graphql:667:3`.
     fn diff(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryDiffArgs>,
@@ -113,7 +113,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// The whole global event log, by ascending idx. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:566:3`.
+    /// Source: `schema/jitos.graphql:681:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEventsArgs>,
@@ -126,7 +126,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 }
 /// Writes. Each accepted write appends exactly one event to the log.
 ///
-/// Source: `schema/jitos.graphql:574:1`.
+/// Source: `schema/jitos.graphql:689:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Mutation` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -134,7 +134,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Creates a shadow working set over the current System.
     ///
-    /// Source: `schema/jitos.graphql:575:3`.
+    /// Source: `schema/jitos.graphql:690:3`.
     fn create_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCreateSwsArgs>,
@@ -146,7 +146,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Collapses an SWS into System (M3).
     ///
-    /// Source: `schema/jitos.graphql:580:3`.
+    /// Source: `schema/jitos.graphql:695:3`.
     fn collapse_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCollapseSwsArgs>,
@@ -156,9 +156,22 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
             crate::runtime::FieldError,
         >,
     > + ::std::marker::Send;
+    /// Moves an SWS onto current System, replaying its overlay under the collapse conflict rules
+    /// (M3). With a conflict nothing changes, and the refusal is recorded.
+    ///
+    /// Source: `schema/jitos.graphql:700:3`.
+    fn rebase_sws(
+        &self,
+        args: crate::runtime::Valid<crate::inputs::MutationRebaseSwsArgs>,
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<
+            crate::outputs::RebaseSwsPayload,
+            crate::runtime::FieldError,
+        >,
+    > + ::std::marker::Send;
     /// Discards an SWS.
     ///
-    /// Source: `schema/jitos.graphql:585:3`.
+    /// Source: `schema/jitos.graphql:708:3`.
     fn discard_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationDiscardSwsArgs>,
@@ -170,7 +183,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Applies a rewrite to an SWS.
     ///
-    /// Source: `schema/jitos.graphql:590:3`.
+    /// Source: `schema/jitos.graphql:713:3`.
     fn apply_rewrite(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationApplyRewriteArgs>,
@@ -182,7 +195,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Submits an intent (M6).
     ///
-    /// Source: `schema/jitos.graphql:597:3`.
+    /// Source: `schema/jitos.graphql:720:3`.
     fn submit_intent(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationSubmitIntentArgs>,
@@ -198,7 +211,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 /// 1024 events behind is ended with a LIMIT_EXCEEDED error that names the last idx it received, so
 /// it can resubscribe with `afterIdx`.
 ///
-/// Source: `schema/jitos.graphql:610:1`.
+/// Source: `schema/jitos.graphql:733:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Subscription` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -206,7 +219,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Every event that targets a live view, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:611:3`.
+    /// Source: `schema/jitos.graphql:734:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionRewritesArgs>,
@@ -218,7 +231,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Every event of the global log, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:620:3`.
+    /// Source: `schema/jitos.graphql:743:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionEventsArgs>,
@@ -230,7 +243,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Scheduler ticks (M5).
     ///
-    /// Source: `schema/jitos.graphql:627:3`.
+    /// Source: `schema/jitos.graphql:750:3`.
     fn ticks(
         &self,
     ) -> impl ::std::future::Future<
@@ -241,7 +254,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Task state changes (M6).
     ///
-    /// Source: `schema/jitos.graphql:629:3`.
+    /// Source: `schema/jitos.graphql:752:3`.
     fn task_events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionTaskEventsArgs>,
@@ -400,6 +413,17 @@ impl Mutation for Unimplemented {
     > {
         ::std::result::Result::Err(
             crate::runtime::FieldError::not_implemented("Mutation.collapseSws"),
+        )
+    }
+    async fn rebase_sws(
+        &self,
+        _args: crate::runtime::Valid<crate::inputs::MutationRebaseSwsArgs>,
+    ) -> ::std::result::Result<
+        crate::outputs::RebaseSwsPayload,
+        crate::runtime::FieldError,
+    > {
+        ::std::result::Result::Err(
+            crate::runtime::FieldError::not_implemented("Mutation.rebaseSws"),
         )
     }
     async fn discard_sws(

@@ -138,6 +138,32 @@ impl Parse for crate::enums::CommitStatus {
         parsed
     }
 }
+impl crate::runtime::Sealed for crate::enums::ConflictKind {}
+impl Parse for crate::enums::ConflictKind {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let parsed = raw.as_str().and_then(crate::enums::ConflictKind::from_name);
+        if parsed.is_none() {
+            let names: ::std::vec::Vec<&str> = crate::enums::ConflictKind::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            errors
+                .push(
+                    crate::runtime::ErrorCode::InvalidInput,
+                    path,
+                    format!(
+                        "expected {}: one of {}", "a value of enum ConflictKind", names
+                        .join(", ")
+                    ),
+                );
+        }
+        parsed
+    }
+}
 impl crate::runtime::Sealed for crate::inputs::CreateSwsInput {}
 impl Parse for crate::inputs::CreateSwsInput {
     fn parse(
@@ -362,6 +388,32 @@ impl Parse for crate::enums::EventKind {
         parsed
     }
 }
+impl crate::runtime::Sealed for crate::enums::ItemKind {}
+impl Parse for crate::enums::ItemKind {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let parsed = raw.as_str().and_then(crate::enums::ItemKind::from_name);
+        if parsed.is_none() {
+            let names: ::std::vec::Vec<&str> = crate::enums::ItemKind::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            errors
+                .push(
+                    crate::runtime::ErrorCode::InvalidInput,
+                    path,
+                    format!(
+                        "expected {}: one of {}", "a value of enum ItemKind", names
+                        .join(", ")
+                    ),
+                );
+        }
+        parsed
+    }
+}
 impl crate::runtime::Sealed for crate::inputs::MutationCreateSwsArgs {}
 impl Parse for crate::inputs::MutationCreateSwsArgs {
     fn parse(
@@ -406,6 +458,29 @@ impl Parse for crate::inputs::MutationCollapseSwsArgs {
             )
         };
         ::std::option::Option::Some(crate::inputs::MutationCollapseSwsArgs {
+            input: input?,
+        })
+    }
+}
+impl crate::runtime::Sealed for crate::inputs::MutationRebaseSwsArgs {}
+impl Parse for crate::inputs::MutationRebaseSwsArgs {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let map = parse::object(raw, path, errors, &["input"])?;
+        let path_input = path.field("input");
+        let input: ::std::option::Option<crate::inputs::RebaseSwsInput> = {
+            let raw = map.get("input");
+            parse::required(
+                raw,
+                &path_input,
+                errors,
+                <crate::inputs::RebaseSwsInput as Parse>::parse,
+            )
+        };
+        ::std::option::Option::Some(crate::inputs::MutationRebaseSwsArgs {
             input: input?,
         })
     }
@@ -952,6 +1027,65 @@ impl Parse for crate::inputs::QueryEventsArgs {
         };
         ::std::option::Option::Some(crate::inputs::QueryEventsArgs {
             page: page?,
+        })
+    }
+}
+impl crate::runtime::Sealed for crate::inputs::RebaseSwsInput {}
+impl Parse for crate::inputs::RebaseSwsInput {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let map = parse::object(
+            raw,
+            path,
+            errors,
+            &["swsId", "meta", "idempotencyKey"],
+        )?;
+        let path_sws_id = path.field("swsId");
+        let sws_id: ::std::option::Option<::std::string::String> = {
+            let raw = map.get("swsId");
+            parse::required(raw, &path_sws_id, errors, parse::id)
+        };
+        if let ::std::option::Option::Some(value) = &sws_id {
+            parse::text(
+                value,
+                ::std::option::Option::None,
+                ::std::option::Option::None,
+                ::std::option::Option::Some((&*PATTERN_0, "^(0|[1-9][0-9]*)$")),
+                &path_sws_id,
+                errors,
+            );
+        }
+        let path_meta = path.field("meta");
+        let meta: ::std::option::Option<::std::option::Option<crate::runtime::Json>> = {
+            let raw = map.get("meta");
+            parse::nullable(raw, &path_meta, errors, parse::json)
+        };
+        let path_idempotency_key = path.field("idempotencyKey");
+        let idempotency_key: ::std::option::Option<
+            ::std::option::Option<::std::string::String>,
+        > = {
+            let raw = map.get("idempotencyKey");
+            parse::nullable(raw, &path_idempotency_key, errors, parse::string)
+        };
+        if let ::std::option::Option::Some(value) = &idempotency_key {
+            if let ::std::option::Option::Some(present) = value {
+                parse::text(
+                    present,
+                    ::std::option::Option::Some(1usize),
+                    ::std::option::Option::Some(128usize),
+                    ::std::option::Option::None,
+                    &path_idempotency_key,
+                    errors,
+                );
+            }
+        }
+        ::std::option::Option::Some(crate::inputs::RebaseSwsInput {
+            sws_id: sws_id?,
+            meta: meta?,
+            idempotency_key: idempotency_key?,
         })
     }
 }

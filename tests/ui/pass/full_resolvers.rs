@@ -12,14 +12,15 @@ use std::sync::Arc;
 use jitos_schema::enums::CommitStatus;
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
-    MutationDiscardSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs, QueryEdgeArgs,
-    QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs, QueryRewritesArgs,
-    QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs, SubscriptionTaskEventsArgs,
+    MutationDiscardSwsArgs, MutationRebaseSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs,
+    QueryEdgeArgs, QueryEventsArgs, QueryGraphArgs, QueryListSwsArgs, QueryNodeArgs,
+    QueryRewritesArgs, QuerySwsArgs, SubscriptionEventsArgs, SubscriptionRewritesArgs,
+    SubscriptionTaskEventsArgs,
 };
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphDiff,
-    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RewriteEvent, SubmitIntentPayload, Sws,
-    TaskEvent, TickEvent,
+    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RebaseSwsPayload, RewriteEvent,
+    SubmitIntentPayload, Sws, TaskEvent, TickEvent,
 };
 use jitos_schema::resolvers::{ArgumentErrors, Mutation, Query, Subscription};
 use jitos_schema::runtime::EventStream;
@@ -88,6 +89,13 @@ impl Mutation for MyKernel {
         _args: Valid<MutationCollapseSwsArgs>,
     ) -> Result<CollapseSwsPayload, FieldError> {
         Err(FieldError::not_implemented("Mutation.collapseSws"))
+    }
+
+    async fn rebase_sws(
+        &self,
+        _args: Valid<MutationRebaseSwsArgs>,
+    ) -> Result<RebaseSwsPayload, FieldError> {
+        Err(FieldError::not_implemented("Mutation.rebaseSws"))
     }
 
     async fn discard_sws(

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use jitos_graph::{Edge, Graph, Node};
 use proptest::prelude::*;
 
-use super::{ConflictKind, Subject, merge};
+use super::{ConflictKind, ItemKind, merge};
 use crate::rewrite;
 
 fn node(n: u8) -> Node {
@@ -45,7 +45,7 @@ impl Sets {
     }
 }
 
-fn kinds(base: &Sets, overlay: &Sets, system: &Sets) -> Vec<(ConflictKind, Subject)> {
+fn kinds(base: &Sets, overlay: &Sets, system: &Sets) -> Vec<(ConflictKind, ItemKind)> {
     merge(&base.graph(), &overlay.graph(), &system.graph())
         .conflicts
         .iter()
@@ -72,7 +72,7 @@ fn an_overlay_node_removal_under_a_new_system_edge_conflicts() {
     let system = Sets::with(&[1, 2], &[(2, 1)]);
     assert_eq!(
         kinds(&base, &overlay, &system),
-        [(ConflictKind::NodeRemovalUnderNewEdge, Subject::Node)]
+        [(ConflictKind::NodeRemovalUnderNewEdge, ItemKind::Node)]
     );
 }
 
@@ -83,7 +83,7 @@ fn removing_what_system_already_removed_conflicts() {
     let system = Sets::with(&[1, 2], &[]);
     assert_eq!(
         kinds(&base, &overlay, &system),
-        [(ConflictKind::AlreadyRemoved, Subject::Edge)]
+        [(ConflictKind::AlreadyRemoved, ItemKind::Edge)]
     );
 }
 

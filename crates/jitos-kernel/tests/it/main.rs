@@ -1,8 +1,10 @@
 //! Integration tests of the kernel, in process: the M1 smoke sequence through the resolver
 //! traits, the error rows with their codes and paths, determinism across fresh kernels, and a
-//! property test against a simple model; snapshots, time travel and paging against a model.
+//! property test against a simple model; snapshots, time travel and paging against a model;
+//! collapse, rebase and their conflicts against a reference model.
 
 mod api;
+mod collapse;
 mod history;
 mod idempotency;
 mod model;
