@@ -187,9 +187,12 @@ impl Event {
     pub fn request(&self) -> Request<'_> {
         Request {
             kind: self.kind,
-            // A creation's view is its outcome, not part of the request.
+            // A creation's view is its outcome, not part of the request; so are a merge's ops.
             view: (self.kind != EventKind::SwsCreate).then_some(self.view),
-            ops: &self.ops,
+            ops: match self.kind {
+                EventKind::Collapse | EventKind::Rebase => &[],
+                _ => &self.ops,
+            },
             meta: self.meta.as_ref(),
             reason: self.reason.as_deref(),
         }

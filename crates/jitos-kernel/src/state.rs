@@ -128,8 +128,9 @@ pub enum Command {
 }
 
 impl Command {
-    /// What the caller asked for, as an event would record it.
-    fn request(&self) -> Request<'_> {
+    /// What the caller asked for, as its event records it: `event.request()` of the event a
+    /// command makes equals `command.request()`, so idempotency keys can be rebuilt from the log.
+    pub fn request(&self) -> Request<'_> {
         match self {
             Command::CreateSws { meta, .. } => Request {
                 kind: EventKind::SwsCreate,

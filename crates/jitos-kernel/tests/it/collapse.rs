@@ -431,8 +431,15 @@ fn run_checked(plans: &[Plan]) -> Result<State, TestCaseError> {
     for &plan in plans {
         let step = model.concrete(plan);
         let expected = model.apply(&step);
-        let actual = match state.apply(command(&step)) {
+        let command = command(&step);
+        let request = command.request().digest().expect("requests encode");
+        let actual = match state.apply(command) {
             Err(error) => Expect::Refused(error.code),
+            Ok(event) if event.request().digest().ok() != Some(request) => {
+                return Err(TestCaseError::fail(format!(
+                    "{step:?}: the event's request differs"
+                )));
+            }
             Ok(event) => match &event.outcome {
                 None => Expect::Accepted,
                 Some(outcome) => Expect::Merged {
