@@ -90,10 +90,34 @@ impl ViewHistory {
         self.event_idxs.push_back(idx);
     }
 
-    /// Records event `idx`, which made `graph` the view's new version by applying `n_ops` ops
-    /// to the version before.
-    pub(crate) fn record_version(&mut self, idx: u64, graph: Graph, n_ops: usize) {
-        self.push_version(idx, graph, n_ops, false);
+    /// Makes the view's new version, made by event `idx` applying `n_ops` ops, by changing the
+    /// live graph in place: `change` returns the event (or refuses), and the graph it leaves
+    /// becomes the new version. In place, a change copies only the tree paths the live graph
+    /// shares with checkpoints or published snapshots, and frees nothing they still hold.
+    ///
+    /// # Errors
+    /// `change`'s error. The live graph, which it may have left half changed, is then rebuilt
+    /// from the last checkpoint and `log` (the global log without event `idx`), so the history
+    /// is as it was.
+    pub(crate) fn apply_live<T>(
+        &mut self,
+        idx: u64,
+        n_ops: usize,
+        log: &Vector<Arc<Event>>,
+        change: impl FnOnce(&mut Graph) -> Result<T, KernelError>,
+    ) -> Result<T, KernelError> {
+        let mut graph = std::mem::take(&mut self.live);
+        match change(&mut graph) {
+            Ok(made) => {
+                self.push_version(idx, graph, n_ops, false);
+                Ok(made)
+            }
+            Err(error) => {
+                drop(graph);
+                self.live = self.replay(self.versions.len() - 1, log)?;
+                Err(error)
+            }
+        }
     }
 
     /// Records event `idx`, which made `graph` the view's new version some other way than
@@ -163,6 +187,11 @@ impl ViewHistory {
         if version + 1 == self.versions.len() {
             return Ok(self.live.clone());
         }
+        self.replay(version, log)
+    }
+
+    /// Version `version` rebuilt from the checkpoint at or before it.
+    fn replay(&self, version: usize, log: &Vector<Arc<Event>>) -> Result<Graph, KernelError> {
         let (checkpoint, graph) =
             self.checkpoints
                 .range(..=version)

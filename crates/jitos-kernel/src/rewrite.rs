@@ -12,8 +12,10 @@
 //!   op that last removed it. Of several violations the lowest `i` decides.
 //!
 //! # Invariants
-//! - `apply` returns a graph equal to applying the ops' net set changes, or an error and no
-//!   graph: the input graph is never modified.
+//! - `check` returns the ops' net set change or the fault; `apply` returns a graph equal to
+//!   applying that change, or an error and no graph: its input graph is never modified.
+//!   `NetChange::apply_to` changes a graph in place (copying only shared tree paths): the
+//!   kernel's write path, which rebuilds the graph from history if it ever fails.
 //! - The result depends only on the graph and the ops, never on map iteration order: the
 //!   pending sets are `BTreeMap`s.
 
@@ -166,35 +168,64 @@ impl Overlay<'_> {
         dangling.chain(touched).min_by_key(|fault| fault.op_idx)
     }
 
-    /// The graph with the net changes applied: edges out, nodes in, nodes out, edges in, so
-    /// every intermediate graph satisfies the invariants the end state satisfies.
-    fn commit(self) -> Result<Graph, KernelError> {
-        let mut graph = self.graph.clone();
+    /// The net set change, owned, so it can be applied to the graph it was checked against.
+    fn into_change(self) -> NetChange {
+        let graph = self.graph;
+        let mut change = NetChange::default();
+        for (id, pending) in self.edges {
+            match pending.value {
+                Some(edge) if pending.present => change.edges_in.push(edge),
+                _ if !pending.present && graph.contains_edge(&id) => change.edges_out.push(id),
+                _ => {}
+            }
+        }
+        for (id, pending) in self.nodes {
+            match pending.value {
+                Some(node) if pending.present => change.nodes_in.push(node),
+                _ if !pending.present && graph.contains_node(&id) => change.nodes_out.push(id),
+                _ => {}
+            }
+        }
+        change
+    }
+}
+
+/// A checked rewrite's net effect on the graph it was checked against.
+#[derive(Debug, Default)]
+pub(crate) struct NetChange {
+    edges_out: Vec<EdgeId>,
+    nodes_in: Vec<Node>,
+    nodes_out: Vec<NodeId>,
+    edges_in: Vec<Edge>,
+}
+
+impl NetChange {
+    /// Applies the change to `graph`, the graph it was checked against: edges out, nodes in,
+    /// nodes out, edges in, so every intermediate graph satisfies the invariants the end state
+    /// satisfies. Mutating in place copies only the tree paths `graph` shares with other
+    /// versions.
+    ///
+    /// # Errors
+    /// `INTERNAL` if a step fails, which the checks rule out; `graph` may then be partly
+    /// changed, and the caller must discard it.
+    pub(crate) fn apply_to(self, graph: &mut Graph) -> Result<(), KernelError> {
         let broken = |error: &dyn std::fmt::Display| {
             KernelError::internal(format!("a checked rewrite failed to apply: {error}"))
         };
-        for (id, pending) in &self.edges {
-            if !pending.present && graph.contains_edge(id) {
-                graph.remove_edge(id).map_err(|e| broken(&e))?;
-            }
+        for id in &self.edges_out {
+            graph.remove_edge(id).map_err(|e| broken(&e))?;
         }
-        for pending in self.nodes.values().filter(|pending| pending.present) {
-            if let Some(node) = &pending.value {
-                // Already present is fine: the rewrite may re-add what the view holds.
-                let _outcome = graph.add_node(node.clone()).map_err(|e| broken(&e))?;
-            }
+        for node in self.nodes_in {
+            // Already present is fine: the rewrite may re-add what the view holds.
+            let _outcome = graph.add_node(node).map_err(|e| broken(&e))?;
         }
-        for (id, pending) in &self.nodes {
-            if !pending.present && graph.contains_node(id) {
-                graph.remove_node(id).map_err(|e| broken(&e))?;
-            }
+        for id in &self.nodes_out {
+            graph.remove_node(id).map_err(|e| broken(&e))?;
         }
-        for pending in self.edges.values().filter(|pending| pending.present) {
-            if let Some(edge) = &pending.value {
-                let _outcome = graph.add_edge(edge.clone()).map_err(|e| broken(&e))?;
-            }
+        for edge in self.edges_in {
+            let _outcome = graph.add_edge(edge).map_err(|e| broken(&e))?;
         }
-        Ok(graph)
+        Ok(())
     }
 }
 
@@ -207,11 +238,11 @@ fn not_found(op_idx: usize, field: &'static str, message: String) -> RewriteFaul
     }
 }
 
-/// `graph` after `ops`, or the fault that refuses the whole rewrite.
+/// Checks `ops` against `graph`: their net change, or the fault that refuses the whole rewrite.
 ///
 /// # Errors
-/// The rewrite's fault (see the module doc), or `INTERNAL` if a checked rewrite fails to apply.
-pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
+/// The rewrite's fault (see the module doc).
+pub(crate) fn check(graph: &Graph, ops: &[Op]) -> Result<NetChange, KernelError> {
     let mut overlay = Overlay {
         graph,
         nodes: BTreeMap::new(),
@@ -223,7 +254,19 @@ pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
     if let Some(fault) = overlay.end_state_fault() {
         return Err(fault.into_error());
     }
-    overlay.commit()
+    Ok(overlay.into_change())
+}
+
+/// `graph` after `ops` as a new graph (`graph` is left as it was), or the fault that refuses
+/// the whole rewrite.
+///
+/// # Errors
+/// The rewrite's fault (see the module doc), or `INTERNAL` if a checked rewrite fails to apply.
+pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
+    let change = check(graph, ops)?;
+    let mut next = graph.clone();
+    change.apply_to(&mut next)?;
+    Ok(next)
 }
 
 #[cfg(test)]

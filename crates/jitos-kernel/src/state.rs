@@ -291,6 +291,12 @@ impl State {
         self.views.get(&view)
     }
 
+    /// The history of `view`, to change it directly in unit tests.
+    #[cfg(test)]
+    pub(crate) fn history_mut(&mut self, view: ViewKey) -> Option<&mut ViewHistory> {
+        self.views.get_mut(&view)
+    }
+
     /// The live graph of `view`; `path` names the view input in errors.
     ///
     /// # Errors
@@ -518,8 +524,7 @@ impl State {
     }
 
     /// The three-way merge of SWS `id` against current System, with the outcome an event
-    /// records; `None` graph when there are conflicts, else System (`onto_system`) or the SWS's
-    /// new graph: current System plus the merged ops.
+    /// records (System's digest in it is the current one).
     fn merge_sws(&self, id: u64) -> Result<MergeResult, KernelError> {
         let record = self.active_sws(id, "input.swsId")?;
         let system_history = self
@@ -529,14 +534,6 @@ impl State {
         let overlay = self.graph(ViewKey::Sws(id), "input")?;
         let system = self.system();
         let Merge { ops, conflicts } = merge::merge(&base, overlay, system);
-        let merged = if conflicts.is_empty() {
-            let merged = rewrite::apply(system, &ops).map_err(|error| {
-                KernelError::internal(format!("merged ops of SWS {id} do not apply: {error}"))
-            })?;
-            Some(merged)
-        } else {
-            None
-        };
         let outcome = Outcome {
             committed: conflicts.is_empty(),
             conflicts,
@@ -546,7 +543,6 @@ impl State {
         Ok(MergeResult {
             ops,
             outcome,
-            merged,
             overlay_digest: overlay.digest(),
         })
     }
@@ -561,41 +557,51 @@ impl State {
         let MergeResult {
             ops,
             mut outcome,
-            merged,
             overlay_digest,
         } = self.merge_sws(id)?;
-        if let Some(merged) = &merged {
-            outcome.system_digest = merged.digest();
-        }
+        let committed = outcome.committed;
+        let change = if committed {
+            Some(rewrite::check(self.system(), &ops).map_err(|e| unmergeable(id, &e))?)
+        } else {
+            None
+        };
         let n_ops = ops.len();
-        let parts = EventParts {
+        let mut parts = EventParts {
             kind: EventKind::Collapse,
             view: ViewKey::Sws(id),
             ops,
             meta,
             reason: None,
             idempotency_key,
-            outcome: Some(outcome),
+            outcome: None,
         };
-        let event = new_event(idx, parts, overlay_digest, "input")?;
-        let system = self.system_history_mut();
-        match merged {
-            Some(merged) => system.record_version(idx, merged, n_ops),
-            None => system.record_event(idx),
-        }
+        let event = match change {
+            Some(change) => {
+                let system = self
+                    .views
+                    .get_mut(&ViewKey::System)
+                    .ok_or_else(|| KernelError::internal("System has no history"))?;
+                system.apply_live(idx, n_ops, &self.events, |graph| {
+                    change.apply_to(graph).map_err(|e| unmergeable(id, &e))?;
+                    outcome.system_digest = graph.digest();
+                    parts.outcome = Some(outcome);
+                    new_event(idx, parts, overlay_digest, "input")
+                })?
+            }
+            None => {
+                parts.outcome = Some(outcome);
+                let event = new_event(idx, parts, overlay_digest, "input")?;
+                self.system_history_mut().record_event(idx);
+                event
+            }
+        };
         if let Some(history) = self.views.get_mut(&ViewKey::Sws(id)) {
             history.record_event(idx);
         }
-        if event
-            .outcome
-            .as_ref()
-            .is_some_and(|outcome| outcome.committed)
-        {
+        if committed {
             self.set_sws_state(id, SwsState::Collapsed);
-            self.last_collapse_committed = Some(true);
-        } else {
-            self.last_collapse_committed = Some(false);
         }
+        self.last_collapse_committed = Some(committed);
         Ok(event)
     }
 
@@ -609,9 +615,13 @@ impl State {
         let MergeResult {
             ops,
             outcome,
-            merged,
             overlay_digest,
         } = self.merge_sws(id)?;
+        let merged = if outcome.committed {
+            Some(rewrite::apply(self.system(), &ops).map_err(|e| unmergeable(id, &e))?)
+        } else {
+            None
+        };
         let view_digest = merged.as_ref().map_or(overlay_digest, Graph::digest);
         let parts = EventParts {
             kind: EventKind::Rebase,
@@ -665,7 +675,7 @@ impl State {
             ));
         };
         self.active_sws(id, "view.swsId")?;
-        let graph = rewrite::apply(self.graph(view, "view")?, &ops)?;
+        let change = rewrite::check(self.graph(view, "view")?, &ops)?;
         let n_ops = ops.len();
         let parts = EventParts {
             kind: EventKind::RewriteApplied,
@@ -676,11 +686,14 @@ impl State {
             idempotency_key,
             outcome: None,
         };
-        let event = new_event(idx, parts, graph.digest(), "rewrite")?;
-        if let Some(history) = self.views.get_mut(&view) {
-            history.record_version(idx, graph, n_ops);
-        }
-        Ok(event)
+        let history = self
+            .views
+            .get_mut(&view)
+            .ok_or_else(|| KernelError::internal(format!("{view} has no history")))?;
+        history.apply_live(idx, n_ops, &self.events, |graph| {
+            change.apply_to(graph)?;
+            new_event(idx, parts, graph.digest(), "rewrite")
+        })
     }
 
     fn active_sws(&self, id: u64, path: &str) -> Result<&Arc<SwsRecord>, KernelError> {
@@ -706,10 +719,13 @@ struct MergeResult {
     ops: Vec<Op>,
     /// The outcome, with System's digest before the merge.
     outcome: Outcome,
-    /// Current System plus the merged ops; `None` with conflicts.
-    merged: Option<Graph>,
     /// The SWS's digest before the merge.
     overlay_digest: Hash,
+}
+
+/// Merged ops that do not apply to System: the merge promised they would (a kernel bug).
+fn unmergeable(id: u64, error: &KernelError) -> KernelError {
+    KernelError::internal(format!("merged ops of SWS {id} do not apply: {error}"))
 }
 
 /// Builds event `idx`; `input_path` names the argument whose meta may fail to encode.

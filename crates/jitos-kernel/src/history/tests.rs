@@ -5,6 +5,7 @@ use jitos_core::Hash;
 use jitos_schema::ops::{AddNode, Op, RemoveNode};
 
 use super::CHECKPOINT_OPS;
+use crate::error::KernelError;
 use crate::state::{Command, State};
 use crate::view::{At, ViewKey, ViewSpec};
 
@@ -163,4 +164,33 @@ fn an_sws_did_not_exist_before_its_creation() {
     };
     let view = state.resolve(system, "view").expect("System as of 0");
     assert_eq!(view.digest, jitos_graph::Graph::new().digest());
+}
+
+/// A change that fails after mutating the live graph in place leaves the history as it was:
+/// the live graph is rebuilt from the last checkpoint and the log, at any distance from it.
+#[test]
+fn a_failed_change_in_place_restores_the_live_graph() {
+    for n_rewrites in [0, 1, 5, CHECKPOINT_OPS as u64 + 3] {
+        let (mut state, digests) = state_with(n_rewrites, 1);
+        let before = *digests.last().expect("a digest");
+        let n_events = state.events().len();
+        let log = state.events().clone();
+        let history = state.history_mut(ViewKey::Sws(0)).expect("history");
+        let n_versions = history.n_versions();
+        let refused = history.apply_live(99, 1, &log, |graph| -> Result<(), KernelError> {
+            let _added = graph.add_node(jitos_graph::Node::new("h", b"half-way"));
+            Err(KernelError::internal("refused after changing the graph"))
+        });
+        assert!(refused.is_err());
+        assert_eq!(
+            history.live().digest(),
+            before,
+            "after {n_rewrites} rewrites"
+        );
+        assert_eq!(history.n_versions(), n_versions);
+        assert_eq!(state.events().len(), n_events);
+        // The next rewrite applies to the restored graph.
+        let next = state.apply(rewrite(vec![add(10_000)])).expect("rewrite");
+        assert_ne!(next.view_digest, before);
+    }
 }
