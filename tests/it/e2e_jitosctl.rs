@@ -1,5 +1,6 @@
 //! `jitosctl` against the real daemon: every command, tables for people, `--json` for scripts,
-//! `watch` following a subscription, and an exit status that names the server's error code.
+//! `watch` following a subscription, and an exit status that names the server's error code (or,
+//! 9, a collapse or rebase answered but not committed).
 //!
 //! The helpers live here; the tests are split by area into `e2e_jitosctl/*.rs`.
 //!
@@ -10,6 +11,7 @@
 
 mod apply;
 mod basics;
+mod collapse;
 mod diff;
 mod graph;
 mod watch;

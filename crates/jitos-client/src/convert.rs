@@ -10,12 +10,13 @@
 //!   schema fails this crate's build until it is mapped here.
 //! - Nothing here drops a field the operation selected.
 
-use crate::input::{EdgeFilter, NodeFilter, Page};
+use crate::input::{EdgeFilter, NodeFilter, Page, WriteOptions};
 use crate::operations as ops;
 use crate::types::{
-    AppliedRewrite, ChangeKind, CommitStatus, Edge, EdgeChange, EdgeChangePage, EdgePage,
-    EventKind, GraphDiff, GraphDigest, GraphSnapshot, KernelInfo, Node, NodeChange, NodeChangePage,
-    NodePage, PageInfo, Receipt, RewriteEvent, Sws, ViewKind, ViewRefOut,
+    AppliedRewrite, ChangeKind, Collapsed, CommitStatus, Conflict, ConflictKind, Edge, EdgeChange,
+    EdgeChangePage, EdgePage, EventKind, EventRef, GraphDiff, GraphDigest, GraphSnapshot, ItemKind,
+    KernelInfo, MergeReceipt, Node, NodeChange, NodeChangePage, NodePage, PageInfo, Rebased,
+    Receipt, RewriteEvent, Sws, TickReceipt, ViewKind, ViewRefOut,
 };
 use crate::view::{View, ViewRef};
 
@@ -51,6 +52,44 @@ macro_rules! event_kind {
                     Wire::DISCARD => EventKind::Discard,
                     Wire::REBASE => EventKind::Rebase,
                     Wire::Other(text) => EventKind::Other(text),
+                }
+            }
+        }
+    )+};
+}
+
+/// `From` the `ChangeKind`, `ItemKind` and `ConflictKind` of `ops::$module` (the enums of a
+/// selected `MergeReceipt`).
+macro_rules! merge_enums {
+    ($($module:ident),+) => {$(
+        impl From<ops::$module::ChangeKind> for ChangeKind {
+            fn from(kind: ops::$module::ChangeKind) -> ChangeKind {
+                match kind {
+                    ops::$module::ChangeKind::ADDED => ChangeKind::Added,
+                    ops::$module::ChangeKind::REMOVED => ChangeKind::Removed,
+                    ops::$module::ChangeKind::Other(text) => ChangeKind::Other(text),
+                }
+            }
+        }
+
+        impl From<ops::$module::ItemKind> for ItemKind {
+            fn from(kind: ops::$module::ItemKind) -> ItemKind {
+                match kind {
+                    ops::$module::ItemKind::NODE => ItemKind::Node,
+                    ops::$module::ItemKind::EDGE => ItemKind::Edge,
+                    ops::$module::ItemKind::Other(text) => ItemKind::Other(text),
+                }
+            }
+        }
+
+        impl From<ops::$module::ConflictKind> for ConflictKind {
+            fn from(kind: ops::$module::ConflictKind) -> ConflictKind {
+                use ops::$module::ConflictKind as Wire;
+                match kind {
+                    Wire::EDGE_END_REMOVED => ConflictKind::EdgeEndRemoved,
+                    Wire::NODE_REMOVAL_UNDER_NEW_EDGE => ConflictKind::NodeRemovalUnderNewEdge,
+                    Wire::ALREADY_REMOVED => ConflictKind::AlreadyRemoved,
+                    Wire::Other(text) => ConflictKind::Other(text),
                 }
             }
         }
@@ -97,6 +136,41 @@ macro_rules! view_out {
     }};
 }
 
+/// A [`MergeReceipt`] from a selected `MergeReceipt { ...MergeReceiptFields }` (graphql_client
+/// types a selection that is one fragment spread as the fragment's struct).
+macro_rules! merge_receipt {
+    ($receipt:expr) => {{
+        let receipt = $receipt;
+        let conflicts = receipt.conflicts.into_iter().map(|conflict| Conflict {
+            kind: conflict.kind.into(),
+            id: conflict.id,
+            subject: conflict.subject.into(),
+            overlay_change: conflict.overlay_change.into(),
+            system_id: conflict.system_id,
+            system_subject: conflict.system_subject.into(),
+            system_change: conflict.system_change.into(),
+        });
+        MergeReceipt {
+            kind: receipt.kind.into(),
+            event_idx: receipt.event_idx,
+            event_id: receipt.event_id,
+            sws_id: receipt.sws_id,
+            committed: receipt.committed,
+            base_snapshot_id: receipt.base_snapshot_id,
+            system_snapshot_id: receipt.system_snapshot_id,
+            view_digest: receipt.view_digest,
+            rule_pack_id: receipt.rule_pack_id,
+            policy_id: receipt.policy_id,
+            conflicts: conflicts.collect(),
+            nodes_added: receipt.nodes_added,
+            nodes_removed: receipt.nodes_removed,
+            edges_added: receipt.edges_added,
+            edges_removed: receipt.edges_removed,
+            digest: receipt.digest,
+        }
+    }};
+}
+
 /// A [`RewriteEvent`] from a selected `RewriteEvent`.
 macro_rules! event {
     ($event:expr) => {{
@@ -108,6 +182,9 @@ macro_rules! event {
             view: view_out!(event.view),
             ops: event.ops,
             meta: event.meta,
+            reason: event.reason,
+            view_digest: event.view_digest,
+            receipt: event.receipt.map(|receipt| merge_receipt!(receipt)),
         }
     }};
 }
@@ -175,7 +252,22 @@ view_kind!(
     watch_rewrites,
     watch_events
 );
-event_kind!(rewrites, events, watch_rewrites, watch_events);
+event_kind!(
+    rewrites,
+    events,
+    watch_rewrites,
+    watch_events,
+    collapse_sws,
+    rebase_sws
+);
+merge_enums!(
+    rewrites,
+    events,
+    watch_rewrites,
+    watch_events,
+    collapse_sws,
+    rebase_sws
+);
 
 impl From<ops::diff::ChangeKind> for ChangeKind {
     fn from(kind: ops::diff::ChangeKind) -> ChangeKind {
@@ -363,6 +455,79 @@ pub(crate) fn sws(data: ops::sws::ResponseData) -> Option<Sws> {
 
 pub(crate) fn created_sws(data: ops::create_sws::ResponseData) -> Sws {
     sws!(data.create_sws.sws)
+}
+
+pub(crate) fn discard_variables(
+    id: u64,
+    reason: Option<&str>,
+    options: &WriteOptions,
+) -> ops::discard_sws::Variables {
+    let input = ops::discard_sws::DiscardSwsInput {
+        sws_id: id.to_string(),
+        reason: reason.map(str::to_owned),
+        meta: options.meta.clone(),
+        idempotency_key: options.idempotency_key.clone(),
+    };
+    ops::discard_sws::Variables { input }
+}
+
+pub(crate) fn collapse_variables(
+    id: u64,
+    policy_id: Option<u32>,
+    options: &WriteOptions,
+) -> ops::collapse_sws::Variables {
+    let input = ops::collapse_sws::CollapseSwsInput {
+        sws_id: id.to_string(),
+        policy_id,
+        meta: options.meta.clone(),
+        idempotency_key: options.idempotency_key.clone(),
+    };
+    ops::collapse_sws::Variables { input }
+}
+
+pub(crate) fn rebase_variables(id: u64, options: &WriteOptions) -> ops::rebase_sws::Variables {
+    let input = ops::rebase_sws::RebaseSwsInput {
+        sws_id: id.to_string(),
+        meta: options.meta.clone(),
+        idempotency_key: options.idempotency_key.clone(),
+    };
+    ops::rebase_sws::Variables { input }
+}
+
+pub(crate) fn collapsed(data: ops::collapse_sws::ResponseData) -> Collapsed {
+    let payload = data.collapse_sws;
+    let receipt = payload.receipt.map(|receipt| TickReceipt {
+        tick_id: receipt.tick_id,
+        rule_pack_id: receipt.rule_pack_id,
+        policy_id: receipt.policy_id,
+        events: receipt
+            .events
+            .into_iter()
+            .map(|event| EventRef {
+                id: event.id,
+                kind: event.kind.into(),
+                at: event.at,
+                meta: event.meta,
+            })
+            .collect(),
+    });
+    Collapsed {
+        committed: payload.committed,
+        system_snapshot_id: payload.system_snapshot_id,
+        system_digest: payload.system_digest,
+        receipt,
+        collapse_receipt: merge_receipt!(payload.collapse_receipt),
+    }
+}
+
+pub(crate) fn rebased(data: ops::rebase_sws::ResponseData) -> Rebased {
+    let payload = data.rebase_sws;
+    Rebased {
+        rebased: payload.rebased,
+        sws: sws!(payload.sws),
+        digest: payload.digest,
+        receipt: merge_receipt!(payload.receipt),
+    }
 }
 
 pub(crate) fn apply_rewrite_variables(

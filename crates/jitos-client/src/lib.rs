@@ -21,7 +21,9 @@
 //!
 //! Paging helpers ([`Client::graph_all`], [`Client::diff_all`], [`Client::rewrites_all`],
 //! [`Client::events_all`]) follow cursors to the end; subscriptions ([`Client::watch_rewrites`],
-//! [`Client::watch_events`]) are streams over graphql-transport-ws on `/graphql/ws`.
+//! [`Client::watch_events`]) are streams over graphql-transport-ws on `/graphql/ws`. A collapse
+//! or a rebase ([`Client::collapse_sws`], [`Client::rebase_sws`]) answers with a
+//! [`MergeReceipt`] either way: a conflict is an answer (`committed: false`), not an error.
 //!
 //! # Invariants
 //! - The client never links the kernel; everything it knows comes through the API.
@@ -48,8 +50,9 @@ pub use input::{EdgeFilter, GraphFilter, NodeFilter, Op, Page, WriteOptions, bas
 pub use paging::DEFAULT_PAGE_FIRST;
 pub use subscription::{EventStream, HANDSHAKE_TIMEOUT, SUBPROTOCOL};
 pub use types::{
-    AppliedRewrite, ChangeKind, Collapsed, Edge, EdgeChange, EventKind, GraphDiff, GraphDigest,
-    GraphSnapshot, KernelInfo, Node, NodeChange, RewriteEvent, Sws,
+    AppliedRewrite, ChangeKind, Collapsed, Conflict, ConflictKind, Edge, EdgeChange, EventKind,
+    GraphDiff, GraphDigest, GraphSnapshot, ItemKind, KernelInfo, MergeReceipt, Node, NodeChange,
+    Rebased, RewriteEvent, Sws,
 };
 pub use view::{ParseViewError, Pin, StreamStart, U64, View, ViewRef, parse_sws_id};
 

@@ -7,8 +7,8 @@
 //! the schema is a compile error here rather than a silent `Other`.
 //!
 //! # Invariants
-//! - Custom scalars keep their wire form: `Hash` is a string, `JSON` a JSON value, `U32` a JSON
-//!   integer; `U64` is [`crate::U64`], which writes the decimal string form.
+//! - Custom scalars keep their wire form: `Hash` and `Timestamp` are strings, `JSON` a JSON
+//!   value, `U32` a JSON integer; `U64` is [`crate::U64`], which writes the decimal string form.
 //! - Optional variables and input fields that are `None` are left out of the request (never sent
 //!   as `null`), so the schema's defaults apply.
 
@@ -25,6 +25,7 @@ use graphql_client::GraphQLQuery;
 pub(crate) type Hash = String;
 pub(crate) type U64 = crate::U64;
 pub(crate) type U32 = u32;
+pub(crate) type Timestamp = String;
 #[allow(
     clippy::upper_case_acronyms,
     reason = "the schema's scalar is named JSON"
@@ -58,6 +59,7 @@ operation!(Sws);
 operation!(CreateSws);
 operation!(DiscardSws);
 operation!(CollapseSws);
+operation!(RebaseSws);
 operation!(ApplyRewrite);
 operation!(WatchRewrites);
 operation!(WatchEvents);

@@ -8,7 +8,7 @@ use crate::input::{GraphFilter, Page, WriteOptions};
 use crate::operations as ops;
 use crate::types::{
     AppliedRewrite, Collapsed, Edge, GraphDiff, GraphDigest, GraphSnapshot, KernelInfo, Node,
-    RewriteEvent, Sws,
+    Rebased, RewriteEvent, Sws,
 };
 use crate::view::{View, ViewRef};
 use crate::{Client, Error, convert};
@@ -166,39 +166,40 @@ impl Client {
         reason: Option<&str>,
         options: &WriteOptions,
     ) -> Result<bool, Error> {
-        let input = ops::discard_sws::DiscardSwsInput {
-            sws_id: id.to_string(),
-            reason: reason.map(str::to_owned),
-            meta: options.meta.clone(),
-            idempotency_key: options.idempotency_key.clone(),
-        };
-        let variables = ops::discard_sws::Variables { input };
+        let variables = convert::discard_variables(id, reason, options);
         let data = self.run::<ops::DiscardSws>(variables).await?;
         Ok(data.discard_sws.discarded)
     }
 
-    /// `collapseSws` (M3): collapses SWS `id` into System under policy `policy_id`.
+    /// `collapseSws` (M3): collapses SWS `id` into System under policy `policy_id` (the
+    /// server's default, 0, when `None`). An aborted collapse is an answer, not an error: its
+    /// `committed` is false and its receipt lists every conflict.
     ///
     /// # Errors
-    /// As every call: see [`Error`]. Before M3 the server answers `NOT_IMPLEMENTED`.
+    /// As every call: see [`Error`]. An SWS that is not ACTIVE is `CONFLICT` at `input.swsId`;
+    /// an unknown one `NOT_FOUND`; a policy other than 0 `INVALID_INPUT` at `input.policyId`.
     pub async fn collapse_sws(
         &self,
         id: u64,
         policy_id: Option<u32>,
         options: &WriteOptions,
     ) -> Result<Collapsed, Error> {
-        let input = ops::collapse_sws::CollapseSwsInput {
-            sws_id: id.to_string(),
-            policy_id,
-            meta: options.meta.clone(),
-            idempotency_key: options.idempotency_key.clone(),
-        };
-        let variables = ops::collapse_sws::Variables { input };
+        let variables = convert::collapse_variables(id, policy_id, options);
         let data = self.run::<ops::CollapseSws>(variables).await?;
-        Ok(Collapsed {
-            committed: data.collapse_sws.committed,
-            system_snapshot_id: data.collapse_sws.system_snapshot_id,
-        })
+        Ok(convert::collapsed(data))
+    }
+
+    /// `rebaseSws` (M3): moves SWS `id` onto current System, replaying its overlay under the
+    /// collapse conflict rules. A refused rebase is an answer, not an error: `rebased` is false,
+    /// nothing changed, and the receipt lists every conflict.
+    ///
+    /// # Errors
+    /// As every call: see [`Error`]. An SWS that is not ACTIVE is `CONFLICT` at `input.swsId`;
+    /// an unknown one `NOT_FOUND`.
+    pub async fn rebase_sws(&self, id: u64, options: &WriteOptions) -> Result<Rebased, Error> {
+        let variables = convert::rebase_variables(id, options);
+        let data = self.run::<ops::RebaseSws>(variables).await?;
+        Ok(convert::rebased(data))
     }
 
     /// `applyRewrite`: applies `ops` (each `{op, data}`, see [`crate::Op`]) to `view`

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::error::{Error, ErrorCode, decode_http};
-use crate::input::{EdgeFilter, GraphFilter, NodeFilter, Op, Page};
+use crate::input::{EdgeFilter, GraphFilter, NodeFilter, Op, Page, WriteOptions};
 use crate::paging::{follow_diff, follow_graph, follow_idx};
 use crate::subscription::{Step, connection_init_message, on_text, subscribe_message, ws_url_of};
 use crate::types::{
-    ChangeKind, Edge, EdgeChange, EdgeChangePage, EdgePage, EventKind, GraphDiff, GraphSnapshot,
-    Node, NodeChange, NodeChangePage, NodePage, PageInfo, RewriteEvent, ViewKind, ViewRefOut,
+    ChangeKind, ConflictKind, Edge, EdgeChange, EdgeChangePage, EdgePage, EventKind, GraphDiff,
+    GraphSnapshot, ItemKind, Node, NodeChange, NodeChangePage, NodePage, PageInfo, RewriteEvent,
+    ViewKind, ViewRefOut,
 };
 use crate::view::{Pin, StreamStart, U64, View, ViewRef, parse_sws_id};
 use crate::{convert, operations};
@@ -294,7 +295,7 @@ fn output_types_serialize_with_the_api_names() {
         serde_json::to_value(&event).unwrap(),
         json!({"id": "e3", "idx": "3", "kind": "REWRITE_APPLIED",
                "view": {"kind": "SWS", "swsId": "0", "snapshotId": null},
-               "ops": [], "meta": null})
+               "ops": [], "meta": null, "reason": null, "viewDigest": "d", "receipt": null})
     );
     assert_eq!(event.view.to_string(), "sws:0");
     assert_eq!(EventKind::Other("NEW".into()).to_string(), "NEW");
@@ -357,6 +358,157 @@ fn a_diff_converts_every_change_kind_and_serializes_with_the_api_names() {
     assert!(diff.nodes.page_info.has_next_page);
     // Serializing gives back what the server sent.
     assert_eq!(serde_json::to_value(&diff).unwrap(), wire["diff"]);
+}
+
+// ---- collapse and rebase -------------------------------------------------------------------
+
+#[test]
+fn merge_and_discard_variables_spell_their_inputs_as_the_schema_says() {
+    let plain = convert::collapse_variables(3, None, &WriteOptions::default());
+    assert_eq!(variables(&plain), json!({"input": {"swsId": "3"}}));
+    let full = WriteOptions {
+        meta: Some(json!({"by": "test"})),
+        idempotency_key: Some("k".into()),
+    };
+    let pinned = convert::collapse_variables(3, Some(0), &full);
+    assert_eq!(
+        variables(&pinned),
+        json!({"input": {"swsId": "3", "policyId": 0, "meta": {"by": "test"},
+               "idempotencyKey": "k"}})
+    );
+    let rebase = convert::rebase_variables(1, &WriteOptions::idempotent("r"));
+    assert_eq!(
+        variables(&rebase),
+        json!({"input": {"swsId": "1", "idempotencyKey": "r"}})
+    );
+    let discard = convert::discard_variables(2, Some("done"), &WriteOptions::default());
+    assert_eq!(
+        variables(&discard),
+        json!({"input": {"swsId": "2", "reason": "done"}})
+    );
+    let silent = convert::discard_variables(2, None, &WriteOptions::default());
+    assert_eq!(variables(&silent), json!({"input": {"swsId": "2"}}));
+}
+
+/// The JSON form of some operation's variables.
+fn variables<T: serde::Serialize>(variables: &T) -> Value {
+    serde_json::to_value(variables).unwrap()
+}
+
+/// A `MergeReceipt` as the server sends it, with `conflicts`.
+fn receipt_wire(kind: &str, committed: bool, conflicts: &Value) -> Value {
+    json!({
+        "kind": kind, "eventIdx": "7", "eventId": "e7", "swsId": "1", "committed": committed,
+        "baseSnapshotId": "b", "systemSnapshotId": "s", "viewDigest": "v", "rulePackId": "r",
+        "policyId": 0, "conflicts": conflicts,
+        "nodesAdded": 2, "nodesRemoved": 0, "edgesAdded": 1, "edgesRemoved": 3, "digest": "dd"
+    })
+}
+
+/// One conflict of each kind the schema has, and one of a kind it does not know yet.
+fn conflicts_wire() -> Value {
+    json!([
+        {"kind": "EDGE_END_REMOVED", "id": "e1", "subject": "EDGE", "overlayChange": "ADDED",
+         "systemId": "n1", "systemSubject": "NODE", "systemChange": "REMOVED"},
+        {"kind": "NODE_REMOVAL_UNDER_NEW_EDGE", "id": "n2", "subject": "NODE",
+         "overlayChange": "REMOVED", "systemId": "e2", "systemSubject": "EDGE",
+         "systemChange": "ADDED"},
+        {"kind": "ALREADY_REMOVED", "id": "n3", "subject": "NODE", "overlayChange": "REMOVED",
+         "systemId": "n3", "systemSubject": "NODE", "systemChange": "REMOVED"},
+        {"kind": "FUTURE_KIND", "id": "x", "subject": "HYPEREDGE", "overlayChange": "MOVED",
+         "systemId": "y", "systemSubject": "NODE", "systemChange": "REMOVED"},
+    ])
+}
+
+#[test]
+fn an_aborted_collapse_keeps_every_conflict_and_serializes_back_to_the_wire() {
+    let wire = json!({"collapseSws": {
+        "committed": false, "systemSnapshotId": "s", "systemDigest": "sd",
+        "receipt": {"tickId": null, "rulePackId": "r", "policyId": 0, "events": [
+            {"id": "e7", "kind": "COLLAPSE", "at": null, "meta": {"why": "test"}}]},
+        "collapseReceipt": receipt_wire("COLLAPSE", false, &conflicts_wire()),
+    }});
+    let data: operations::collapse_sws::ResponseData =
+        serde_json::from_value(wire.clone()).unwrap();
+    let collapsed = convert::collapsed(data);
+    assert!(!collapsed.committed);
+    let receipt = &collapsed.collapse_receipt;
+    assert_eq!(receipt.kind, EventKind::Collapse);
+    assert_eq!(receipt.event_idx, U64(7));
+    assert_eq!((receipt.nodes_added, receipt.edges_removed), (2, 3));
+    let kinds: Vec<&ConflictKind> = receipt.conflicts.iter().map(|c| &c.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &ConflictKind::EdgeEndRemoved,
+            &ConflictKind::NodeRemovalUnderNewEdge,
+            &ConflictKind::AlreadyRemoved,
+            &ConflictKind::Other("FUTURE_KIND".into()),
+        ]
+    );
+    let first = &receipt.conflicts[0];
+    assert_eq!(
+        (&first.subject, &first.overlay_change),
+        (&ItemKind::Edge, &ChangeKind::Added)
+    );
+    assert_eq!(
+        (&first.system_subject, &first.system_change),
+        (&ItemKind::Node, &ChangeKind::Removed)
+    );
+    assert_eq!(
+        receipt.conflicts[3].subject,
+        ItemKind::Other("HYPEREDGE".into())
+    );
+    let events = &collapsed.receipt.as_ref().expect("a tick receipt").events;
+    assert_eq!(events[0].kind, EventKind::Collapse);
+    assert_eq!(
+        serde_json::to_value(&collapsed).unwrap(),
+        wire["collapseSws"]
+    );
+}
+
+#[test]
+fn a_rebase_converts_and_serializes_back_to_the_wire() {
+    let wire = json!({"rebaseSws": {
+        "rebased": true,
+        "sws": {"id": "1", "parentSnapshotId": "s", "state": "ACTIVE", "meta": null},
+        "digest": "v",
+        "receipt": receipt_wire("REBASE", true, &json!([])),
+    }});
+    let data: operations::rebase_sws::ResponseData = serde_json::from_value(wire.clone()).unwrap();
+    let rebased = convert::rebased(data);
+    assert!(rebased.rebased && rebased.receipt.committed);
+    assert_eq!(rebased.receipt.kind, EventKind::Rebase);
+    assert_eq!(rebased.sws.parent_snapshot_id.as_deref(), Some("s"));
+    assert_eq!(serde_json::to_value(&rebased).unwrap(), wire["rebaseSws"]);
+}
+
+#[test]
+fn events_carry_their_reason_digest_and_merge_receipt() {
+    let view = json!({"kind": "SWS", "swsId": "1", "snapshotId": null});
+    let wire = json!({"rewrites": [
+        {"id": "e6", "idx": "6", "kind": "DISCARD", "view": view, "ops": [], "meta": null,
+         "reason": "done", "viewDigest": "v6", "receipt": null},
+        {"id": "e7", "idx": "7", "kind": "COLLAPSE", "view": view, "ops": [], "meta": null,
+         "reason": null, "viewDigest": "v",
+         "receipt": receipt_wire("COLLAPSE", false, &conflicts_wire())},
+    ]});
+    let data: operations::rewrites::ResponseData = serde_json::from_value(wire.clone()).unwrap();
+    let events = convert::rewrites(data);
+    assert_eq!(events[0].reason.as_deref(), Some("done"));
+    assert_eq!(events[0].view_digest, "v6");
+    assert!(events[0].receipt.is_none());
+    let receipt = events[1]
+        .receipt
+        .as_ref()
+        .expect("a COLLAPSE event has a receipt");
+    assert!(!receipt.committed);
+    assert_eq!(receipt.conflicts.len(), 4);
+    assert_eq!(serde_json::to_value(&events).unwrap(), wire["rewrites"]);
+    // The other event-returning operations share the conversion.
+    let data: operations::watch_events::ResponseData =
+        serde_json::from_value(json!({"events": wire["rewrites"][1]})).unwrap();
+    assert_eq!(convert::watched_event(data), events[1]);
 }
 
 // ---- graphql-transport-ws -------------------------------------------------------------------
@@ -450,6 +602,9 @@ fn event_at(idx: u64) -> RewriteEvent {
         },
         ops: vec![],
         meta: None,
+        reason: None,
+        view_digest: "d".into(),
+        receipt: None,
     }
 }
 
@@ -786,7 +941,9 @@ fn diff_paging_fails_when_a_view_moves_or_a_cursor_sticks() {
 /// that every argument an operation passes exists on its field in the schema.
 #[test]
 fn every_argument_of_every_operation_exists_in_the_schema() {
-    use graphql_parser::query::{Definition, OperationDefinition, Selection, SelectionSet};
+    use graphql_parser::query::{
+        Definition, OperationDefinition, Selection, SelectionSet, TypeCondition,
+    };
     use graphql_parser::schema::{self, Type, TypeDefinition};
 
     let schema_text = include_str!("../../../schema/jitos.graphql");
@@ -817,8 +974,11 @@ fn every_argument_of_every_operation_exists_in_the_schema() {
         n_checked: &mut usize,
     ) {
         for selection in &set.items {
-            let Selection::Field(field) = selection else {
-                panic!("operations use plain fields only");
+            let field = match selection {
+                Selection::Field(field) => field,
+                // The fragment's own definition is checked where it is defined.
+                Selection::FragmentSpread(_) => continue,
+                Selection::InlineFragment(_) => panic!("operations use no inline fragment"),
             };
             let (arguments, field_type) = &fields[on][&field.name];
             for (argument, _) in &field.arguments {
@@ -844,6 +1004,10 @@ fn every_argument_of_every_operation_exists_in_the_schema() {
             }
             Definition::Operation(OperationDefinition::Subscription(s)) => {
                 ("Subscription", &s.selection_set)
+            }
+            Definition::Fragment(fragment) => {
+                let TypeCondition::On(on) = &fragment.type_condition;
+                (on.as_str(), &fragment.selection_set)
             }
             other => panic!("unexpected definition {other:?}"),
         };

@@ -74,6 +74,34 @@ pub enum ChangeKind {
     Other(String),
 }
 
+/// `ItemKind`: whether an item is a node or an edge.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// `NODE`.
+    Node,
+    /// `EDGE`.
+    Edge,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
+/// `ConflictKind`: why an overlay change cannot be merged into System
+/// (`docs/spec/collapse.md`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ConflictKind {
+    /// `EDGE_END_REMOVED`: the overlay adds an edge to a node System removed since the base.
+    EdgeEndRemoved,
+    /// `NODE_REMOVAL_UNDER_NEW_EDGE`: the overlay removes a node that an edge System added
+    /// since the base touches.
+    NodeRemovalUnderNewEdge,
+    /// `ALREADY_REMOVED`: the overlay removes a node or an edge System already removed.
+    AlreadyRemoved,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
 /// Implements `as_str`, `Display` and `Serialize` from one table of wire names (an `Other`
 /// value is written as it came).
 macro_rules! wire_enum {
@@ -106,6 +134,12 @@ macro_rules! wire_enum {
 wire_enum!(ViewKind { System => "SYSTEM", Sws => "SWS" });
 wire_enum!(CommitStatus { Committed => "COMMITTED", Aborted => "ABORTED" });
 wire_enum!(ChangeKind { Added => "ADDED", Removed => "REMOVED" });
+wire_enum!(ItemKind { Node => "NODE", Edge => "EDGE" });
+wire_enum!(ConflictKind {
+    EdgeEndRemoved => "EDGE_END_REMOVED",
+    NodeRemovalUnderNewEdge => "NODE_REMOVAL_UNDER_NEW_EDGE",
+    AlreadyRemoved => "ALREADY_REMOVED",
+});
 wire_enum!(EventKind {
     SwsCreate => "SWS_CREATE",
     RewriteApplied => "REWRITE_APPLIED",
@@ -319,10 +353,17 @@ pub struct RewriteEvent {
     pub kind: EventKind,
     /// The view the event targets.
     pub view: ViewRefOut,
-    /// The validated ops, in canonical form.
+    /// The validated ops, in canonical form; for COLLAPSE and REBASE, the merged ops (none when
+    /// aborted).
     pub ops: Vec<serde_json::Value>,
     /// Event metadata.
     pub meta: Option<serde_json::Value>,
+    /// Why the SWS was discarded (DISCARD events), as the caller gave it.
+    pub reason: Option<String>,
+    /// The digest of `view` right after the event.
+    pub view_digest: String,
+    /// The outcome of a COLLAPSE or REBASE event; `None` for other kinds.
+    pub receipt: Option<MergeReceipt>,
 }
 
 /// `Sws`: a shadow working set.
@@ -331,7 +372,7 @@ pub struct RewriteEvent {
 pub struct Sws {
     /// Decimal id.
     pub id: String,
-    /// Snapshot of System the SWS was created over.
+    /// Snapshot of System the SWS is based on: when it was created, or when it was last rebased.
     pub parent_snapshot_id: Option<String>,
     /// ACTIVE, COLLAPSED or DISCARDED.
     pub state: String,
@@ -361,12 +402,121 @@ pub struct AppliedRewrite {
     pub receipt: Receipt,
 }
 
-/// `CollapseSwsPayload`: the result of `collapseSws` (M3).
+/// `Conflict`: one overlay change that cannot be merged, and the System change in its way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conflict {
+    /// Why the change cannot be merged.
+    pub kind: ConflictKind,
+    /// The overlay's item, as hex.
+    pub id: String,
+    /// Whether `id` is a node or an edge.
+    pub subject: ItemKind,
+    /// What the overlay did to `id` since the base.
+    pub overlay_change: ChangeKind,
+    /// The item System's change concerns, as hex.
+    pub system_id: String,
+    /// Whether `system_id` is a node or an edge.
+    pub system_subject: ItemKind,
+    /// What System did to `system_id` since the base.
+    pub system_change: ChangeKind,
+}
+
+/// `MergeReceipt`: what a collapse or a rebase did, or why it did not; the same for a retry or
+/// a replay of its event, down to `digest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeReceipt {
+    /// COLLAPSE or REBASE.
+    pub kind: EventKind,
+    /// Index of the event in the global log.
+    pub event_idx: U64,
+    /// Id of the event.
+    pub event_id: String,
+    /// The SWS merged.
+    pub sws_id: String,
+    /// Whether the merge happened (no conflict).
+    pub committed: bool,
+    /// System's snapshot the SWS was based on when the merge started.
+    pub base_snapshot_id: String,
+    /// System's snapshot right after the event.
+    pub system_snapshot_id: String,
+    /// The SWS's digest right after the event.
+    pub view_digest: String,
+    /// Rule pack in force.
+    pub rule_pack_id: String,
+    /// Policy in force.
+    pub policy_id: u32,
+    /// Every conflict, sorted by (kind, id, systemId); empty when committed.
+    pub conflicts: Vec<Conflict>,
+    /// `AddNode` ops among the merged ops.
+    pub nodes_added: i64,
+    /// `RemoveNode` ops among the merged ops.
+    pub nodes_removed: i64,
+    /// `AddEdge` ops among the merged ops.
+    pub edges_added: i64,
+    /// `RemoveEdge` ops among the merged ops.
+    pub edges_removed: i64,
+    /// blake3 of the receipt's canonical encoding.
+    pub digest: String,
+}
+
+/// `EventRef`: a reference to an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRef {
+    /// Event id.
+    pub id: String,
+    /// Event kind.
+    pub kind: EventKind,
+    /// Always `None` in v0.
+    pub at: Option<String>,
+    /// Event metadata.
+    pub meta: Option<serde_json::Value>,
+}
+
+/// `TickReceipt`: the policy pins and the events of a commit, in the v0 shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TickReceipt {
+    /// The tick.
+    pub tick_id: Option<String>,
+    /// Rule pack in force.
+    pub rule_pack_id: Option<String>,
+    /// Policy in force.
+    pub policy_id: Option<u32>,
+    /// Events the commit produced.
+    pub events: Vec<EventRef>,
+}
+
+/// `CollapseSwsPayload`: the result of `collapseSws`. An aborted collapse is an answer, not an
+/// error: `committed` is false and the receipt lists every conflict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Collapsed {
     /// Whether the overlay became part of System.
     pub committed: bool,
-    /// System's snapshot after the collapse.
+    /// System's snapshot after the collapse (unchanged when aborted).
     pub system_snapshot_id: Option<String>,
+    /// System's digest after the collapse (unchanged when aborted).
+    pub system_digest: String,
+    /// The policy pins and the COLLAPSE event, in the v0 shape.
+    pub receipt: Option<TickReceipt>,
+    /// Everything the collapse did, or every conflict that stopped it.
+    pub collapse_receipt: MergeReceipt,
+}
+
+/// `RebaseSwsPayload`: the result of `rebaseSws`. A refused rebase is an answer, not an error:
+/// `rebased` is false, nothing changed, and the receipt lists every conflict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rebased {
+    /// Whether the SWS now sits on current System.
+    pub rebased: bool,
+    /// The SWS after the rebase.
+    pub sws: Sws,
+    /// The SWS's digest after the rebase (unchanged when refused).
+    pub digest: String,
+    /// Everything the rebase did, or every conflict that stopped it.
+    pub receipt: MergeReceipt,
 }

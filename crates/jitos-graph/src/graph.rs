@@ -437,9 +437,8 @@ impl Graph {
         if self.nodes.contains_key(&id) {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
-        self.node_tree = self
-            .node_tree
-            .insert(tree_entry(id, node_entry(&id, &node)));
+        self.node_tree
+            .insert_in_place(tree_entry(id, node_entry(&id, &node)));
         self.nodes.insert(id, node);
         self.changed();
         Ok(AddOutcome::Added { id })
@@ -461,10 +460,8 @@ impl Graph {
                 n_edges: self.edges_touching(id).count(),
             });
         }
-        self.node_tree = self
-            .node_tree
-            .remove(&node_key(id))
-            .expect("the node tree holds every node");
+        let removed = self.node_tree.remove_in_place(&node_key(id));
+        debug_assert!(removed, "the node tree holds every node");
         let node = self.nodes.remove(id).expect("presence checked above");
         self.changed();
         Ok(node)
@@ -482,9 +479,8 @@ impl Graph {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
         check_ends(&self.nodes, &edge)?;
-        self.edge_tree = self
-            .edge_tree
-            .insert(tree_entry(id, edge_entry(&id, &edge)));
+        self.edge_tree
+            .insert_in_place(tree_entry(id, edge_entry(&id, &edge)));
         self.incident.insert((*edge.from(), id));
         self.incident.insert((*edge.to(), id));
         self.edges.insert(id, edge);
@@ -500,10 +496,8 @@ impl Graph {
         let Some(edge) = self.edges.remove(id) else {
             return Err(RemoveEdgeError::NotFound { id: *id });
         };
-        self.edge_tree = self
-            .edge_tree
-            .remove(&edge_key(id))
-            .expect("the edge tree holds every edge");
+        let removed = self.edge_tree.remove_in_place(&edge_key(id));
+        debug_assert!(removed, "the edge tree holds every edge");
         self.incident.remove(&(*edge.from(), *id));
         self.incident.remove(&(*edge.to(), *id));
         self.changed();

@@ -16,9 +16,10 @@
 //!   [`TreeNode::hash_at`] extends `hash` by that chain, reading the direction at each level
 //!   from any key in the set. A leaf needs no extension. For random keys the chains are short:
 //!   a set of `k` leaves skips a level with probability about `2^(1 - k)`.
-//! - Insertion and removal copy the path from the root to the changed leaf (`Arc` nodes, about
-//!   log2(n) of them) and rehash only that path; every other node is shared with the previous
-//!   version, which stays valid.
+//! - Insertion and removal rehash only the path from the root to the changed leaf (about
+//!   log2(n) `Arc` nodes). A node of that path that another version (a clone) shares is copied
+//!   first, one this version alone holds is changed in place (`Arc::make_mut`): every other
+//!   version stays valid, and a version that owns its path allocates and frees nothing.
 //! - A leaf also carries the id its key was computed from (`node_key(id)` or `edge_key(id)`), so
 //!   that [`Smt::diff`], which finds the leaves of two trees that differ by skipping every pair
 //!   of subtrees that hold the same set, can name what it finds without a reverse index.
@@ -52,8 +53,9 @@ pub(crate) const KEY_BITS: usize = 256;
 /// leaves, so the vector of a walk is allocated once.
 const PATH_CAPACITY: usize = 64;
 
-/// A node of the path-compressed tree.
-#[derive(Debug)]
+/// A node of the path-compressed tree. `Clone` copies one node (its children are shared): what
+/// `Arc::make_mut` does to a node another version still holds.
+#[derive(Debug, Clone)]
 pub(crate) enum TreeNode {
     /// One leaf: its key, `smt_leaf(key, value)` and the id the key was computed from.
     Leaf { key: Hash, hash: Hash, id: Hash },
@@ -186,71 +188,47 @@ fn leaf(entry: LeafEntry) -> Arc<TreeNode> {
     Arc::new(TreeNode::Leaf { key, hash, id })
 }
 
-/// One branch on the path from the root towards a key.
-struct Step<'a> {
-    /// The branch's critical bit.
-    bit: u8,
-    /// The side the key takes at `bit`.
-    side: usize,
-    /// The other child, kept as it is by a change below.
-    sibling: &'a Arc<TreeNode>,
-    /// The sibling's stored hash and critical bit, read during the walk down so that the
-    /// sibling's memory is fetched alongside the path's rather than one level at a time later.
-    sibling_own: Hash,
-    sibling_crit: Option<u8>,
-}
-
-impl Step<'_> {
-    /// The sibling's hash at depth `bit + 1`.
-    fn sibling_hash(&self) -> Hash {
-        let sibling = self.sibling;
-        let depth = usize::from(self.bit) + 1;
-        hash_from(self.sibling_own, self.sibling_crit, depth, || {
-            *sibling.any_key()
-        })
-    }
-}
-
-/// Walks from `root` along `key`'s bits to a leaf, recording every branch passed.
-fn walk<'a>(root: &'a Arc<TreeNode>, key: &Hash, path: &mut Vec<Step<'a>>) -> &'a Arc<TreeNode> {
+/// Walks from `root` along `key`'s bits to a leaf, recording the critical bit of every branch
+/// passed.
+fn walk<'a>(root: &'a Arc<TreeNode>, key: &Hash, bits: &mut Vec<u8>) -> &'a Arc<TreeNode> {
     let mut node = root;
     while let TreeNode::Branch { bit, children, .. } = node.as_ref() {
-        let side = bit_at(key, usize::from(*bit));
-        let sibling = &children[1 - side];
-        path.push(Step {
-            bit: *bit,
-            side,
-            sibling,
-            sibling_own: *sibling.own_hash(),
-            sibling_crit: sibling.crit(),
-        });
-        node = &children[side];
+        bits.push(*bit);
+        node = &children[bit_at(key, usize::from(*bit))];
     }
     node
 }
 
-/// Rebuilds `path` bottom-up over `node`, the new subtree below its last step. `rep` agrees with
-/// the keys of every rebuilt branch before that branch's critical bit (the changed key does).
-fn rebuild(path: &[Step<'_>], mut node: Arc<TreeNode>, rep: &Hash) -> Arc<TreeNode> {
-    for step in path.iter().rev() {
-        let depth = usize::from(step.bit) + 1;
-        let on_path = hash_from(*node.own_hash(), node.crit(), depth, || *rep);
-        let sibling = step.sibling_hash();
-        node = if step.side == 0 {
-            branch_with(
-                step.bit,
-                [node, Arc::clone(step.sibling)],
-                [on_path, sibling],
-            )
-        } else {
-            branch_with(
-                step.bit,
-                [Arc::clone(step.sibling), node],
-                [sibling, on_path],
-            )
-        };
+/// Replaces the node `steps` branches below `node` along `key`'s bits by `replace(old)`, then
+/// rehashes the branches passed, bottom-up. Each branch passed is changed in place when this
+/// version alone holds it and copied first otherwise (`Arc::make_mut`), so a path another
+/// version shares is copied once and a path this version owns is never reallocated.
+///
+/// The caller has walked the path: the `steps` nodes passed are branches.
+fn replace_along(
+    node: &mut Arc<TreeNode>,
+    key: &Hash,
+    steps: usize,
+    replace: impl FnOnce(Arc<TreeNode>) -> Arc<TreeNode>,
+) {
+    if steps == 0 {
+        let old = Arc::clone(node);
+        *node = replace(old);
+        return;
     }
-    node
+    let TreeNode::Branch {
+        bit,
+        hash,
+        children,
+    } = Arc::make_mut(node)
+    else {
+        debug_assert!(false, "a walked path passes branches only");
+        return;
+    };
+    let depth = usize::from(*bit) + 1;
+    let side = bit_at(key, usize::from(*bit));
+    replace_along(&mut children[side], key, steps - 1, replace);
+    *hash = smt_inner(&children[0].hash_at(depth), &children[1].hash_at(depth));
 }
 
 /// One version of a tree; cloning is O(1) and shares every node.
@@ -293,89 +271,79 @@ impl Smt {
     }
 
     /// This tree with the leaf `entry` added, or the leaf under its key replaced if the key is
-    /// present.
-    ///
-    /// One walk down (recording the path and the siblings' hashes), then one new branch per
-    /// level on the way up: O(depth) `smt_inner` calls and allocations.
+    /// present; `self` is left as it was.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn insert(&self, entry: LeafEntry) -> Smt {
-        let LeafEntry { key, hash, .. } = entry;
-        let Some(root) = &self.root else {
-            return Smt {
-                root: Some(leaf(entry)),
-            };
+        let mut tree = self.clone();
+        tree.insert_in_place(entry);
+        tree
+    }
+
+    /// Adds the leaf `entry`, or replaces the leaf under its key if the key is present.
+    ///
+    /// One walk down to find where the key goes, then one rehash per level on the way up:
+    /// O(depth) `smt_inner` calls, and allocations only for the nodes other versions share.
+    pub(crate) fn insert_in_place(&mut self, entry: LeafEntry) {
+        let key = entry.key;
+        let Some(root) = &mut self.root else {
+            self.root = Some(leaf(entry));
+            return;
         };
         let mut path = Vec::with_capacity(PATH_CAPACITY);
         // The leaf reached by following `key`'s bits shares the longest prefix with `key`.
-        let nearest = walk(root, &key, &mut path);
-        let nearest_key = *nearest.any_key();
+        let nearest_key = *walk(root, &key, &mut path).any_key();
         let Some(crit) = crit_bit(&key, &nearest_key) else {
-            return Smt {
-                root: Some(rebuild(&path, leaf(entry), &key)),
-            };
+            let depth = path.len();
+            drop(path);
+            replace_along(root, &key, depth, |_| leaf(entry));
+            return;
         };
         // The new branch goes above the first node on the path whose bit is past `crit`.
-        let above = path.partition_point(|step| step.bit < crit);
-        let below = match path.get(above) {
-            Some(_) => subtree_at(root, &path[..above]),
-            None => nearest,
-        };
-        let below_hash = hash_from(
-            *below.own_hash(),
-            below.crit(),
-            usize::from(crit) + 1,
-            || nearest_key,
-        );
-        let new_leaf = leaf(entry);
-        let new_branch = if bit_at(&key, usize::from(crit)) == 0 {
-            branch_with(crit, [new_leaf, Arc::clone(below)], [hash, below_hash])
-        } else {
-            branch_with(crit, [Arc::clone(below), new_leaf], [below_hash, hash])
-        };
-        Smt {
-            root: Some(rebuild(&path[..above], new_branch, &key)),
-        }
+        let above = path.partition_point(|bit| *bit < crit);
+        drop(path);
+        replace_along(root, &key, above, |below| {
+            let below_hash = below.hash_at(usize::from(crit) + 1);
+            let new_leaf = leaf(entry);
+            if bit_at(&key, usize::from(crit)) == 0 {
+                branch_with(crit, [new_leaf, below], [entry.hash, below_hash])
+            } else {
+                branch_with(crit, [below, new_leaf], [below_hash, entry.hash])
+            }
+        });
     }
 
-    /// This tree without the leaf under `key`, or `None` when there is no such leaf.
+    /// This tree without the leaf under `key`, or `None` when there is no such leaf; `self` is
+    /// left as it was.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn remove(&self, key: &Hash) -> Option<Smt> {
-        let root = self.root.as_ref()?;
+        let mut tree = self.clone();
+        tree.remove_in_place(key).then_some(tree)
+    }
+
+    /// Removes the leaf under `key`; `false` (and no change) when there is none. The removed
+    /// leaf's sibling takes its parent's place, and the branches above are rehashed.
+    pub(crate) fn remove_in_place(&mut self, key: &Hash) -> bool {
+        let Some(root) = &mut self.root else {
+            return false;
+        };
         let mut path = Vec::with_capacity(PATH_CAPACITY);
-        let found = walk(root, key, &mut path);
-        if found.any_key() != key {
-            return None;
+        if walk(root, key, &mut path).any_key() != key {
+            return false;
         }
-        let Some((parent, above)) = path.split_last() else {
-            return Some(Smt::default());
+        let Some(parent_depth) = path.len().checked_sub(1) else {
+            self.root = None;
+            return true;
         };
-        // The sibling takes the parent's place; the branches above are rebuilt over it. The
-        // removed key agrees with each of them before its bit, so it serves as their `rep`,
-        // but not for the sibling, whose hash is extended through `any_key`.
-        let sibling = Arc::clone(parent.sibling);
-        let root = match above.split_last() {
-            None => sibling,
-            Some((grandparent, rest)) => {
-                let depth = usize::from(grandparent.bit) + 1;
-                let sibling_hash = sibling.hash_at(depth);
-                let other = grandparent.sibling_hash();
-                let node = if grandparent.side == 0 {
-                    branch_with(
-                        grandparent.bit,
-                        [sibling, Arc::clone(grandparent.sibling)],
-                        [sibling_hash, other],
-                    )
-                } else {
-                    branch_with(
-                        grandparent.bit,
-                        [Arc::clone(grandparent.sibling), sibling],
-                        [other, sibling_hash],
-                    )
-                };
-                rebuild(rest, node, key)
+        drop(path);
+        replace_along(root, key, parent_depth, |parent| match parent.as_ref() {
+            TreeNode::Branch { bit, children, .. } => {
+                Arc::clone(&children[1 - bit_at(key, usize::from(*bit))])
             }
-        };
-        Some(Smt { root: Some(root) })
+            TreeNode::Leaf { .. } => parent,
+        });
+        true
     }
 
     /// The tree of `entries`, which must be sorted strictly ascending by key: about one
@@ -580,18 +548,6 @@ fn leftmost_key(node: &TreeNode) -> (&Hash, usize) {
         }
         n_read += 1;
     }
-}
-
-/// The node reached from `root` by following `path` (a prefix of a walk's steps).
-fn subtree_at<'a>(root: &'a Arc<TreeNode>, path: &[Step<'_>]) -> &'a Arc<TreeNode> {
-    let mut node = root;
-    for step in path {
-        match node.as_ref() {
-            TreeNode::Branch { children, .. } => node = &children[step.side],
-            TreeNode::Leaf { .. } => unreachable!("a walk's steps are branches"),
-        }
-    }
-    node
 }
 
 /// The tree of a non-empty slice sorted strictly by key.

@@ -26,12 +26,16 @@ Examples (against a fresh `cargo run -p jitosd`):
   jitosctl diff --from sws:0 --from-as-of 1 --to sws:0         # what happened after event 1
   jitosctl rewrites --view sws:0 --json                        # JSON for scripts
   jitosctl watch events --from-start                           # follow the log; Ctrl-C stops
+  jitosctl collapse 0                                          # merge sws:0 into System
+  jitosctl rebase 1                                            # move sws:1 onto current System
+  jitosctl discard 1 --reason 'superseded'                     # recorded with the event
   jitosctl completions bash > ~/.local/share/bash-completion/completions/jitosctl
 
 Exit status: 0 ok; 1 no answer (daemon down, bad URL) or a local failure (unreadable file);
 2 INVALID_INPUT or a usage error; 3 NOT_FOUND; 4 NOT_IMPLEMENTED; 5 CONFLICT;
-6 LIMIT_EXCEEDED; 7 FORBIDDEN; 8 INTERNAL. Errors go to stderr with the server's message and
-the input field they name.";
+6 LIMIT_EXCEEDED; 7 FORBIDDEN; 8 INTERNAL; 9 answered but not committed: a collapse aborted or
+a rebase refused on conflicts (recorded as an event; its receipt and one `!` line per conflict
+are on stdout). Errors go to stderr with the server's message and the input field they name.";
 
 /// Talk to a running jitosd: read views and the event log, manage SWS overlays, apply
 /// rewrites, follow events.
@@ -85,9 +89,17 @@ pub(crate) enum Command {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Create, list, show, discard or collapse shadow working sets.
+    /// Create, list, show, discard, collapse or rebase shadow working sets.
     #[command(subcommand)]
     Sws(SwsCommand),
+    /// Collapse an SWS into System (policy v0, fail-fast): print the receipt, and one `!` line
+    /// per conflict when it aborted (exit status 9).
+    Collapse(CollapseArgs),
+    /// Move an SWS onto current System, replaying its overlay under the collapse rules: print
+    /// the receipt, and one `!` line per conflict when it was refused (exit status 9).
+    Rebase(RebaseArgs),
+    /// Discard an SWS, recording why; its overlay stays in the log but can no longer change.
+    Discard(DiscardArgs),
     /// Apply one rewrite to an SWS: its ops, in the order given, all or none.
     Apply(ApplyArgs),
     /// Follow a subscription: one line per event until interrupted or the server ends it.
@@ -234,28 +246,57 @@ pub(crate) enum SwsCommand {
         #[arg(value_parser = parse_sws_id)]
         id: u64,
     },
-    /// Discard an SWS; its overlay is kept in the log but can no longer change.
-    Discard {
-        /// The SWS id, e.g. 0.
-        #[arg(value_parser = parse_sws_id)]
-        id: u64,
-        /// Why, recorded with the event.
-        #[arg(long)]
-        reason: Option<String>,
-        #[command(flatten)]
-        key: KeyArgs,
-    },
-    /// Collapse an SWS into System (milestone M3; NOT_IMPLEMENTED before).
-    Collapse {
-        /// The SWS id, e.g. 0.
-        #[arg(value_parser = parse_sws_id)]
-        id: u64,
-        /// The collapse policy; the server's default when absent.
-        #[arg(long, value_name = "ID")]
-        policy: Option<u32>,
-        #[command(flatten)]
-        key: KeyArgs,
-    },
+    /// Discard an SWS (the same as `jitosctl discard`).
+    Discard(DiscardArgs),
+    /// Collapse an SWS into System (the same as `jitosctl collapse`).
+    Collapse(CollapseArgs),
+    /// Move an SWS onto current System (the same as `jitosctl rebase`).
+    Rebase(RebaseArgs),
+}
+
+/// `collapse` and `sws collapse`.
+#[derive(Debug, Args)]
+pub(crate) struct CollapseArgs {
+    /// The SWS: its id, e.g. 0, or `sws:0`.
+    #[arg(value_parser = parse_sws_id, value_name = "SWS")]
+    pub(crate) id: u64,
+    /// The collapse policy; the server's default (0, fail-fast) when absent.
+    #[arg(long, value_name = "ID")]
+    pub(crate) policy: Option<u32>,
+    /// Metadata to record with the event, as JSON.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) meta: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+}
+
+/// `rebase` and `sws rebase`.
+#[derive(Debug, Args)]
+pub(crate) struct RebaseArgs {
+    /// The SWS: its id, e.g. 0, or `sws:0`.
+    #[arg(value_parser = parse_sws_id, value_name = "SWS")]
+    pub(crate) id: u64,
+    /// Metadata to record with the event, as JSON.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) meta: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
+}
+
+/// `discard` and `sws discard`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscardArgs {
+    /// The SWS: its id, e.g. 0, or `sws:0`.
+    #[arg(value_parser = parse_sws_id, value_name = "SWS")]
+    pub(crate) id: u64,
+    /// Why, recorded with the event and shown by `rewrites` and `events`.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: Option<String>,
+    /// Metadata to record with the event, as JSON.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) meta: Option<String>,
+    #[command(flatten)]
+    pub(crate) key: KeyArgs,
 }
 
 /// The idempotency key every write takes.
@@ -344,8 +385,9 @@ pub(crate) struct StartArgs {
     pub(crate) count: Option<u64>,
 }
 
-/// An SWS id on the command line: the API's decimal form.
+/// An SWS id on the command line: the API's decimal form, or the view form `sws:N`.
 fn parse_sws_id(text: &str) -> Result<u64, String> {
-    jitos_client::parse_sws_id(text)
-        .map_err(|_| format!("`{text}` is not an SWS id such as 0 or 17"))
+    let id = text.strip_prefix("sws:").unwrap_or(text);
+    jitos_client::parse_sws_id(id)
+        .map_err(|_| format!("`{text}` is not an SWS id such as 0, 17 or sws:17"))
 }

@@ -7,7 +7,8 @@
 //!
 //! # Invariants
 //! - jitosctl never links the kernel: everything it knows comes through the API.
-//! - Exit status 0 means the server accepted the request; see [`exit_status`] for the rest.
+//! - Exit status 0 means the server accepted the request (and, for a collapse or a rebase,
+//!   committed it); see [`exit_status`] for the rest.
 //! - Errors go to stderr, results to stdout.
 
 use std::process::ExitCode;
@@ -16,7 +17,8 @@ use anyhow::{Context as _, Result};
 use clap::{CommandFactory as _, FromArgMatches as _};
 use futures_util::StreamExt as _;
 use jitos_client::{
-    Client, ErrorCode, GraphFilter, NodeFilter, Page, StreamStart, ViewRef, WriteOptions,
+    Client, ErrorCode, GraphFilter, MergeReceipt, NodeFilter, Page, StreamStart, ViewRef,
+    WriteOptions,
 };
 
 mod apply;
@@ -25,7 +27,10 @@ mod print;
 #[cfg(test)]
 mod tests;
 
-use cli::{ApplyArgs, Cli, Command, GraphArgs, PageArgs, StartArgs, SwsCommand, ViewArgs};
+use cli::{
+    ApplyArgs, Cli, CollapseArgs, Command, DiscardArgs, GraphArgs, PageArgs, RebaseArgs, StartArgs,
+    SwsCommand, ViewArgs,
+};
 
 /// A read that found nothing: exit status 3, like the server's NOT_FOUND.
 #[derive(Debug)]
@@ -39,10 +44,27 @@ impl std::fmt::Display for Absent {
 
 impl std::error::Error for Absent {}
 
-/// The exit status of a failure: the server's error code, or 1 when there was no answer.
+/// A collapse or a rebase the server answered but did not commit (conflicts): exit status 9.
+/// Not an error of the request, which was recorded as an event; scripts tell it by the status.
+#[derive(Debug)]
+struct NotCommitted(String);
+
+impl std::fmt::Display for NotCommitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not committed: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotCommitted {}
+
+/// The exit status of a failure: the server's error code, 9 for an answer that did not
+/// commit, or 1 when there was no answer.
 fn exit_status(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<Absent>().is_some() {
         return 3;
+    }
+    if error.downcast_ref::<NotCommitted>().is_some() {
+        return 9;
     }
     match error
         .downcast_ref::<jitos_client::Error>()
@@ -65,6 +87,10 @@ async fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match run(&cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<NotCommitted>().is_some() => {
+            eprintln!("{error:#}");
+            ExitCode::from(exit_status(&error))
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(exit_status(&error))
@@ -119,6 +145,9 @@ async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<()> {
             print::events(json, "events", &events)
         }
         Command::Sws(command) => sws(&client, json, command).await,
+        Command::Collapse(args) => collapse(&client, json, args).await,
+        Command::Rebase(args) => rebase(&client, json, args).await,
+        Command::Discard(args) => discard(&client, json, args).await,
         Command::Apply(args) => {
             let apply_matches = matches
                 .subcommand_matches("apply")
@@ -218,15 +247,41 @@ async fn sws(client: &Client, json: bool, command: &SwsCommand) -> Result<()> {
             print::sws(json, sws.as_ref())?;
             found(sws.is_some(), || format!("no sws:{id}"))
         }
-        SwsCommand::Discard { id, reason, key } => {
-            let options = write_options(None, key)?;
-            let discarded = client.discard_sws(*id, reason.as_deref(), &options).await?;
-            print::discarded(json, discarded)
-        }
-        SwsCommand::Collapse { id, policy, key } => {
-            let options = write_options(None, key)?;
-            print::collapsed(json, &client.collapse_sws(*id, *policy, &options).await?)
-        }
+        SwsCommand::Discard(args) => discard(client, json, args).await,
+        SwsCommand::Collapse(args) => collapse(client, json, args).await,
+        SwsCommand::Rebase(args) => rebase(client, json, args).await,
+    }
+}
+
+/// `discard` and `sws discard`.
+async fn discard(client: &Client, json: bool, args: &DiscardArgs) -> Result<()> {
+    let options = write_options(args.meta.as_deref(), &args.key)?;
+    let reason = args.reason.as_deref();
+    print::discarded(json, client.discard_sws(args.id, reason, &options).await?)
+}
+
+/// `collapse` and `sws collapse`: prints the receipt; an abort is [`NotCommitted`].
+async fn collapse(client: &Client, json: bool, args: &CollapseArgs) -> Result<()> {
+    let options = write_options(args.meta.as_deref(), &args.key)?;
+    let collapsed = client.collapse_sws(args.id, args.policy, &options).await?;
+    print::collapsed(json, &collapsed)?;
+    committed(&collapsed.collapse_receipt)
+}
+
+/// `rebase` and `sws rebase`: prints the receipt; a refusal is [`NotCommitted`].
+async fn rebase(client: &Client, json: bool, args: &RebaseArgs) -> Result<()> {
+    let options = write_options(args.meta.as_deref(), &args.key)?;
+    let rebased = client.rebase_sws(args.id, &options).await?;
+    print::rebased(json, &rebased)?;
+    committed(&rebased.receipt)
+}
+
+/// Fails with [`NotCommitted`] unless the merge of `receipt` committed.
+fn committed(receipt: &MergeReceipt) -> Result<()> {
+    if receipt.committed {
+        Ok(())
+    } else {
+        Err(NotCommitted(print::merge_headline(receipt)).into())
     }
 }
 

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use jitos_client::types::{Collapsed, KernelInfo};
 use jitos_client::{
-    AppliedRewrite, ChangeKind, Edge, GraphDiff, GraphDigest, GraphSnapshot, Node, RewriteEvent,
-    Sws,
+    AppliedRewrite, ChangeKind, Conflict, Edge, EventKind, GraphDiff, GraphDigest, GraphSnapshot,
+    MergeReceipt, Node, Rebased, RewriteEvent, Sws,
 };
 use serde::Serialize;
 
@@ -223,12 +223,24 @@ pub(crate) fn edge(json: bool, edge: Option<&Edge>) -> Result<()> {
     Ok(())
 }
 
+/// What a listing says of an event besides its ops: the outcome of a COLLAPSE or REBASE
+/// (`committed`, `aborted: N conflicts`, `refused: N conflicts`), the reason of a DISCARD, or
+/// `-`.
+pub(crate) fn event_detail(event: &RewriteEvent) -> String {
+    match (&event.receipt, &event.reason) {
+        (Some(receipt), _) => outcome(receipt),
+        (None, Some(reason)) if event.kind == EventKind::Discard => format!("reason: {reason}"),
+        (None, _) => "-".to_owned(),
+    }
+}
+
 fn event_row(event: &RewriteEvent) -> Vec<String> {
     let ops = serde_json::to_string(&event.ops).unwrap_or_default();
     vec![
         event.idx.to_string(),
         event.kind.to_string(),
         event.view.to_string(),
+        event_detail(event),
         ops,
     ]
 }
@@ -239,7 +251,7 @@ pub(crate) fn events(json: bool, name: &str, events: &[RewriteEvent]) -> Result<
         return named(name, events);
     }
     let rows: Vec<Vec<String>> = events.iter().map(event_row).collect();
-    table(&["IDX", "KIND", "VIEW", "OPS"], &rows);
+    table(&["IDX", "KIND", "VIEW", "DETAIL", "OPS"], &rows);
     Ok(())
 }
 
@@ -305,17 +317,110 @@ pub(crate) fn discarded(json: bool, discarded: bool) -> Result<()> {
     Ok(())
 }
 
+/// `committed`, or `aborted: N conflicts` (a collapse), `refused: N conflicts` (a rebase).
+fn outcome(receipt: &MergeReceipt) -> String {
+    if receipt.committed {
+        return "committed".to_owned();
+    }
+    let verb = if receipt.kind == EventKind::Rebase {
+        "refused"
+    } else {
+        "aborted"
+    };
+    let n_conflicts = receipt.conflicts.len();
+    let plural = if n_conflicts == 1 { "" } else { "s" };
+    format!("{verb}: {n_conflicts} conflict{plural}")
+}
+
+/// `collapse of sws:1 committed`, `rebase of sws:1 refused: 2 conflicts`.
+pub(crate) fn merge_headline(receipt: &MergeReceipt) -> String {
+    let what = receipt.kind.as_str().to_lowercase();
+    format!("{what} of sws:{} {}", receipt.sws_id, outcome(receipt))
+}
+
+/// `NODE` or `EDGE` as a word of a sentence.
+fn item(kind: &jitos_client::ItemKind) -> String {
+    kind.as_str().to_lowercase()
+}
+
+/// One `!` line: the overlay's change, and the System change in its way.
+pub(crate) fn conflict_line(conflict: &Conflict) -> String {
+    format!(
+        "! {} {} {} (overlay {}) vs {} {} (system {})",
+        conflict.kind,
+        item(&conflict.subject),
+        conflict.id,
+        conflict.overlay_change,
+        item(&conflict.system_subject),
+        conflict.system_id,
+        conflict.system_change
+    )
+}
+
+/// The receipt of a collapse or a rebase for people: the headline, the event, the snapshots
+/// before and after, the counts of merged ops, the digests (`system_digest` for a collapse),
+/// then one [`conflict_line`] per conflict.
+pub(crate) fn merge_lines(receipt: &MergeReceipt, system_digest: Option<&str>) -> Vec<String> {
+    let mut pairs = vec![
+        ("event", receipt.event_idx.to_string()),
+        (
+            "snapshot",
+            format!(
+                "{} -> {}",
+                receipt.base_snapshot_id, receipt.system_snapshot_id
+            ),
+        ),
+        (
+            "nodes",
+            format!(
+                "{} added, {} removed",
+                receipt.nodes_added, receipt.nodes_removed
+            ),
+        ),
+        (
+            "edges",
+            format!(
+                "{} added, {} removed",
+                receipt.edges_added, receipt.edges_removed
+            ),
+        ),
+        ("sws", receipt.view_digest.clone()),
+    ];
+    if let Some(digest) = system_digest {
+        pairs.push(("system", digest.to_owned()));
+    }
+    pairs.push(("receipt", receipt.digest.clone()));
+    let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut lines = vec![merge_headline(receipt)];
+    lines.extend(
+        pairs
+            .iter()
+            .map(|(key, value)| format!("  {key:<width$}  {value}")),
+    );
+    lines.extend(receipt.conflicts.iter().map(conflict_line));
+    lines
+}
+
+/// A collapse: `{"collapseSws": {...}}` with `--json`, else [`merge_lines`].
 pub(crate) fn collapsed(json: bool, collapsed: &Collapsed) -> Result<()> {
     if json {
         return named("collapseSws", collapsed);
     }
-    fields(&[
-        ("committed", collapsed.committed.to_string()),
-        (
-            "systemSnapshotId",
-            or_dash(collapsed.system_snapshot_id.as_deref()),
-        ),
-    ]);
+    let system_digest = Some(collapsed.system_digest.as_str());
+    for line in merge_lines(&collapsed.collapse_receipt, system_digest) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// A rebase: `{"rebaseSws": {...}}` with `--json`, else [`merge_lines`].
+pub(crate) fn rebased(json: bool, rebased: &Rebased) -> Result<()> {
+    if json {
+        return named("rebaseSws", rebased);
+    }
+    for line in merge_lines(&rebased.receipt, None) {
+        println!("{line}");
+    }
     Ok(())
 }
 

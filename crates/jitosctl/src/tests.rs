@@ -1,5 +1,6 @@
 //! Unit tests of the command line: parsing, the order and pairing of `apply`'s op flags, the
-//! exit status of each error, and the lines `diff` prints.
+//! exit status of each error, and the lines `diff`, `collapse`, `rebase` and the event listings
+//! print.
 
 use std::path::PathBuf;
 
@@ -186,6 +187,8 @@ fn exit_statuses_name_the_error_code() {
     let status = jitos_client::decode_http::<serde_json::Value>(502, "bad gateway").unwrap_err();
     assert_eq!(crate::exit_status(&status.into()), 1);
     assert_eq!(crate::exit_status(&crate::Absent("x".into()).into()), 3);
+    let aborted = crate::NotCommitted("collapse of sws:1 aborted: 1 conflict".into());
+    assert_eq!(crate::exit_status(&anyhow::Error::from(aborted)), 9);
     assert_eq!(crate::exit_status(&anyhow::anyhow!("unreadable file")), 1);
 }
 
@@ -343,5 +346,161 @@ fn a_diff_prints_one_signed_line_per_item_then_a_summary() {
             "+ edge e1 a1 -> c3 link",
             "nodes: 1 added, 1 removed; edges: 1 added, 0 removed",
         ]
+    );
+}
+
+#[test]
+fn collapse_rebase_and_discard_parse_at_the_top_and_under_sws_alike() {
+    use crate::cli::SwsCommand;
+
+    let parse = |args: &[&str]| Cli::from_arg_matches(&matches(args)).unwrap().command;
+    let top = parse(&[
+        "collapse",
+        "sws:4",
+        "--policy",
+        "0",
+        "--meta",
+        "{}",
+        "--idempotency-key",
+        "k",
+    ]);
+    let Command::Collapse(args) = top else {
+        panic!("not collapse: {top:?}");
+    };
+    assert_eq!((args.id, args.policy), (4, Some(0)));
+    assert_eq!(args.meta.as_deref(), Some("{}"));
+    assert_eq!(args.key.idempotency_key.as_deref(), Some("k"));
+    let nested = parse(&["sws", "collapse", "4"]);
+    assert!(
+        matches!(&nested, Command::Sws(SwsCommand::Collapse(args)) if args.id == 4),
+        "{nested:?}"
+    );
+    let rebase = parse(&["rebase", "2"]);
+    assert!(
+        matches!(&rebase, Command::Rebase(args) if args.id == 2 && args.meta.is_none()),
+        "{rebase:?}"
+    );
+    let discard = parse(&["discard", "3", "--reason", "superseded"]);
+    assert!(
+        matches!(&discard, Command::Discard(args)
+            if args.id == 3 && args.reason.as_deref() == Some("superseded")),
+        "{discard:?}"
+    );
+    let nested = parse(&["sws", "discard", "sws:3", "--reason", "x"]);
+    assert!(
+        matches!(&nested, Command::Sws(SwsCommand::Discard(args)) if args.id == 3),
+        "{nested:?}"
+    );
+    for bad in [
+        &["collapse"][..],
+        &["collapse", "01"][..],
+        &["rebase", "sws:"][..],
+        &["discard", "system"][..],
+    ] {
+        let result = Cli::command()
+            .try_get_matches_from(std::iter::once("jitosctl").chain(bad.iter().copied()));
+        assert!(result.is_err(), "{bad:?}");
+    }
+}
+
+fn receipt(
+    kind: jitos_client::EventKind,
+    conflicts: Vec<jitos_client::Conflict>,
+) -> jitos_client::MergeReceipt {
+    jitos_client::MergeReceipt {
+        kind,
+        event_idx: jitos_client::U64(7),
+        event_id: "e7".into(),
+        sws_id: "1".into(),
+        committed: conflicts.is_empty(),
+        base_snapshot_id: "base".into(),
+        system_snapshot_id: "sys".into(),
+        view_digest: "view".into(),
+        rule_pack_id: "rules".into(),
+        policy_id: 0,
+        conflicts,
+        nodes_added: 2,
+        nodes_removed: 0,
+        edges_added: 1,
+        edges_removed: 3,
+        digest: "dd".into(),
+    }
+}
+
+#[test]
+fn a_merge_prints_its_receipt_then_one_bang_line_per_conflict() {
+    use jitos_client::{ChangeKind, Conflict, ConflictKind, EventKind, ItemKind};
+
+    let conflict = Conflict {
+        kind: ConflictKind::EdgeEndRemoved,
+        id: "e1".into(),
+        subject: ItemKind::Edge,
+        overlay_change: ChangeKind::Added,
+        system_id: "n1".into(),
+        system_subject: ItemKind::Node,
+        system_change: ChangeKind::Removed,
+    };
+    let aborted = receipt(EventKind::Collapse, vec![conflict]);
+    assert_eq!(
+        crate::print::merge_lines(&aborted, Some("sysdigest")),
+        [
+            "collapse of sws:1 aborted: 1 conflict",
+            "  event     7",
+            "  snapshot  base -> sys",
+            "  nodes     2 added, 0 removed",
+            "  edges     1 added, 3 removed",
+            "  sws       view",
+            "  system    sysdigest",
+            "  receipt   dd",
+            "! EDGE_END_REMOVED edge e1 (overlay ADDED) vs node n1 (system REMOVED)",
+        ]
+    );
+    let committed = receipt(EventKind::Rebase, vec![]);
+    let lines = crate::print::merge_lines(&committed, None);
+    assert_eq!(lines[0], "rebase of sws:1 committed");
+    assert!(lines.iter().all(|line| !line.starts_with('!')), "{lines:?}");
+    assert!(
+        lines.iter().all(|line| !line.contains("system ")),
+        "{lines:?}"
+    );
+    let mut refused = receipt(EventKind::Rebase, vec![aborted.conflicts[0].clone()]);
+    refused.conflicts.push(refused.conflicts[0].clone());
+    assert_eq!(
+        crate::print::merge_headline(&refused),
+        "rebase of sws:1 refused: 2 conflicts"
+    );
+}
+
+#[test]
+fn listings_show_a_discard_reason_and_a_merge_outcome() {
+    use jitos_client::types::{ViewKind, ViewRefOut};
+    use jitos_client::{EventKind, RewriteEvent, U64};
+
+    let event = |kind, reason: Option<&str>, receipt| RewriteEvent {
+        id: "e".into(),
+        idx: U64(1),
+        kind,
+        view: ViewRefOut {
+            kind: ViewKind::Sws,
+            sws_id: Some("1".into()),
+            snapshot_id: None,
+        },
+        ops: vec![],
+        meta: None,
+        reason: reason.map(str::to_owned),
+        view_digest: "v".into(),
+        receipt,
+    };
+    let detail = |e: &RewriteEvent| crate::print::event_detail(e);
+    assert_eq!(
+        detail(&event(EventKind::Discard, Some("done"), None)),
+        "reason: done"
+    );
+    assert_eq!(detail(&event(EventKind::Discard, None, None)), "-");
+    assert_eq!(detail(&event(EventKind::RewriteApplied, None, None)), "-");
+    let committed = Some(receipt(EventKind::Collapse, vec![]));
+    assert_eq!(
+        detail(&event(EventKind::Collapse, None, committed)),
+        "committed"
     );
 }

@@ -74,9 +74,10 @@ fn error_statuses(daemon: &Daemon) {
     let zero = jitosctl(daemon, &["events", "--first", "0"]);
     assert_fails(&zero, 2, "INVALID_INPUT");
     let collapse = jitosctl(daemon, &["sws", "collapse", "0"]);
+    assert_fails(&collapse, 5, "CONFLICT");
     assert!(
-        matches!(collapse.status.code(), Some(4 | 5)),
-        "NOT_IMPLEMENTED before M3, CONFLICT after (sws:0 is discarded): {collapse:?}"
+        super::stderr(&collapse).contains("input.swsId"),
+        "sws:0 is discarded: {collapse:?}"
     );
 }
 

@@ -1,7 +1,8 @@
 //! The M2 kernel end to end, against the real `jitosd` over HTTP (`POST /graphql`) and
 //! WebSocket (`/graphql/ws`, graphql-transport-ws): snapshots, time travel, paging that does
 //! not lie, the multi-op rewrite rules, subscriptions that resume, a stalled subscriber, and
-//! idempotency keys. One file per area; the helpers they share live here.
+//! idempotency keys. One file per area; the helpers they share live here (the `pub(crate)` ones
+//! are shared with the M3 tests, `e2e_m3`).
 //!
 //! Ids are computed on the test side with `jitos_core::node_id` / `edge_id` (contract §2), so
 //! an expected page never comes from the daemon under test.
@@ -22,7 +23,7 @@ mod paging;
 mod paging_props;
 mod snapshots;
 mod stall;
-mod subscriptions;
+pub(crate) mod subscriptions;
 mod time_travel;
 
 use base64::Engine as _;
@@ -38,7 +39,7 @@ use crate::e2e_serving::post_graphql;
 const PAGE_MAX: usize = 1000;
 
 /// `applyRewrite` with its view and rewrite as variables.
-const APPLY: &str = "mutation Apply($view: ViewRefInput!, $rewrite: RewriteInput!) {
+pub(crate) const APPLY: &str = "mutation Apply($view: ViewRefInput!, $rewrite: RewriteInput!) {
     applyRewrite(view: $view, rewrite: $rewrite) {
         accepted receipt { rewriteIdx viewDigest view { kind swsId snapshotId } }
     }
@@ -50,12 +51,12 @@ fn sws_literal(id: u64) -> String {
 }
 
 /// The JSON `ViewRefInput` of SWS `id`'s live view.
-fn sws_variable(id: u64) -> Value {
+pub(crate) fn sws_variable(id: u64) -> Value {
     json!({ "kind": "SWS", "swsId": id.to_string() })
 }
 
 /// A `U64` output (a decimal string) as a number.
-fn u64_of(value: &Value) -> u64 {
+pub(crate) fn u64_of(value: &Value) -> u64 {
     value
         .as_str()
         .and_then(|text| text.parse().ok())
@@ -63,7 +64,7 @@ fn u64_of(value: &Value) -> u64 {
 }
 
 /// POSTs `query` with `variables`; the whole response, which must have status 200.
-async fn call(daemon: &Daemon, query: &str, variables: &Value) -> Value {
+pub(crate) async fn call(daemon: &Daemon, query: &str, variables: &Value) -> Value {
     let body = json!({ "query": query, "variables": variables });
     let (status, response) = post_graphql(daemon, &body).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{response}");
@@ -71,14 +72,14 @@ async fn call(daemon: &Daemon, query: &str, variables: &Value) -> Value {
 }
 
 /// The data of a response that must have succeeded.
-fn expect_data(response: &Value) -> Value {
+pub(crate) fn expect_data(response: &Value) -> Value {
     assert!(response.get("errors").is_none(), "{response}");
     response["data"].clone()
 }
 
 /// Checks that `response` is a refusal with one error of `code` at `field`, named in the
 /// message too, and no data.
-fn expect_refused(response: &Value, code: &str, field: &str) {
+pub(crate) fn expect_refused(response: &Value, code: &str, field: &str) {
     let errors = response["errors"].as_array();
     assert_eq!(errors.map(Vec::len), Some(1), "{response}");
     let error = &response["errors"][0];
@@ -90,7 +91,7 @@ fn expect_refused(response: &Value, code: &str, field: &str) {
 }
 
 /// POSTs `body` and returns the response body as raw text, for byte-for-byte comparisons.
-async fn post_raw(daemon: &Daemon, body: &Value) -> String {
+pub(crate) async fn post_raw(daemon: &Daemon, body: &Value) -> String {
     let response = reqwest::Client::new()
         .post(daemon.url("/graphql"))
         .json(body)
@@ -102,7 +103,7 @@ async fn post_raw(daemon: &Daemon, body: &Value) -> String {
 }
 
 /// Creates an SWS and returns its id.
-async fn create_sws(daemon: &Daemon) -> u64 {
+pub(crate) async fn create_sws(daemon: &Daemon) -> u64 {
     let created = data(daemon, "mutation { createSws { sws { id } } }").await;
     created["createSws"]["sws"]["id"]
         .as_str()
@@ -112,20 +113,20 @@ async fn create_sws(daemon: &Daemon) -> u64 {
 
 /// What an accepted rewrite returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Receipt {
+pub(crate) struct Receipt {
     /// The idx of its event.
-    idx: u64,
+    pub(crate) idx: u64,
     /// The view's digest right after it, in hex.
-    digest: String,
+    pub(crate) digest: String,
 }
 
 /// The `applyRewrite` request of `ops` on SWS `sws`.
-fn apply_body(sws: u64, ops: &[Value]) -> Value {
+pub(crate) fn apply_body(sws: u64, ops: &[Value]) -> Value {
     json!({ "query": APPLY, "variables": { "view": sws_variable(sws), "rewrite": { "ops": ops } } })
 }
 
 /// Applies `ops` to SWS `sws` in one rewrite that must be accepted.
-async fn apply(daemon: &Daemon, sws: u64, ops: &[Value]) -> Receipt {
+pub(crate) async fn apply(daemon: &Daemon, sws: u64, ops: &[Value]) -> Receipt {
     let (status, response) = post_graphql(daemon, &apply_body(sws, ops)).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{response}");
     let payload = &expect_data(&response)["applyRewrite"];
@@ -155,12 +156,12 @@ async fn apply_refused(daemon: &Daemon, sws: u64, ops: &[Value], code: &str, fie
 }
 
 /// The `AddNode` op of `(kind, payload)`.
-fn add_node(kind: &str, payload: &[u8]) -> Value {
+pub(crate) fn add_node(kind: &str, payload: &[u8]) -> Value {
     json!({ "op": "AddNode", "data": { "kind": kind, "payload_b64": STANDARD.encode(payload) } })
 }
 
 /// The `AddEdge` op `from -> to` of `kind`, with `payload` or without one.
-fn add_edge(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> Value {
+pub(crate) fn add_edge(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> Value {
     let mut data = json!({ "from": from.to_string(), "to": to.to_string(), "kind": kind });
     if let Some(payload) = payload {
         data["payload_b64"] = json!(STANDARD.encode(payload));
@@ -169,28 +170,28 @@ fn add_edge(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> Value
 }
 
 /// The `RemoveNode` op of node `id`.
-fn remove_node(id: &Hash) -> Value {
+pub(crate) fn remove_node(id: &Hash) -> Value {
     json!({ "op": "RemoveNode", "data": { "id": id.to_string() } })
 }
 
 /// The `RemoveEdge` op of edge `id`.
-fn remove_edge(id: &Hash) -> Value {
+pub(crate) fn remove_edge(id: &Hash) -> Value {
     json!({ "op": "RemoveEdge", "data": { "id": id.to_string() } })
 }
 
 /// The id of node `(kind, payload)`, computed on the test side.
-fn node_id(kind: &str, payload: &[u8]) -> Hash {
+pub(crate) fn node_id(kind: &str, payload: &[u8]) -> Hash {
     jitos_core::node_id(kind, payload)
 }
 
 /// The id of edge `from -> to` of `kind` with `payload`, computed on the test side.
-fn edge_id(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> Hash {
+pub(crate) fn edge_id(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> Hash {
     jitos_core::edge_id(from, to, kind, payload)
 }
 
 /// The whole event log (`id idx kind view { kind swsId } meta`), paged through; checks that
 /// `kernelInfo.eventCount` equals its length and that the idx values are 0, 1, 2, ...
-async fn log(daemon: &Daemon) -> Vec<Value> {
+pub(crate) async fn log(daemon: &Daemon) -> Vec<Value> {
     let mut events: Vec<Value> = Vec::new();
     let mut after = None::<u64>;
     loop {
@@ -219,13 +220,13 @@ async fn log(daemon: &Daemon) -> Vec<Value> {
 }
 
 /// `kernelInfo.eventCount`.
-async fn event_count(daemon: &Daemon) -> u64 {
+pub(crate) async fn event_count(daemon: &Daemon) -> u64 {
     u64_of(&data(daemon, "{ kernelInfo { eventCount } }").await["kernelInfo"]["eventCount"])
 }
 
 /// Everything a refused request must leave unchanged: the log, `eventCount`, every SWS's
 /// record, and the digest of System and of every SWS.
-async fn trace(daemon: &Daemon) -> Value {
+pub(crate) async fn trace(daemon: &Daemon) -> Value {
     let log = log(daemon).await;
     let sws = data(
         daemon,
@@ -245,7 +246,7 @@ async fn trace(daemon: &Daemon) -> Value {
 }
 
 /// The ids of every node and every edge of `view` (a GraphQL literal), each in one page.
-async fn graph_ids(daemon: &Daemon, view: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) async fn graph_ids(daemon: &Daemon, view: &str) -> (Vec<String>, Vec<String>) {
     let query = format!(
         "{{ graph(view: {view},
             nodesPage: {{first: {PAGE_MAX}}}, edgesPage: {{first: {PAGE_MAX}}}) {{
@@ -267,14 +268,14 @@ async fn graph_ids(daemon: &Daemon, view: &str) -> (Vec<String>, Vec<String>) {
 }
 
 /// The items of a JSON list.
-fn list(value: &Value) -> &Vec<Value> {
+pub(crate) fn list(value: &Value) -> &Vec<Value> {
     value
         .as_array()
         .unwrap_or_else(|| panic!("not a list: {value}"))
 }
 
 /// A JSON string.
-fn text(value: &Value) -> &str {
+pub(crate) fn text(value: &Value) -> &str {
     value
         .as_str()
         .unwrap_or_else(|| panic!("not a string: {value}"))
@@ -289,7 +290,7 @@ fn ids_of(items: &Value) -> Vec<String> {
 }
 
 /// Sorted hex forms of `ids`: ids are ordered by their bytes, which is their hex order.
-fn sorted_hex<'a>(ids: impl IntoIterator<Item = &'a Hash>) -> Vec<String> {
+pub(crate) fn sorted_hex<'a>(ids: impl IntoIterator<Item = &'a Hash>) -> Vec<String> {
     let mut hex: Vec<String> = ids.into_iter().map(Hash::to_string).collect();
     hex.sort();
     hex.dedup();

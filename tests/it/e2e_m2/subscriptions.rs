@@ -23,13 +23,13 @@ use crate::e2e_serving::{WsStream, ws_connect, ws_first_errors, ws_recv, ws_send
 const QUIET: Duration = Duration::from_millis(300);
 
 /// Subscribes with `query` under `id`.
-async fn subscribe(ws: &mut WsStream, id: &str, query: &str) {
+pub(crate) async fn subscribe(ws: &mut WsStream, id: &str, query: &str) {
     let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
     ws_send(ws, &message).await;
 }
 
 /// The next `next` message: its subscription id and its event.
-async fn next_event(ws: &mut WsStream) -> (String, Value) {
+pub(crate) async fn next_event(ws: &mut WsStream) -> (String, Value) {
     let message = ws_recv(ws).await;
     assert_eq!(message["type"], "next", "{message}");
     let id = message["id"]
