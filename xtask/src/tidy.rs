@@ -30,9 +30,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("xtask", &["jitos-codegen"]),
     ("jitos-core", &["jitos-schema"]),
     ("jitos-graph", &["jitos-core", "jitos-schema"]),
+    ("jitos-wal", &["jitos-core"]),
     (
         "jitos-kernel",
-        &["jitos-graph", "jitos-core", "jitos-schema"],
+        &["jitos-graph", "jitos-wal", "jitos-core", "jitos-schema"],
     ),
     (
         "jitos-net",

@@ -144,9 +144,8 @@ impl ViewHistory {
             made_by: Some(idx),
             digest,
         });
-        if !self.first_version_of.contains_key(&digest) {
-            self.first_version_of.insert(digest, version);
-        }
+        // One walk of the index: the first version with this digest stays.
+        self.first_version_of.entry(digest).or_insert(version);
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
             self.checkpoints.insert(version, graph.clone());

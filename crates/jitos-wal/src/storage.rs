@@ -1,0 +1,169 @@
+//! The storage the WAL runs on: the [`Storage`] trait and [`FsStorage`], its `std::fs` form.
+//!
+//! A storage is one flat directory of named files. The WAL needs little from it: list, create,
+//! append, read, truncate, remove, and two kinds of sync. [`crate::SimStorage`] implements the
+//! same trait in memory so a seeded simulation runs the very code the daemon runs.
+//!
+//! # Invariants
+//! - Nothing written is durable until `sync(name)` returned `Ok` for that file, and nothing
+//!   created, removed or renamed is durable in the directory until `sync_dir` returned `Ok`.
+//! - A failed `sync` says nothing about what reached the disk: callers treat it as fatal
+//!   (fail-stop) and never retry it as if a later success covered the earlier writes.
+//! - `list` returns names in ascending byte order.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A flat directory of files, as the WAL sees it.
+pub trait Storage {
+    /// Names of the files in the directory, ascending.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    fn list(&self) -> io::Result<Vec<String>>;
+
+    /// Creates the empty file `name`; fails if it exists. Not durable until `sync_dir`.
+    ///
+    /// # Errors
+    /// It exists, or the file system refused.
+    fn create(&mut self, name: &str) -> io::Result<()>;
+
+    /// Appends `bytes` to the end of `name` (all of them, or an error).
+    ///
+    /// # Errors
+    /// The file does not exist, the disk is full, or the write failed.
+    fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()>;
+
+    /// The whole current contents of `name`.
+    ///
+    /// # Errors
+    /// The file does not exist or cannot be read.
+    fn read(&self, name: &str) -> io::Result<Vec<u8>>;
+
+    /// Cuts `name` to `len_bytes` bytes. Not durable until `sync(name)`.
+    ///
+    /// # Errors
+    /// The file does not exist or the file system refused.
+    fn truncate(&mut self, name: &str, len_bytes: u64) -> io::Result<()>;
+
+    /// Makes the contents of `name` durable (`fdatasync`).
+    ///
+    /// # Errors
+    /// The sync failed; what reached the disk is then unknown.
+    fn sync(&mut self, name: &str) -> io::Result<()>;
+
+    /// Makes the directory's entries (creations, removals) durable.
+    ///
+    /// # Errors
+    /// The sync failed.
+    fn sync_dir(&mut self) -> io::Result<()>;
+
+    /// Removes `name`. Not durable until `sync_dir`.
+    ///
+    /// # Errors
+    /// The file does not exist or the file system refused.
+    fn remove(&mut self, name: &str) -> io::Result<()>;
+}
+
+/// [`Storage`] on a real directory through `std::fs`.
+///
+/// Keeps one open append handle per file it writes, so appends do not reopen files.
+#[derive(Debug)]
+pub struct FsStorage {
+    dir: PathBuf,
+    handles: BTreeMap<String, File>,
+}
+
+impl FsStorage {
+    /// Storage on `dir`, creating the directory (and its parents) if missing.
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub fn open(dir: impl Into<PathBuf>) -> io::Result<FsStorage> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(FsStorage {
+            dir,
+            handles: BTreeMap::new(),
+        })
+    }
+
+    /// The directory this storage works in.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, name: &str) -> io::Result<PathBuf> {
+        let plain =
+            !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+        if plain {
+            Ok(self.dir.join(name))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not a plain file name"),
+            ))
+        }
+    }
+
+    fn handle(&mut self, name: &str) -> io::Result<&mut File> {
+        if !self.handles.contains_key(name) {
+            let file = OpenOptions::new().append(true).open(self.path(name)?)?;
+            self.handles.insert(name.to_owned(), file);
+        }
+        Ok(self.handles.get_mut(name).expect("inserted above"))
+    }
+}
+
+impl Storage for FsStorage {
+    fn list(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file()
+                && let Ok(name) = entry.file_name().into_string()
+            {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn create(&mut self, name: &str) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(self.path(name)?)?;
+        self.handles.insert(name.to_owned(), file);
+        Ok(())
+    }
+
+    fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.handle(name)?.write_all(bytes)
+    }
+
+    fn read(&self, name: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(self.path(name)?)
+    }
+
+    fn truncate(&mut self, name: &str, len_bytes: u64) -> io::Result<()> {
+        self.handle(name)?.set_len(len_bytes)
+    }
+
+    fn sync(&mut self, name: &str) -> io::Result<()> {
+        self.handle(name)?.sync_data()
+    }
+
+    fn sync_dir(&mut self) -> io::Result<()> {
+        File::open(&self.dir)?.sync_all()
+    }
+
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        self.handles.remove(name);
+        std::fs::remove_file(self.path(name)?)
+    }
+}
