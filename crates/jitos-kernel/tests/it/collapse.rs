@@ -593,8 +593,9 @@ fn aborted(conflict: ModelConflict) -> Option<Expect> {
     })
 }
 
-#[test]
-fn an_edge_to_a_node_system_removed_is_edge_end_removed() {
+/// System gets node 0 through SWS 0; SWS 1 then adds the edge 0→1 while SWS 2 removes node 0
+/// and lands first: SWS 1 now meets EDGE_END_REMOVED.
+fn edge_end_removed_setup() -> Harness {
     use Step::{Collapse, Create, Write as W};
     let mut harness = Harness::default();
     harness.run(vec![
@@ -616,6 +617,13 @@ fn an_edge_to_a_node_system_removed_is_edge_end_removed() {
             conflicts: vec![]
         })
     );
+    harness
+}
+
+#[test]
+fn an_edge_to_a_node_system_removed_is_edge_end_removed() {
+    use Step::Collapse;
+    let mut harness = edge_end_removed_setup();
     let system = harness.state.system().digest();
     let last = harness.run(vec![Collapse(1)]);
     assert_eq!(
@@ -690,20 +698,8 @@ fn removing_what_system_removed_is_already_removed_but_adding_twice_is_fine() {
 
 #[test]
 fn a_refused_rebase_changes_nothing_and_a_rebase_makes_the_collapse_go_through() {
-    use Step::{Collapse, Create, Rebase, Write as W};
-    let mut harness = Harness::default();
-    harness.run(vec![
-        Create,
-        W(0, one(Write::AddNode(0))),
-        Collapse(0),
-        Create,
-        Create,
-    ]);
-    harness.run(vec![
-        W(1, vec![Write::AddNode(1), Write::AddEdge(0, 1)]),
-        W(2, one(Write::RemoveNode(0))),
-        Collapse(2),
-    ]);
+    use Step::{Collapse, Rebase, Write as W};
+    let mut harness = edge_end_removed_setup();
     let before = harness
         .state
         .graph(ViewKey::Sws(1), "view")
