@@ -33,7 +33,8 @@ pub struct Event {
     pub view: ViewKey,
     /// The validated ops (empty for events other than rewrites).
     pub ops: Vec<Op>,
-    /// The caller's meta, as given.
+    /// The caller's meta, in canonical form: as it reads back from the encoding (an integral
+    /// float such as `2.0` is the integer `2`), so it is the same before and after a restart.
     pub meta: Option<Json>,
     /// Why an SWS was discarded (DISCARD events only).
     pub reason: Option<String>,
@@ -127,6 +128,7 @@ impl Event {
             idempotency_key,
             outcome,
         } = parts;
+        let meta = meta.as_ref().map(canonical_meta).transpose()?;
         let mut event = Event {
             idx,
             kind,
@@ -237,6 +239,13 @@ impl Request<'_> {
         let bytes = cbor::encode(&value).map_err(EventEncodeError::Meta)?;
         Ok(jitos_core::hash_bytes(&bytes))
     }
+}
+
+/// `meta` as it reads back from its canonical encoding (see [`Event::meta`]).
+fn canonical_meta(meta: &Json) -> Result<Json, EventEncodeError> {
+    let value = json_to_cbor(meta).map_err(EventEncodeError::Meta)?;
+    // Every CBOR value made from JSON converts back; the fallback is unreachable.
+    Ok(crate::decode::cbor_to_json(&value, "meta").unwrap_or_else(|_| meta.clone()))
 }
 
 fn meta_to_cbor(meta: Option<&Json>) -> Result<Value, EventEncodeError> {

@@ -11,6 +11,7 @@
 //! - System is never written directly; writes go into SWS overlays, and System changes only by
 //!   a committed collapse of one.
 
+mod decode;
 mod error;
 mod event;
 mod history;
@@ -26,6 +27,7 @@ mod state;
 mod subscribe;
 mod view;
 
+pub use decode::{EventDecodeError, decode_event};
 pub use error::KernelError;
 pub use event::{
     EVENT_FORMAT_VERSION, Event, EventEncodeError, EventParts, Outcome, Request, json_to_cbor,

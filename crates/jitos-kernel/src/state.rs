@@ -461,7 +461,7 @@ impl State {
             kind: EventKind::SwsCreate,
             view: ViewKey::Sws(id),
             ops: Vec::new(),
-            meta: meta.clone(),
+            meta,
             reason: None,
             idempotency_key,
             outcome: None,
@@ -473,7 +473,8 @@ impl State {
             base_version: self.pin_system_base(),
             created_by: idx,
             state: SwsState::Active,
-            meta,
+            // In canonical form, as the event keeps it.
+            meta: event.meta.clone(),
         };
         self.views
             .insert(ViewKey::Sws(id), ViewHistory::new(base, Some(idx)));

@@ -5,13 +5,14 @@
 //! list, and on every digest (the model's recomputed from scratch). Afterwards the log is
 //! scanned: System's digest changes only at committed COLLAPSE events, every past moment reads
 //! back the digests the model had then, and `rewrites(view)` lists exactly the events that
-//! concern the view. Finally the log alone, replayed, rebuilds the same state.
+//! concern the view. Finally every event decodes from its bytes, and the log alone, replayed,
+//! rebuilds the same state.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use jitos_core::Hash;
 use jitos_graph::{Edge, Graph, Node};
-use jitos_kernel::{At, Command, ConflictKind, State, SwsState, ViewKey, ViewSpec};
+use jitos_kernel::{At, Command, ConflictKind, State, SwsState, ViewKey, ViewSpec, decode_event};
 use jitos_schema::ErrorCode;
 use jitos_schema::enums::EventKind;
 use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
@@ -553,6 +554,9 @@ proptest! {
         let replayed = State::replay(first.events().iter().map(|event| &**event));
         let replayed = replayed.map_err(|error| TestCaseError::fail(error.to_string()))?;
         prop_assert_eq!(log_bytes(&replayed), log_bytes(&first));
+        for (event, bytes) in first.events().iter().zip(log_bytes(&first)) {
+            prop_assert_eq!(&decode_event(&bytes).expect("decodes"), &**event);
+        }
         prop_assert_eq!(replayed.system().digest(), first.system().digest());
         for record in first.all_sws() {
             let view = ViewKey::Sws(record.id);

@@ -1,0 +1,287 @@
+//! Reading an event back from its canonical bytes (`docs/spec/events.md`): what boot and
+//! verification do with each record of a persisted log (M4).
+//!
+//! The decoder is strict: the bytes must be canonical CBOR (jitos-core's decoder), the map must
+//! hold exactly the event's keys with values of the right shapes, and the decoded event must
+//! encode back to the very same bytes. Its id is blake3 of those bytes.
+//!
+//! # Invariants
+//! - `decode(&event.encode()?)` equals `event` for every event the kernel makes (meta is kept
+//!   in its canonical form, `Event::new`), and `decode(b)` succeeding implies
+//!   `decode(b)?.encode()? == b`.
+//! - Decoding never panics, whatever the input.
+
+use jitos_core::cbor::{self, Map, Value};
+use jitos_core::{DecodeError, Hash};
+use jitos_schema::Json;
+use jitos_schema::enums::{ConflictKind, EventKind, ItemKind};
+use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
+
+use crate::event::{EVENT_FORMAT_VERSION, Event, EventParts, Outcome};
+use crate::merge::Conflict;
+use crate::view::ViewKey;
+
+/// Why bytes are not an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventDecodeError {
+    /// Not canonical CBOR.
+    #[error("event: {0}")]
+    Cbor(#[from] DecodeError),
+    /// Canonical CBOR, but not an event: `field` names where (e.g. `ops[2].data.from`).
+    #[error("event: {field}: {problem}")]
+    Shape {
+        /// Where in the event.
+        field: String,
+        /// What is wrong there.
+        problem: &'static str,
+    },
+    /// An event of a format version this kernel does not read.
+    #[error("event: format version {0} (this kernel reads {EVENT_FORMAT_VERSION})")]
+    Version(u64),
+    /// The decoded event does not encode back to the same bytes.
+    #[error("event: the bytes are not the encoding of the event they decode to")]
+    NotCanonical,
+}
+
+/// The keys of an event map, in canonical order.
+const EVENT_KEYS: [&str; 10] = [
+    "v",
+    "idx",
+    "ops",
+    "kind",
+    "meta",
+    "view",
+    "reason",
+    "outcome",
+    "view_digest",
+    "idempotency_key",
+];
+
+fn shape(field: impl Into<String>, problem: &'static str) -> EventDecodeError {
+    EventDecodeError::Shape {
+        field: field.into(),
+        problem,
+    }
+}
+
+/// The event whose canonical encoding is `bytes`.
+///
+/// # Errors
+/// See [`EventDecodeError`].
+pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
+    let value = cbor::decode(bytes)?;
+    let map = value.as_map().ok_or_else(|| shape("event", "not a map"))?;
+    let expected_keys = EVENT_KEYS.iter().map(|key| Some(*key));
+    if map.len() != EVENT_KEYS.len() || !map.iter().map(|(k, _)| k.as_text()).eq(expected_keys) {
+        return Err(shape("event", "not exactly the keys of an event"));
+    }
+    let field = |key: &str| map.get_text(key).unwrap_or(&Value::Null);
+    let version = unsigned(field("v"), "v")?;
+    if version != EVENT_FORMAT_VERSION {
+        return Err(EventDecodeError::Version(version));
+    }
+    let kind = field("kind")
+        .as_text()
+        .and_then(EventKind::from_name)
+        .ok_or_else(|| shape("kind", "not an event kind"))?;
+    let ops = field("ops")
+        .as_array()
+        .ok_or_else(|| shape("ops", "not an array"))?
+        .iter()
+        .enumerate()
+        .map(|(i, op)| decode_op(op, &format!("ops[{i}]")))
+        .collect::<Result<Vec<Op>, _>>()?;
+    let parts = EventParts {
+        kind,
+        view: decode_view(field("view"))?,
+        ops,
+        meta: optional(field("meta"), |meta| cbor_to_json(meta, "meta"))?,
+        reason: optional_text(field("reason"), "reason")?,
+        idempotency_key: optional_text(field("idempotency_key"), "idempotency_key")?,
+        outcome: optional(field("outcome"), decode_outcome)?,
+    };
+    let view_digest = hash(field("view_digest"), "view_digest")?;
+    let event = Event::new(unsigned(field("idx"), "idx")?, parts, view_digest)
+        .map_err(|_| shape("meta", "nests too deep"))?;
+    if event.encode().ok().as_deref() != Some(bytes) {
+        return Err(EventDecodeError::NotCanonical);
+    }
+    Ok(event)
+}
+
+fn unsigned(value: &Value, field: &str) -> Result<u64, EventDecodeError> {
+    match value {
+        Value::Unsigned(n) => Ok(*n),
+        _ => Err(shape(field, "not an unsigned integer")),
+    }
+}
+
+fn hash(value: &Value, field: &str) -> Result<Hash, EventDecodeError> {
+    let bytes = value.as_bytes().ok_or_else(|| shape(field, "not bytes"))?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| shape(field, "not 32 bytes"))?;
+    Ok(Hash::from_bytes(bytes))
+}
+
+fn text(value: &Value, field: &str) -> Result<String, EventDecodeError> {
+    value
+        .as_text()
+        .map(str::to_owned)
+        .ok_or_else(|| shape(field, "not text"))
+}
+
+fn optional<T>(
+    value: &Value,
+    read: impl FnOnce(&Value) -> Result<T, EventDecodeError>,
+) -> Result<Option<T>, EventDecodeError> {
+    match value {
+        Value::Null => Ok(None),
+        value => read(value).map(Some),
+    }
+}
+
+fn optional_text(value: &Value, field: &str) -> Result<Option<String>, EventDecodeError> {
+    optional(value, |value| text(value, field))
+}
+
+fn map_at<'v>(value: &'v Value, field: &str) -> Result<&'v Map, EventDecodeError> {
+    value.as_map().ok_or_else(|| shape(field, "not a map"))
+}
+
+fn entry<'v>(map: &'v Map, key: &str, field: &str) -> Result<&'v Value, EventDecodeError> {
+    map.get_text(key)
+        .ok_or_else(|| shape(format!("{field}.{key}"), "missing"))
+}
+
+fn decode_view(value: &Value) -> Result<ViewKey, EventDecodeError> {
+    let map = map_at(value, "view")?;
+    let view = match entry(map, "kind", "view")?.as_text() {
+        Some("SYSTEM") if map.len() == 1 => ViewKey::System,
+        Some("SWS") if map.len() == 2 => {
+            ViewKey::Sws(unsigned(entry(map, "sws_id", "view")?, "view.sws_id")?)
+        }
+        _ => return Err(shape("view", "not a view")),
+    };
+    Ok(view)
+}
+
+fn decode_op(value: &Value, field: &str) -> Result<Op, EventDecodeError> {
+    let map = map_at(value, field)?;
+    let data_field = format!("{field}.data");
+    let data = map_at(entry(map, "data", field)?, &data_field)?;
+    let at = |key: &str| format!("{data_field}.{key}");
+    let get = |key: &str| entry(data, key, &data_field);
+    let id = |key: &str| Ok::<_, EventDecodeError>(*hash(get(key)?, &at(key))?.as_bytes());
+    let op = match entry(map, "op", field)?.as_text() {
+        Some("AddNode") => Op::AddNode(AddNode {
+            kind: text(get("kind")?, &at("kind"))?,
+            payload: bytes(get("payload")?, &at("payload"))?,
+        }),
+        Some("AddEdge") => Op::AddEdge(AddEdge {
+            from: id("from")?,
+            to: id("to")?,
+            kind: text(get("kind")?, &at("kind"))?,
+            payload: optional(get("payload")?, |payload| bytes(payload, &at("payload")))?,
+        }),
+        Some("RemoveNode") => Op::RemoveNode(RemoveNode { id: id("id")? }),
+        Some("RemoveEdge") => Op::RemoveEdge(RemoveEdge { id: id("id")? }),
+        _ => return Err(shape(format!("{field}.op"), "not an op name")),
+    };
+    Ok(op)
+}
+
+fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, EventDecodeError> {
+    value
+        .as_bytes()
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| shape(field, "not bytes"))
+}
+
+fn decode_outcome(value: &Value) -> Result<Outcome, EventDecodeError> {
+    let map = map_at(value, "outcome")?;
+    let committed = entry(map, "committed", "outcome")?
+        .as_bool()
+        .ok_or_else(|| shape("outcome.committed", "not a bool"))?;
+    let conflicts = entry(map, "conflicts", "outcome")?
+        .as_array()
+        .ok_or_else(|| shape("outcome.conflicts", "not an array"))?
+        .iter()
+        .enumerate()
+        .map(|(i, conflict)| decode_conflict(conflict, &format!("outcome.conflicts[{i}]")))
+        .collect::<Result<Vec<Conflict>, _>>()?;
+    Ok(Outcome {
+        committed,
+        conflicts,
+        base_digest: hash(entry(map, "base_digest", "outcome")?, "outcome.base_digest")?,
+        system_digest: hash(
+            entry(map, "system_digest", "outcome")?,
+            "outcome.system_digest",
+        )?,
+    })
+}
+
+fn decode_conflict(value: &Value, field: &str) -> Result<Conflict, EventDecodeError> {
+    let map = map_at(value, field)?;
+    let name = |key: &str| entry(map, key, field).map(Value::as_text);
+    Ok(Conflict {
+        kind: name("kind")?
+            .and_then(ConflictKind::from_name)
+            .ok_or_else(|| shape(format!("{field}.kind"), "not a conflict kind"))?,
+        subject: name("subject")?
+            .and_then(ItemKind::from_name)
+            .ok_or_else(|| shape(format!("{field}.subject"), "not NODE or EDGE"))?,
+        id: hash(entry(map, "id", field)?, &format!("{field}.id"))?,
+        system_id: hash(
+            entry(map, "system_id", field)?,
+            &format!("{field}.system_id"),
+        )?,
+    })
+}
+
+/// Canonical CBOR to JSON, for meta: the inverse of `json_to_cbor` on every value that came
+/// from JSON. An integer outside i64/u64 (from an integral float) becomes that float, which is
+/// exact, since it came from one.
+///
+/// # Errors
+/// For CBOR JSON cannot hold: byte strings, non-text map keys, NaN or infinite floats.
+pub(crate) fn cbor_to_json(value: &Value, field: &str) -> Result<Json, EventDecodeError> {
+    Ok(match value {
+        Value::Null => Json::Null,
+        Value::Bool(flag) => Json::Bool(*flag),
+        Value::Unsigned(n) => Json::from(*n),
+        Value::Negative(n) => match i64::try_from(*n).ok().and_then(|n| (-1i64).checked_sub(n)) {
+            Some(signed) => Json::from(signed),
+            // Exact: only an integral float below i64::MIN encodes to this.
+            #[expect(clippy::cast_precision_loss, reason = "the value came from an f64")]
+            None => float(-1.0 - *n as f64, field)?,
+        },
+        Value::Float(x) => float(*x, field)?,
+        Value::Text(text) => Json::String(text.clone()),
+        Value::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|item| cbor_to_json(item, field))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(map) => Json::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let key = key
+                        .as_text()
+                        .ok_or_else(|| shape(field, "a non-text key"))?;
+                    Ok((key.to_owned(), cbor_to_json(value, field)?))
+                })
+                .collect::<Result<_, EventDecodeError>>()?,
+        ),
+        Value::Bytes(_) => return Err(shape(field, "bytes, which JSON cannot hold")),
+    })
+}
+
+fn float(x: f64, field: &str) -> Result<Json, EventDecodeError> {
+    serde_json::Number::from_f64(x)
+        .map(Json::Number)
+        .ok_or_else(|| shape(field, "a float JSON cannot hold"))
+}
+
+#[cfg(test)]
+mod tests;
