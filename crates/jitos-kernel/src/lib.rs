@@ -18,6 +18,7 @@ mod history;
 mod merge;
 mod output;
 mod page;
+mod persist;
 mod receipt;
 mod replay;
 mod resolvers;
@@ -36,6 +37,7 @@ pub use event::{
 pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
 pub use merge::{Conflict, ConflictKind, ItemKind, Merge, merge};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
+pub use persist::{AppendError, BootError, append, boot, changed_view_digest};
 pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
 pub use replay::ReplayError;
 pub use service::{Kernel, SUBSCRIBER_LAG_MAX};

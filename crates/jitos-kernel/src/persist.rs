@@ -1,0 +1,176 @@
+//! The kernel's log on disk (M4, not yet wired into the daemon): each event is one record of
+//! the write-ahead log (`crates/jitos-wal`, `docs/spec/wal.md`), and boot rebuilds the state by
+//! reading the records back.
+//!
+//! A record's body is the event's canonical CBOR; its header pins the rule pack and policy the
+//! event was decided under and carries the digest of the view the event changed, as it stands
+//! after the event: System's for a COLLAPSE (committed or not: the collapse's target), the
+//! event's own view for every other kind.
+//!
+//! # Invariants
+//! - `boot` replays the valid prefix of the log and nothing else: every record is decoded,
+//!   checked against its header (idx, pins, view digest) and re-made by its command
+//!   (`State::replay_one`); the first record that fails stops the boot with its idx.
+//! - `append` returns only once the events' records are durable (one sync for the batch: group
+//!   commit); after a write or sync error the log is poisoned and nothing more is written.
+
+use std::sync::Arc;
+
+use jitos_core::Hash;
+use jitos_schema::enums::EventKind;
+use jitos_wal::{Decoded, Entry, OpenError, Recovery, Storage, Wal, WalError, WalOptions};
+
+use crate::decode::{EventDecodeError, decode_event};
+use crate::event::{Event, EventEncodeError};
+use crate::output::{POLICY_ID, rule_pack_id};
+use crate::replay::ReplayError;
+use crate::state::State;
+
+/// Why boot failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BootError {
+    /// The log could not be opened (unreadable, or corrupt before its tail).
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// A record's body is not an event.
+    #[error("record {idx}: {error}")]
+    Decode {
+        /// The record's idx.
+        idx: u64,
+        /// Why.
+        error: EventDecodeError,
+    },
+    /// A record's header disagrees with its event.
+    #[error("record {idx}: {what} in the header disagrees with the event")]
+    Header {
+        /// The record's idx.
+        idx: u64,
+        /// Which header field.
+        what: &'static str,
+    },
+    /// A record was decided under other pins than this kernel's.
+    #[error(
+        "record {idx}: decided under rule pack {rule_pack_id} / policy {policy_id}, not this kernel's"
+    )]
+    Pins {
+        /// The record's idx.
+        idx: u64,
+        /// Its rule pack.
+        rule_pack_id: Hash,
+        /// Its policy.
+        policy_id: u32,
+    },
+    /// The event does not replay.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+}
+
+/// The digest a record of `event` carries: of the view the event changed, after it.
+pub fn changed_view_digest(event: &Event) -> Hash {
+    match (&event.kind, &event.outcome) {
+        (EventKind::Collapse, Some(outcome)) => outcome.system_digest,
+        _ => event.view_digest,
+    }
+}
+
+/// Opens the log in `storage` and rebuilds the state from it.
+///
+/// # Errors
+/// See [`BootError`]; the log is left as `Wal::open_visit` left it (a torn tail cut).
+pub fn boot<S: Storage>(
+    storage: S,
+    options: WalOptions,
+) -> Result<(State, Wal<S>, Recovery), BootError> {
+    let mut state = State::new();
+    let mut failure: Option<BootError> = None;
+    let (wal, recovery) = Wal::open_visit(storage, options, &mut |decoded| {
+        if failure.is_none() {
+            failure = boot_record(&mut state, decoded).err();
+        }
+    })?;
+    match failure {
+        Some(error) => Err(error),
+        None => Ok((state, wal, recovery)),
+    }
+}
+
+fn boot_record(state: &mut State, decoded: &Decoded) -> Result<(), BootError> {
+    let record = &decoded.record;
+    let idx = record.idx;
+    if record.rule_pack_id != rule_pack_id() || record.policy_id != POLICY_ID {
+        return Err(BootError::Pins {
+            idx,
+            rule_pack_id: record.rule_pack_id,
+            policy_id: record.policy_id,
+        });
+    }
+    let event = decode_event(&record.body).map_err(|error| BootError::Decode { idx, error })?;
+    if event.idx != idx {
+        return Err(BootError::Header { idx, what: "idx" });
+    }
+    if changed_view_digest(&event) != record.view_digest {
+        return Err(BootError::Header {
+            idx,
+            what: "view digest",
+        });
+    }
+    state.replay_one(&event)?;
+    Ok(())
+}
+
+/// Why events could not be made durable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// An event could not be encoded (it could not have been made either).
+    #[error(transparent)]
+    Encode(#[from] EventEncodeError),
+    /// The log failed; it is poisoned.
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    /// The events do not continue the log.
+    #[error("event {idx} does not continue a log whose next idx is {next}")]
+    OutOfOrder {
+        /// The event's idx.
+        idx: u64,
+        /// The idx the log expected.
+        next: u64,
+    },
+}
+
+/// Appends the records of `events` (the next events of the log, in order) and syncs them once:
+/// when this returns `Ok`, all of them are durable.
+///
+/// # Errors
+/// See [`AppendError`]; nothing is acknowledged after an error.
+pub fn append<S: Storage>(wal: &mut Wal<S>, events: &[Arc<Event>]) -> Result<(), AppendError> {
+    let mut bodies = Vec::with_capacity(events.len());
+    for (offset, event) in (0u64..).zip(events) {
+        let next = wal.next_idx() + offset;
+        if event.idx != next {
+            return Err(AppendError::OutOfOrder {
+                idx: event.idx,
+                next,
+            });
+        }
+        bodies.push(event.encode()?);
+    }
+    let rule_pack_id = rule_pack_id();
+    let entries: Vec<Entry<'_>> = events
+        .iter()
+        .zip(&bodies)
+        .map(|(event, body)| Entry {
+            rule_pack_id,
+            policy_id: POLICY_ID,
+            view_digest: changed_view_digest(event),
+            body,
+        })
+        .collect();
+    // One write and one sync for the whole batch.
+    wal.append_batch(&entries)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
