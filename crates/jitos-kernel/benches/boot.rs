@@ -1,0 +1,90 @@
+//! Boot benchmark: rebuilding the state from a WAL of n `AddNode` events (one SWS), in memory
+//! (`SimStorage`, so the figure is the kernel's replay, not the disk): every record verified,
+//! decoded, checked against its header and re-applied. Reported as time per boot; divide n by
+//! it for events per second.
+//!
+//! Run: `cargo bench -p jitos-kernel --bench boot`.
+
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, criterion_main};
+use jitos_kernel::{Command, State, ViewKey, append, boot};
+use jitos_schema::ops::{AddNode, Op};
+use jitos_wal::{SimStorage, WalOptions};
+
+/// The daemon's allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A WAL holding one SWS creation and `n` single-node rewrites, written in batches of 1,024.
+fn wal_of(n: u64) -> SimStorage {
+    let storage = SimStorage::new();
+    let (mut state, mut wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+    let mut events: Vec<Arc<jitos_kernel::Event>> = Vec::new();
+    let create = Command::CreateSws {
+        meta: None,
+        idempotency_key: None,
+    };
+    events.push(state.apply(create).expect("create"));
+    for i in 0..n {
+        let op = Op::AddNode(AddNode {
+            kind: "boot".to_owned(),
+            payload: i.to_be_bytes().to_vec(),
+        });
+        let command = Command::ApplyRewrite {
+            view: ViewKey::Sws(0),
+            ops: vec![op],
+            meta: None,
+            idempotency_key: None,
+        };
+        events.push(state.apply(command).expect("add"));
+        if events.len() == 1024 {
+            append(&mut wal, &events).expect("durable");
+            events.clear();
+        }
+    }
+    append(&mut wal, &events).expect("durable");
+    storage
+}
+
+fn boot_from_wal(c: &mut Criterion) {
+    let mut group = c.benchmark_group("boot");
+    group.sample_size(10);
+    for n in [10_000u64, 100_000] {
+        let storage = wal_of(n);
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let (state, _, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+                state.events().len()
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Replay of the same log from memory, without the WAL: what verification and decoding add.
+fn replay_from_memory(c: &mut Criterion) {
+    let storage = wal_of(100_000);
+    let (state, _, _) = boot(storage, WalOptions::default()).expect("boots");
+    let events: Vec<_> = state.events().iter().cloned().collect();
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(100_000), |b| {
+        b.iter(|| {
+            State::replay(events.iter().map(|event| &**event))
+                .expect("replays")
+                .events()
+                .len()
+        });
+    });
+    group.finish();
+}
+
+/// Private, so the undocumented `pub fn` that `criterion_group!` generates is not exported.
+mod group {
+    use super::{boot_from_wal, replay_from_memory};
+
+    criterion::criterion_group!(benches, boot_from_wal, replay_from_memory);
+}
+
+criterion_main!(group::benches);
