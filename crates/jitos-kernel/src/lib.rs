@@ -26,6 +26,8 @@ mod rewrite;
 mod service;
 mod state;
 mod subscribe;
+#[cfg(test)]
+mod test_support;
 mod view;
 
 pub use decode::{EventDecodeError, decode_event};

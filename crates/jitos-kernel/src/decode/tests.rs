@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::{EventDecodeError, decode_event};
 use crate::event::Event;
-use crate::state::{Command, State};
+use crate::state::Command;
+use crate::test_support::{log, run};
 use crate::view::ViewKey;
 
 fn add(payload: &[u8]) -> Op {
@@ -92,15 +93,7 @@ fn events() -> Vec<Event> {
             idempotency_key: None,
         },
     ];
-    let mut state = State::new();
-    for command in commands {
-        state.apply(command).expect("the script is valid");
-    }
-    state
-        .events()
-        .iter()
-        .map(|event| Event::clone(event))
-        .collect()
+    log(&run(commands))
 }
 
 #[test]

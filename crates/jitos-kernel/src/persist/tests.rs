@@ -9,9 +9,9 @@ use jitos_schema::ops::{AddNode, Op, RemoveNode};
 use jitos_wal::{Entry, SimStorage, SplitMix64, Wal, WalError, WalOptions};
 
 use super::{AppendError, BootError, append, boot};
-use crate::event::Event;
 use crate::output::{POLICY_ID, rule_pack_id};
 use crate::state::{Command, State};
+use crate::test_support::log;
 use crate::view::ViewKey;
 
 fn add(sws: u64, payload: u64) -> Command {
@@ -79,14 +79,6 @@ fn run_durably(storage: &SimStorage, commands: Vec<Command>) -> State {
         }
     }
     state
-}
-
-fn log(state: &State) -> Vec<Event> {
-    state
-        .events()
-        .iter()
-        .map(|event| Event::clone(event))
-        .collect()
 }
 
 #[test]

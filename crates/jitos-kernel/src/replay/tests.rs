@@ -8,11 +8,11 @@ use jitos_schema::ops::{AddNode, Op};
 use super::ReplayError;
 use crate::event::Event;
 use crate::state::{Command, State};
+use crate::test_support::{log, run};
 use crate::view::ViewKey;
 
 /// A small log: create, two writes, a committed collapse, a discard.
-fn log() -> Vec<Event> {
-    let mut state = State::new();
+fn script_log() -> Vec<Event> {
     let add = |payload: &[u8]| Command::ApplyRewrite {
         view: ViewKey::Sws(0),
         ops: vec![Op::AddNode(AddNode {
@@ -45,22 +45,14 @@ fn log() -> Vec<Event> {
             idempotency_key: None,
         },
     ];
-    for command in commands {
-        state.apply(command).expect("the script is valid");
-    }
-    state
-        .events()
-        .iter()
-        .map(|event| Event::clone(event))
-        .collect()
+    log(&run(commands))
 }
 
 #[test]
 fn a_log_replays_to_the_same_events_and_digests() {
-    let events = log();
+    let events = script_log();
     let replayed = State::replay(&events).expect("replays");
-    let again: Vec<Event> = replayed.events().iter().map(|e| Event::clone(e)).collect();
-    assert_eq!(again, events);
+    assert_eq!(log(&replayed), events);
     assert_eq!(
         replayed.system().digest(),
         events[3].outcome.as_ref().expect("collapse").system_digest
@@ -69,14 +61,14 @@ fn a_log_replays_to_the_same_events_and_digests() {
 
 #[test]
 fn a_changed_event_diverges_at_its_idx() {
-    let mut events = log();
+    let mut events = script_log();
     events[2].view_digest = events[1].view_digest;
     let error = State::replay(&events).expect_err("diverges");
     assert!(
         matches!(error, ReplayError::Diverged { idx: 2, .. }),
         "{error}"
     );
-    let mut events = log();
+    let mut events = script_log();
     events[5].reason = Some("other".to_owned());
     let error = State::replay(&events).expect_err("diverges");
     assert!(
@@ -87,7 +79,7 @@ fn a_changed_event_diverges_at_its_idx() {
 
 #[test]
 fn gaps_unknown_kinds_and_refusals_are_named() {
-    let events = log();
+    let events = script_log();
     let skipped: Vec<&Event> = events.iter().filter(|event| event.idx != 1).collect();
     let error = State::replay(skipped).expect_err("a gap");
     assert_eq!(
@@ -115,7 +107,7 @@ fn gaps_unknown_kinds_and_refusals_are_named() {
 
 #[test]
 fn an_event_can_be_replayed_from_an_arc_log() {
-    let events: Vec<Arc<Event>> = log().into_iter().map(Arc::new).collect();
+    let events: Vec<Arc<Event>> = script_log().into_iter().map(Arc::new).collect();
     let replayed = State::replay(events.iter().map(|event| &**event)).expect("replays");
     assert_eq!(replayed.events().len(), events.len());
 }
