@@ -33,14 +33,26 @@ pub(crate) struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `jitosd --port 0` and waits for its listening line.
+    /// Starts `jitosd --port 0 --in-memory` and waits for its listening line.
     pub(crate) fn start() -> Daemon {
         Daemon::start_with(&[])
     }
 
-    /// Starts `jitosd --port 0` with `args` appended to its command line (e.g.
+    /// Starts `jitosd --port 0 --in-memory` with `args` appended to its command line (e.g.
     /// `["--ws-send-timeout", "1"]`) and waits for its listening line.
     pub(crate) fn start_with(args: &[&str]) -> Daemon {
+        Daemon::start_raw(&[&["--in-memory"], args].concat())
+    }
+
+    /// Starts a durable `jitosd --port 0 --data-dir DIR` with `args` appended, and waits for
+    /// its listening line.
+    pub(crate) fn start_durable(data_dir: &Path, args: &[&str]) -> Daemon {
+        let data_dir = data_dir.to_str().expect("a UTF-8 temp path");
+        Daemon::start_raw(&[&["--data-dir", data_dir], args].concat())
+    }
+
+    /// Starts `jitosd --port 0` with exactly `args` appended and waits for its listening line.
+    pub(crate) fn start_raw(args: &[&str]) -> Daemon {
         let mut child = Command::new(jitosd_path())
             .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)

@@ -8,6 +8,7 @@ mod e2e_jitosctl;
 mod e2e_kernel;
 mod e2e_m2;
 mod e2e_m3;
+mod e2e_m4;
 mod e2e_serving;
 mod input_vectors;
 mod limits;

@@ -49,13 +49,19 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "jitos-net",
             "jitos-kernel",
+            "jitos-wal",
             "jitos-core",
             "jitos-schema",
             "jitos-schema-graphql",
         ],
     ),
     ("jitos-client", &["jitos-schema"]),
-    ("jitosctl", &["jitos-client"]),
+    // Online through the client; offline (`verify`, `log` of a data directory) through the
+    // kernel and the WAL.
+    (
+        "jitosctl",
+        &["jitos-client", "jitos-kernel", "jitos-wal", "jitos-core", "jitos-schema"],
+    ),
     ("jitos-load", &[]),
     ("jitos-tests", &["*"]),
     ("jitos-ui-tests", &[]),

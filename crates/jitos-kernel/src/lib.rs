@@ -15,6 +15,7 @@ mod decode;
 mod error;
 mod event;
 mod history;
+mod journal;
 mod merge;
 mod output;
 mod page;
@@ -28,6 +29,7 @@ mod state;
 mod subscribe;
 #[cfg(test)]
 mod test_support;
+pub mod verify;
 mod view;
 
 pub use decode::{EventDecodeError, decode_event};
@@ -37,11 +39,14 @@ pub use event::{
     op_to_cbor,
 };
 pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
+pub use journal::{BootReport, Journal, Sink, StorageStatus};
 pub use merge::{Conflict, ConflictKind, ItemKind, Merge, merge};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
-pub use persist::{AppendError, BootError, append, boot, changed_view_digest};
+pub use persist::{
+    AppendError, BootError, CHECKPOINT_DIR, WAL_DIR, append, boot, changed_view_digest,
+};
 pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
 pub use replay::ReplayError;
-pub use service::{Kernel, SUBSCRIBER_LAG_MAX};
+pub use service::{GROUP_COMMIT_MAX, Kernel, SUBSCRIBER_LAG_MAX};
 pub use state::{Command, ResolvedView, State, SwsRecord, SwsState};
 pub use view::{At, ViewKey, ViewSpec};

@@ -9,7 +9,8 @@ use jitos_graph::{Edge, EdgeId, Graph, Node, NodeId};
 use jitos_schema::enums::{ChangeKind, CommitStatus};
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, Conflict, EventRef, GraphEdge, GraphNode, KernelInfo,
-    MergeReceipt, RebaseSwsPayload, ReceiptV0, RewriteEvent, Sws, TickReceipt, ViewRef,
+    MergeReceipt, RebaseSwsPayload, ReceiptV0, RewriteEvent, StorageInfo, Sws, TickReceipt,
+    ViewRef,
 };
 use jitos_schema::runtime::Lazy;
 use serde_json::json;
@@ -45,7 +46,11 @@ pub fn rule_pack_id() -> Hash {
 
 /// `kernelInfo`, for a log of `event_count` events whose last collapse committed or not
 /// (`None` before the first collapse, reported as COMMITTED: nothing was ever refused).
-pub(crate) fn kernel_info(event_count: u64, last_collapse_committed: Option<bool>) -> KernelInfo {
+pub(crate) fn kernel_info(
+    event_count: u64,
+    last_collapse_committed: Option<bool>,
+    storage: StorageInfo,
+) -> KernelInfo {
     let commit_status = match last_collapse_committed {
         Some(false) => CommitStatus::Aborted,
         Some(true) | None => CommitStatus::Committed,
@@ -56,6 +61,7 @@ pub(crate) fn kernel_info(event_count: u64, last_collapse_committed: Option<bool
         policy_id: Some(POLICY_ID),
         commit_status,
         event_count,
+        storage,
     }
 }
 

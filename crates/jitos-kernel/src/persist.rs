@@ -18,13 +18,19 @@ use std::sync::Arc;
 
 use jitos_core::Hash;
 use jitos_schema::enums::EventKind;
-use jitos_wal::{Decoded, Entry, OpenError, Recovery, Storage, Wal, WalError, WalOptions};
+use jitos_wal::{Decoded, Entry, OpenError, Record, Recovery, Storage, Wal, WalError, WalOptions};
 
 use crate::decode::{EventDecodeError, decode_event};
 use crate::event::{Event, EventEncodeError};
 use crate::output::{POLICY_ID, rule_pack_id};
 use crate::replay::ReplayError;
 use crate::state::State;
+
+/// The subdirectory of a data directory that holds the WAL's segments.
+pub const WAL_DIR: &str = "wal";
+
+/// The subdirectory of a data directory that holds checkpoints of the derived state.
+pub const CHECKPOINT_DIR: &str = "checkpoints";
 
 /// Why boot failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +102,15 @@ pub fn boot<S: Storage>(
 }
 
 fn boot_record(state: &mut State, decoded: &Decoded) -> Result<(), BootError> {
-    let record = &decoded.record;
+    let event = check_record(&decoded.record)?;
+    state.replay_one(&event)?;
+    Ok(())
+}
+
+/// The checks boot makes on one record before replaying its event: the pins are this kernel's,
+/// the body decodes to an event with the record's idx, and the header carries the event's
+/// changed-view digest. Offline verification (`verify.rs`) applies the very same rules.
+pub(crate) fn check_record(record: &Record) -> Result<Event, BootError> {
     let idx = record.idx;
     if record.rule_pack_id != rule_pack_id() || record.policy_id != POLICY_ID {
         return Err(BootError::Pins {
@@ -115,8 +129,7 @@ fn boot_record(state: &mut State, decoded: &Decoded) -> Result<(), BootError> {
             what: "view digest",
         });
     }
-    state.replay_one(&event)?;
-    Ok(())
+    Ok(event)
 }
 
 /// Why events could not be made durable.
@@ -145,31 +158,44 @@ pub enum AppendError {
 /// # Errors
 /// See [`AppendError`]; nothing is acknowledged after an error.
 pub fn append<S: Storage>(wal: &mut Wal<S>, events: &[Arc<Event>]) -> Result<(), AppendError> {
-    let mut bodies = Vec::with_capacity(events.len());
-    for (offset, event) in (0u64..).zip(events) {
-        let next = wal.next_idx() + offset;
-        if event.idx != next {
-            return Err(AppendError::OutOfOrder {
-                idx: event.idx,
-                next,
-            });
-        }
-        bodies.push(event.encode()?);
-    }
+    let records = encode_records(wal.next_idx(), events)?;
+    // One write and one sync for the whole batch.
+    wal.append_batch(&entries(&records))?;
+    Ok(())
+}
+
+/// The body and changed-view digest of the record of each event, checking that the events
+/// continue a log whose next idx is `next`.
+pub(crate) fn encode_records(
+    next: u64,
+    events: &[Arc<Event>],
+) -> Result<Vec<(Vec<u8>, Hash)>, AppendError> {
+    (next..)
+        .zip(events)
+        .map(|(next, event)| {
+            if event.idx != next {
+                return Err(AppendError::OutOfOrder {
+                    idx: event.idx,
+                    next,
+                });
+            }
+            Ok((event.encode()?, changed_view_digest(event)))
+        })
+        .collect()
+}
+
+/// The WAL entries of `records`, under this kernel's pins.
+pub(crate) fn entries(records: &[(Vec<u8>, Hash)]) -> Vec<Entry<'_>> {
     let rule_pack_id = rule_pack_id();
-    let entries: Vec<Entry<'_>> = events
+    records
         .iter()
-        .zip(&bodies)
-        .map(|(event, body)| Entry {
+        .map(|(body, view_digest)| Entry {
             rule_pack_id,
             policy_id: POLICY_ID,
-            view_digest: changed_view_digest(event),
+            view_digest: *view_digest,
             body,
         })
-        .collect();
-    // One write and one sync for the whole batch.
-    wal.append_batch(&entries)?;
-    Ok(())
+        .collect()
 }
 
 #[cfg(test)]

@@ -95,6 +95,7 @@ impl jitos_schema::resolvers::Query for Kernel {
         Ok(output::kernel_info(
             state.events().len() as u64,
             state.last_collapse_committed(),
+            self.storage_status().to_output(),
         ))
     }
 

@@ -1,16 +1,22 @@
 //! The single-writer command loop and the handle that talks to it.
 //!
-//! Writes travel through one bounded queue to one task that owns the state; after each command
-//! the task publishes an immutable snapshot and broadcasts the new event, then replies. Reads
-//! never enter the queue: they take the latest snapshot.
+//! Writes travel through one bounded queue to one thread that owns the state. The thread takes
+//! every command waiting (up to [`GROUP_COMMIT_MAX`]), applies them in order, makes the events
+//! they appended durable with one write and one fsync (group commit, through the [`Sink`]), then
+//! publishes an immutable snapshot, broadcasts the events and replies. Reads never enter the
+//! queue: they take the latest snapshot.
 //!
 //! # Invariants
 //! - Commands apply one at a time, in the order they entered the queue.
-//! - A reply is sent only after the snapshot that contains its effect is published, so a client
-//!   that got an answer and then reads sees its own write.
+//! - A reply is sent only after the events of its batch are durable under the fsync policy and
+//!   the snapshot that contains its effect is published, so a client that got an answer and then
+//!   reads sees its own write, and a restart keeps it.
+//! - Fail-stop: when the sink fails, no command of the batch is acknowledged (each gets
+//!   `INTERNAL`), nothing of the batch is published or broadcast, the loop stops for good and
+//!   [`Kernel::failure`] reports why. Readers never see an event the log does not hold.
 //! - The queue holds at most `COMMAND_QUEUE_MAX` commands; senders wait for room.
-//! - A snapshot is published and an event broadcast only when a command appended one; a retry
-//!   that returned an earlier event publishes nothing.
+//! - A snapshot is published and events broadcast only when a batch appended some; retries that
+//!   returned earlier events publish nothing.
 //! - The version cache holds rebuilt graphs of past versions, which never change, so an entry
 //!   is valid in every snapshot; it is bounded and never reaches anything canonical.
 
@@ -23,15 +29,27 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::error::KernelError;
 use crate::event::Event;
+use crate::journal::{Sink, StorageStatus};
 use crate::state::{Command, ResolvedView, State};
 use crate::view::ViewKey;
 
 /// How many events a live subscriber may fall behind before it is cut off.
 pub const SUBSCRIBER_LAG_MAX: usize = 1024;
 
-struct Envelope {
-    command: Command,
-    reply: oneshot::Sender<Result<Arc<Event>, KernelError>>,
+/// The most commands one batch (one fsync, one published snapshot) takes from the queue.
+pub const GROUP_COMMIT_MAX: usize = 256;
+
+type Reply = oneshot::Sender<Result<Arc<Event>, KernelError>>;
+
+enum Envelope {
+    Command {
+        command: Command,
+        reply: Reply,
+    },
+    /// Finish the batch, make everything durable, and end the loop.
+    Stop {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// How many rebuilt past versions the kernel keeps, most recently used first.
@@ -47,6 +65,8 @@ pub struct Kernel {
     snapshots: watch::Receiver<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
     versions: Arc<Mutex<VersionCache>>,
+    storage: Arc<Mutex<StorageStatus>>,
+    failure: watch::Receiver<Option<Arc<str>>>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -58,29 +78,76 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
-    /// Starts the command loop on the current tokio runtime, over an empty state.
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
+    /// Starts the command loop over an empty state, in memory.
     pub fn start() -> Kernel {
         Kernel::start_from(State::new())
     }
 
-    /// Starts the command loop on the current tokio runtime, over `state` (for example one
-    /// rebuilt by replaying a log).
-    ///
-    /// # Panics
-    /// Outside a tokio runtime.
+    /// Starts the command loop over `state` (for example one rebuilt by replaying a log), in
+    /// memory: nothing is written anywhere.
     pub fn start_from(state: State) -> Kernel {
+        Kernel::start_with(state, None, StorageStatus::in_memory())
+    }
+
+    /// Starts the command loop over `state`, making every event durable in `sink` before its
+    /// command is acknowledged; `status` is what `kernelInfo.storage` reports.
+    pub fn start_durable(state: State, sink: Box<dyn Sink>, status: StorageStatus) -> Kernel {
+        Kernel::start_with(state, Some(sink), status)
+    }
+
+    fn start_with(state: State, sink: Option<Box<dyn Sink>>, status: StorageStatus) -> Kernel {
         let (commands, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (publish, snapshots) = watch::channel(Arc::new(state.clone()));
         let (events, _) = broadcast::channel(SUBSCRIBER_LAG_MAX);
-        tokio::spawn(run(state, queue, publish, events.clone()));
+        let (fail, failure) = watch::channel(None);
+        let writer = Writer {
+            state,
+            sink,
+            publish,
+            events: events.clone(),
+            fail,
+        };
+        // A thread, not a task: an fsync blocks, and must not stall the runtime's workers.
+        std::thread::Builder::new()
+            .name("jitos-kernel".to_owned())
+            .spawn(move || writer.run(queue))
+            .expect("the operating system refused to start the kernel thread");
         Kernel {
             commands,
             snapshots,
             events,
             versions: Arc::default(),
+            storage: Arc::new(Mutex::new(status)),
+            failure,
+        }
+    }
+
+    /// How the kernel keeps its history.
+    pub fn storage_status(&self) -> StorageStatus {
+        lock(&self.storage).clone()
+    }
+
+    /// Records that a checkpoint covering the events up to `idx` is on disk.
+    pub fn note_checkpoint(&self, idx: u64) {
+        let mut status = lock(&self.storage);
+        status.checkpoint_idx = status.checkpoint_idx.max(Some(idx));
+    }
+
+    /// Waits until the loop ends: `Some(why)` when it stopped on a storage failure (fail-stop),
+    /// `None` when it was stopped.
+    pub async fn failure(&self) -> Option<Arc<str>> {
+        let mut failure = self.failure.clone();
+        // An error means the loop ended without failing (its sender is gone).
+        failure.wait_for(Option::is_some).await.ok()?.clone()
+    }
+
+    /// Stops the loop after the commands already taken: their events are made durable
+    /// (including the fsync the `BATCH` policy still owes) and answered; later commands get
+    /// `INTERNAL`. Returns once the loop has ended.
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.commands.send(Envelope::Stop { done }).await.is_ok() {
+            let _ = stopped.await;
         }
     }
 
@@ -127,7 +194,7 @@ impl Kernel {
     pub async fn submit(&self, command: Command) -> Result<Arc<Event>, KernelError> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Envelope { command, reply })
+            .send(Envelope::Command { command, reply })
             .await
             .map_err(|_| KernelError::internal("the kernel loop has stopped"))?;
         answer
@@ -141,22 +208,105 @@ impl Kernel {
     }
 }
 
-async fn run(
-    mut state: State,
-    mut queue: mpsc::Receiver<Envelope>,
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The loop's side: the state and where its results go.
+struct Writer {
+    state: State,
+    sink: Option<Box<dyn Sink>>,
     publish: watch::Sender<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
-) {
-    while let Some(Envelope { command, reply }) = queue.recv().await {
-        let n_events = state.events().len();
-        let result = state.apply(command);
-        let appended = state.events().len() > n_events;
-        if let (Ok(event), true) = (&result, appended) {
-            publish.send_replace(Arc::new(state.clone()));
-            // No subscriber is not an error: the event is in the log either way.
-            let _ = events.send(Arc::clone(event));
+    fail: watch::Sender<Option<Arc<str>>>,
+}
+
+impl Writer {
+    fn run(mut self, mut queue: mpsc::Receiver<Envelope>) {
+        let mut batch = Vec::new();
+        while let Some(first) = queue.blocking_recv() {
+            batch.push(first);
+            while batch.len() < GROUP_COMMIT_MAX {
+                match queue.try_recv() {
+                    Ok(envelope) => batch.push(envelope),
+                    Err(_) => break,
+                }
+            }
+            let stop = match self.commit(&mut batch) {
+                Ok(stop) => stop,
+                Err(why) => return self.fail_stop(&why),
+            };
+            if (stop.is_some() || queue.is_empty())
+                && let Some(Err(error)) = self.sink.as_mut().map(|sink| sink.idle())
+            {
+                return self.fail_stop(&format!("the write-ahead log failed: {error}"));
+            }
+            if let Some(done) = stop {
+                let _ = done.send(());
+                return;
+            }
         }
-        // The caller may have gone away; the command took effect regardless.
-        let _ = reply.send(result);
+    }
+
+    /// Applies the batch's commands, makes their events durable, publishes, and answers; returns
+    /// the stop request the batch held, or why the sink failed (nothing was then answered Ok).
+    fn commit(&mut self, batch: &mut Vec<Envelope>) -> Result<Option<oneshot::Sender<()>>, String> {
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut appended = Vec::new();
+        let mut stop = None;
+        for envelope in batch.drain(..) {
+            match envelope {
+                // Commands queued behind a stop are dropped: their callers get INTERNAL.
+                Envelope::Command { .. } if stop.is_some() => {}
+                Envelope::Command { command, reply } => {
+                    let n_events = self.state.events().len();
+                    let result = self.state.apply(command);
+                    if let (Ok(event), true) = (&result, self.state.events().len() > n_events) {
+                        appended.push(Arc::clone(event));
+                    }
+                    answers.push((reply, result));
+                }
+                Envelope::Stop { done } => stop = Some(done),
+            }
+        }
+        if !appended.is_empty() {
+            if let Some(Err(error)) = self.sink.as_mut().map(|sink| sink.write(&appended)) {
+                let why = format!("the write-ahead log failed: {error}");
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(KernelError::internal(format!(
+                        "{why}; the command was not made durable and the kernel stopped"
+                    ))));
+                }
+                return Err(why);
+            }
+            self.publish.send_replace(Arc::new(self.state.clone()));
+            for event in appended {
+                // No subscriber is not an error: the event is in the log either way.
+                let _ = self.events.send(event);
+            }
+        }
+        for (reply, result) in answers {
+            // The caller may have gone away; the command took effect regardless.
+            let _ = reply.send(result);
+        }
+        Ok(stop)
+    }
+
+    fn fail_stop(&mut self, why: &str) {
+        self.fail.send_replace(Some(Arc::from(why)));
     }
 }
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.fail
+                .send_replace(Some(Arc::from("the kernel loop panicked")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -36,15 +36,32 @@ const EXIT_POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub(crate) struct SpawnedDaemon {
     child: Child,
     url: String,
+    /// The daemon's data directory, removed after it stops; `None` when the daemon got one
+    /// (or `--in-memory`) in its extra arguments.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl SpawnedDaemon {
-    /// Starts `path --host 127.0.0.1 --port 0` and waits for its listening line. Its logs go
-    /// to this process's stderr, at `warn` unless `RUST_LOG` says otherwise.
-    pub(crate) fn spawn(path: &Path) -> anyhow::Result<SpawnedDaemon> {
+    /// Starts `path --host 127.0.0.1 --port 0 EXTRA...` and waits for its listening line. Unless
+    /// `extra` names a `--data-dir` or `--in-memory`, the daemon persists to a fresh temporary
+    /// directory. Its logs go to this process's stderr, at `warn` unless `RUST_LOG` says
+    /// otherwise.
+    pub(crate) fn spawn(path: &Path, extra: &[String]) -> anyhow::Result<SpawnedDaemon> {
+        let names_storage = extra
+            .iter()
+            .any(|arg| arg.starts_with("--data-dir") || arg == "--in-memory");
+        let data_dir = if names_storage {
+            None
+        } else {
+            Some(tempfile::tempdir().context("creating a data directory for the daemon")?)
+        };
         let mut command = Command::new(path);
+        command.args(["--host", "127.0.0.1", "--port", "0"]);
+        if let Some(dir) = &data_dir {
+            command.arg("--data-dir").arg(dir.path());
+        }
         command
-            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -68,6 +85,7 @@ impl SpawnedDaemon {
         let mut daemon = SpawnedDaemon {
             child,
             url: String::new(),
+            _data_dir: data_dir,
         };
         let line = match line_rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(Ok(line)) => line,

@@ -72,6 +72,16 @@ struct Args {
     /// Start this jitosd binary on 127.0.0.1 with a free port, and stop it (SIGTERM) at the end.
     #[arg(long, value_name = "PATH_TO_JITOSD")]
     spawn: Option<PathBuf>,
+    /// An extra argument for the spawned daemon; repeat for several (e.g.
+    /// `--daemon-arg=--fsync=batch`, `--daemon-arg=--in-memory`). Unless one names
+    /// `--data-dir` or `--in-memory`, the daemon persists to a fresh temporary directory.
+    #[arg(
+        long = "daemon-arg",
+        value_name = "ARG",
+        requires = "spawn",
+        allow_hyphen_values = true
+    )]
+    daemon_args: Vec<String>,
     /// Scenario to run; repeat for several. Default: kernel-info, then apply.
     #[arg(long = "scenario", value_enum, default_values_t = [Scenario::KernelInfo, Scenario::Apply])]
     scenarios: Vec<Scenario>,
@@ -123,7 +133,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     let daemon = args
         .spawn
         .as_deref()
-        .map(SpawnedDaemon::spawn)
+        .map(|path| SpawnedDaemon::spawn(path, &args.daemon_args))
         .transpose()?;
     let url = daemon
         .as_ref()

@@ -346,6 +346,35 @@ impl<S: Storage> Wal<S> {
         Ok(self.n_durable)
     }
 
+    /// Appends every entry and writes them out to the storage without syncing: they survive a
+    /// crash of this process (they are in the operating system's cache) but not a power cut
+    /// until the next [`Wal::sync`]. The `--fsync batch` policy acknowledges at this point.
+    ///
+    /// # Errors
+    /// As [`Wal::append`], and [`WalError::Io`] from the write (poisons).
+    pub fn append_batch_unsynced(
+        &mut self,
+        entries: &[Entry<'_>],
+    ) -> Result<Vec<Appended>, WalError> {
+        self.check_usable()?;
+        for entry in entries {
+            check_body(entry)?;
+        }
+        self.guard(|wal| {
+            let appended = entries
+                .iter()
+                .map(|entry| wal.append_unchecked(*entry))
+                .collect::<Result<Vec<_>, _>>()?;
+            wal.flush()?;
+            Ok(appended)
+        })
+    }
+
+    /// Whether records were appended since the last successful sync.
+    pub fn has_unsynced(&self) -> bool {
+        self.n_durable < self.next_idx
+    }
+
     fn check_usable(&self) -> Result<(), WalError> {
         if self.poisoned {
             Err(WalError::Poisoned)

@@ -1,8 +1,9 @@
 //! The JITOS daemon: parses the command line, sets up logging, binds the address and serves the
 //! GraphQL API through jitos-net until SIGINT or SIGTERM.
 //!
-//! The API is served by `jitos_kernel::Kernel`, in memory: the log starts empty at every start
-//! (persistence arrives with milestone M4).
+//! The API is served by `jitos_kernel::Kernel`. By default its history is durable in a data
+//! directory (`--data-dir`, default `./jitos-data`; see `store.rs`); `--in-memory` keeps it in
+//! memory only.
 //!
 //! # Invariants
 //! - Standard output carries exactly one line, [`LISTENING_PREFIX`] followed by
@@ -13,20 +14,30 @@
 //! - SIGINT or SIGTERM stops accepting, lets requests in flight finish within
 //!   [`SHUTDOWN_GRACE`], and exits 0.
 //! - The default address is loopback; every interface only when `--host` says so.
+//! - The listening line is written only after the history is restored.
+//! - When the kernel stops on a storage failure (fail-stop), the daemon stops serving and exits
+//!   non-zero; after a signal it stops the kernel (making pending records durable) before
+//!   exiting 0.
 
 use std::future::Future;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use jitos_kernel::Kernel;
 use jitos_net::ServerConfig;
+use jitos_schema::enums::FsyncPolicy;
+use jitos_wal::Recover;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
+
+mod store;
+
+pub use store::{LOCK_FILE, Store, StoreConfig};
 
 /// The start of the line printed once the daemon listens; the URL follows it.
 pub const LISTENING_PREFIX: &str = "jitosd listening on ";
@@ -42,16 +53,23 @@ Endpoints:
   GET  /healthz      200 \"ok\" while the daemon runs
 
 Examples:
-  jitosd                               serve on http://127.0.0.1:8080
+  jitosd                               serve on http://127.0.0.1:8080; history in ./jitos-data
   jitosd --port 0                      serve on a free port; the URL is printed on stdout
+  jitosd --data-dir /var/lib/jitos     keep the history there
+  jitosd --in-memory                   keep nothing: the log starts empty at every start
   RUST_LOG=debug jitosd --log-format json
                                        log every request, as JSON lines on stderr
 
 Logs go to stderr; RUST_LOG filters them (default: info). SIGINT (Ctrl-C) or SIGTERM stops
 the daemon gracefully with exit code 0.
 
-Until the kernel is wired in, every field answers an error with extensions.code
-NOT_IMPLEMENTED; validation and limits already apply.";
+Durability: a command is answered only once its event is in the write-ahead log (fsynced under
+--fsync always, the default). A start replays the log; an incomplete last record (a crash in
+the middle of a write) is cut off and reported; damage before that refuses the start, naming
+the file and byte offset (`jitosctl verify --data-dir DIR` shows more; `--recover truncate`
+keeps the valid prefix and drops the rest). If a write or fsync fails, the daemon stops
+accepting writes and exits with status 1: it never answers a command it could not make
+durable.";
 
 /// The command line of `jitosd`.
 #[derive(Debug, Clone, Parser)]
@@ -81,6 +99,63 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     pub ws_send_timeout: u64,
+    /// Directory that holds the history (created if missing; one daemon per directory).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "jitos-data",
+        conflicts_with = "in_memory"
+    )]
+    pub data_dir: PathBuf,
+    /// Keep the history in memory only: nothing is read or written on disk, and it ends with the
+    /// process.
+    #[arg(long)]
+    pub in_memory: bool,
+    /// When a write is answered: `always` once its record is fsynced (survives a power cut);
+    /// `batch` once it is written to the operating system (survives a crash of the daemon; the
+    /// fsync follows as soon as the command queue drains).
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = Fsync::Always)]
+    pub fsync: Fsync,
+    /// What a start does with damage before the end of the log: by default it refuses;
+    /// `truncate` keeps the valid prefix and deletes everything after the damage.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub recover: Option<RecoverMode>,
+}
+
+/// The `--fsync` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fsync {
+    /// Answer after the fsync.
+    Always,
+    /// Answer after the write; fsync when the queue drains.
+    Batch,
+}
+
+/// The `--recover` mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecoverMode {
+    /// Keep the valid prefix of a damaged log, dropping the rest.
+    Truncate,
+}
+
+impl Args {
+    /// Where the history is kept, as the flags say.
+    pub fn store_config(&self) -> StoreConfig {
+        if self.in_memory {
+            return StoreConfig::InMemory;
+        }
+        StoreConfig::Durable {
+            data_dir: self.data_dir.clone(),
+            fsync: match self.fsync {
+                Fsync::Always => FsyncPolicy::Always,
+                Fsync::Batch => FsyncPolicy::Batch,
+            },
+            recover: match self.recover {
+                Some(RecoverMode::Truncate) => Recover::Truncate,
+                None => Recover::CutTornTail,
+            },
+        }
+    }
 }
 
 /// Format of the logs.
@@ -158,6 +233,8 @@ pub async fn run_until(
     args: &Args,
     stop: impl Future<Output = &'static str> + Send,
 ) -> anyhow::Result<()> {
+    let store = Store::open(&args.store_config())?;
+    let kernel = store.kernel.clone();
     let config = ServerConfig::new(SocketAddr::new(args.host, args.port))
         .with_ws_send_timeout(Duration::from_secs(args.ws_send_timeout));
     let listener = config
@@ -168,7 +245,7 @@ pub async fn run_until(
     announce(addr);
     tracing::info!(%addr, "listening");
 
-    let resolvers = Arc::new(Kernel::start());
+    let resolvers = Arc::new(kernel.clone());
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(async move {
         let shutdown = async move {
@@ -177,14 +254,20 @@ pub async fn run_until(
         };
         jitos_net::serve(listener, &resolvers, &config, shutdown).await
     });
-    let reason = tokio::select! {
-        reason = stop => reason,
+    let failed = tokio::select! {
+        reason = stop => {
+            tracing::info!(reason, "shutting down");
+            None
+        }
+        Some(why) = kernel.failure() => {
+            tracing::error!(%why, "the kernel stopped on a storage failure; shutting down");
+            Some(why)
+        }
         ended = &mut server => {
             ended.context("the server task failed")??;
             anyhow::bail!("the server stopped on its own");
         }
     };
-    tracing::info!(reason, "shutting down");
     let _ = stop_server.send(());
     match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
         Ok(ended) => ended.context("the server task failed")??,
@@ -193,6 +276,11 @@ pub async fn run_until(
             "requests still in flight after the grace period; exiting anyway"
         ),
     }
+    if let Some(why) = failed {
+        anyhow::bail!("{why}; the log holds every acknowledged command, restart to recover");
+    }
+    kernel.stop().await;
+    drop(store);
     tracing::info!("stopped");
     Ok(())
 }

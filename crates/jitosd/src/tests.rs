@@ -63,7 +63,7 @@ fn help_names_the_endpoints_and_the_defaults() {
 
 #[tokio::test]
 async fn run_until_stops_cleanly() {
-    let args = Args::try_parse_from(["jitosd", "--port", "0"]).unwrap();
+    let args = Args::try_parse_from(["jitosd", "--port", "0", "--in-memory"]).unwrap();
     run_until(&args, async { "test" }).await.unwrap();
 }
 
@@ -71,7 +71,7 @@ async fn run_until_stops_cleanly() {
 async fn run_until_reports_a_port_in_use() {
     let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let args = Args::try_parse_from(["jitosd", "--port", port.as_str()]).unwrap();
+    let args = Args::try_parse_from(["jitosd", "--port", port.as_str(), "--in-memory"]).unwrap();
     let error = run_until(&args, std::future::pending()).await.unwrap_err();
     assert!(
         format!("{error:#}").contains("binding 127.0.0.1:"),

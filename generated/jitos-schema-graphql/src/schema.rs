@@ -92,6 +92,7 @@ where
         .register(type_edge_filter_input())
         .register(type_event_kind())
         .register(type_event_ref())
+        .register(type_fsync_policy())
         .register(type_graph_diff())
         .register(type_graph_edge())
         .register(type_graph_edge_connection())
@@ -102,6 +103,7 @@ where
         .register(type_item_kind())
         .register(type_json())
         .register(type_kernel_info())
+        .register(type_log_cut())
         .register(type_merge_receipt())
         .register(root_mutation(resolvers))
         .register(type_node_change())
@@ -115,6 +117,8 @@ where
         .register(type_receipt_v0())
         .register(type_rewrite_event())
         .register(type_rewrite_input())
+        .register(type_storage_info())
+        .register(type_storage_mode())
         .register(type_submit_intent_input())
         .register(type_submit_intent_payload())
         .register(root_subscription(resolvers))
@@ -1082,6 +1086,22 @@ fn type_event_ref() -> gql::Object {
                 .description("Event metadata."),
         )
 }
+fn type_fsync_policy() -> gql::Enum {
+    gql::Enum::new("FsyncPolicy")
+        .description("When a command that appended an event is acknowledged.")
+        .item(
+            gql::EnumItem::new("ALWAYS")
+                .description(
+                    "After its record is fsynced: it survives a power cut. Concurrent commands share one fsync.",
+                ),
+        )
+        .item(
+            gql::EnumItem::new("BATCH")
+                .description(
+                    "After its record is written to the operating system: it survives a crash of the daemon, and the fsync follows whenever the command queue drains.",
+                ),
+        )
+}
 fn type_graph_diff() -> gql::Object {
     gql::Object::new("GraphDiff")
         .description(
@@ -2033,6 +2053,186 @@ fn type_kernel_info() -> gql::Object {
                 )
                 .description(
                     "Number of events in the log; the next event gets this idx.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "storage",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("StorageInfo"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::KernelInfo>()?;
+                            let value = &parent.storage;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::StorageInfo,
+                                        >::borrow(value),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Where the history is kept and what the last start found there.",
+                ),
+        )
+}
+fn type_log_cut() -> gql::Object {
+    gql::Object::new("LogCut")
+        .description(
+            "Bytes cut off the end of the log at start: an incomplete last record (torn tail), or, only with `jitosd --recover=truncate`, everything from the first damaged record on.",
+        )
+        .field(
+            gql::Field::new(
+                    "segment",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::LogCut>()?;
+                            let value = &parent.segment;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("The segment file cut."),
+        )
+        .field(
+            gql::Field::new(
+                    "offset",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::LogCut>()?;
+                            let value = &parent.offset;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Byte offset of the cut in that file."),
+        )
+        .field(
+            gql::Field::new(
+                    "droppedBytes",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::LogCut>()?;
+                            let value = &parent.dropped_bytes;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Bytes dropped from that file."),
+        )
+        .field(
+            gql::Field::new(
+                    "removedSegments",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::List(
+                                ::std::boxed::Box::new(
+                                    gql::TypeRef::NonNull(
+                                        ::std::boxed::Box::new(
+                                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("String")),
+                                        ),
+                                    ),
+                                ),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::LogCut>()?;
+                            let value = &parent.removed_segments;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::list(
+                                        value
+                                            .iter()
+                                            .map(|item| gql::FieldValue::value(
+                                                Value::String(::std::string::ToString::to_string(item)),
+                                            )),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("Later segment files deleted."),
+        )
+        .field(
+            gql::Field::new(
+                    "wasCorrupt",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("Boolean")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<::jitos_schema::outputs::LogCut>()?;
+                            let value = &parent.was_corrupt;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(Value::Boolean(*value)),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "True when the damage was corruption before the tail (kept only under --recover=truncate).",
                 ),
         )
 }
@@ -4156,6 +4356,222 @@ fn type_rewrite_input() -> gql::InputObject {
                 )
                 .description(
                     "Makes a retry safe: a second request with the same key and the same input returns the\noriginal payload and appends nothing; the same key with a different input is CONFLICT.",
+                ),
+        )
+}
+fn type_storage_info() -> gql::Object {
+    gql::Object::new("StorageInfo")
+        .description(
+            "Where the kernel keeps its history and what the last start found there.",
+        )
+        .field(
+            gql::Field::new(
+                    "mode",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(
+                                ::std::borrow::Cow::Borrowed("StorageMode"),
+                            ),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.mode;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::Enum(Name::new(value.as_str())),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description("IN_MEMORY or DURABLE."),
+        )
+        .field(
+            gql::Field::new(
+                    "fsync",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("FsyncPolicy")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.fsync;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::Enum(Name::new(present.as_str())),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description("When commands are acknowledged; null in memory."),
+        )
+        .field(
+            gql::Field::new(
+                    "bootEventCount",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.boot_event_count;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Events restored at start: the log held this many whole records.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "bootReplayedCount",
+                    gql::TypeRef::NonNull(
+                        ::std::boxed::Box::new(
+                            gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                        ),
+                    ),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.boot_replayed_count;
+                            ::std::result::Result::Ok(
+                                ::std::option::Option::Some(
+                                    gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(value)),
+                                    ),
+                                ),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Of those, how many were replayed one by one (the rest came from the checkpoint).",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "bootCheckpointIdx",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.boot_checkpoint_idx;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(present)),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Idx of the last event covered by the checkpoint the start loaded; null when it loaded none.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "bootCut",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("LogCut")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.boot_cut;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::borrowed_any(
+                                        ::std::borrow::Borrow::<
+                                            ::jitos_schema::outputs::LogCut,
+                                        >::borrow(present),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "The damage the start cut off the end of the log; null when the log was clean.",
+                ),
+        )
+        .field(
+            gql::Field::new(
+                    "checkpointIdx",
+                    gql::TypeRef::Named(::std::borrow::Cow::Borrowed("U64")),
+                    |ctx| {
+                        let parent_value = ctx.parent_value;
+                        gql::FieldFuture::new(async move {
+                            let parent = parent_value
+                                .try_downcast_ref::<
+                                    ::jitos_schema::outputs::StorageInfo,
+                                >()?;
+                            let value = &parent.checkpoint_idx;
+                            ::std::result::Result::Ok(
+                                value
+                                    .as_ref()
+                                    .map(|present| gql::FieldValue::value(
+                                        Value::String(::std::string::ToString::to_string(present)),
+                                    )),
+                            )
+                        })
+                    },
+                )
+                .description(
+                    "Idx of the last event covered by the newest checkpoint written or loaded; null when none.",
+                ),
+        )
+}
+fn type_storage_mode() -> gql::Enum {
+    gql::Enum::new("StorageMode")
+        .description("Where the kernel keeps its history.")
+        .item(
+            gql::EnumItem::new("IN_MEMORY")
+                .description(
+                    "Nothing is written to disk; the log starts empty at every start (`jitosd --in-memory`).",
+                ),
+        )
+        .item(
+            gql::EnumItem::new("DURABLE")
+                .description(
+                    "Every event is a record of the write-ahead log in the data directory; a start replays it.",
                 ),
         )
 }

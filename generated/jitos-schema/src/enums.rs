@@ -8,16 +8,16 @@
 #![allow(clippy::too_many_lines, reason = "generated matches grow with the schema")]
 /// Whether a diff found an item only in its `to` view or only in its `from` view.
 ///
-/// Source: `schema/jitos.graphql:277:1`.
+/// Source: `schema/jitos.graphql:293:1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChangeKind {
     /// In `to`, not in `from`.
     ///
-    /// Source: `schema/jitos.graphql:278:3`.
+    /// Source: `schema/jitos.graphql:294:3`.
     Added,
     /// In `from`, not in `to`.
     ///
-    /// Source: `schema/jitos.graphql:280:3`.
+    /// Source: `schema/jitos.graphql:296:3`.
     Removed,
 }
 impl ChangeKind {
@@ -91,20 +91,20 @@ impl ::std::fmt::Display for CommitStatus {
 }
 /// Why an overlay change cannot be merged into System (`docs/spec/collapse.md`).
 ///
-/// Source: `schema/jitos.graphql:325:1`.
+/// Source: `schema/jitos.graphql:341:1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConflictKind {
     /// The overlay adds an edge to a node System removed since the base.
     ///
-    /// Source: `schema/jitos.graphql:326:3`.
+    /// Source: `schema/jitos.graphql:342:3`.
     EdgeEndRemoved,
     /// The overlay removes a node that an edge System added since the base touches.
     ///
-    /// Source: `schema/jitos.graphql:328:3`.
+    /// Source: `schema/jitos.graphql:344:3`.
     NodeRemovalUnderNewEdge,
     /// The overlay removes a node or an edge System already removed since the base.
     ///
-    /// Source: `schema/jitos.graphql:330:3`.
+    /// Source: `schema/jitos.graphql:346:3`.
     AlreadyRemoved,
 }
 impl ConflictKind {
@@ -147,44 +147,44 @@ impl ::std::fmt::Display for ConflictKind {
 }
 /// Kind of an event in the global log.
 ///
-/// Source: `schema/jitos.graphql:72:1`.
+/// Source: `schema/jitos.graphql:88:1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EventKind {
     /// A shadow working set was created.
     ///
-    /// Source: `schema/jitos.graphql:73:3`.
+    /// Source: `schema/jitos.graphql:89:3`.
     SwsCreate,
     /// A rewrite was applied to a view.
     ///
-    /// Source: `schema/jitos.graphql:75:3`.
+    /// Source: `schema/jitos.graphql:91:3`.
     RewriteApplied,
     /// A scheduler tick (M5).
     ///
-    /// Source: `schema/jitos.graphql:77:3`.
+    /// Source: `schema/jitos.graphql:93:3`.
     Tick,
     /// A task changed state (M6).
     ///
-    /// Source: `schema/jitos.graphql:79:3`.
+    /// Source: `schema/jitos.graphql:95:3`.
     TaskState,
     /// A worker was invoked (M6).
     ///
-    /// Source: `schema/jitos.graphql:81:3`.
+    /// Source: `schema/jitos.graphql:97:3`.
     WorkerInvocation,
     /// A worker returned a result (M6).
     ///
-    /// Source: `schema/jitos.graphql:83:3`.
+    /// Source: `schema/jitos.graphql:99:3`.
     WorkerResult,
     /// An SWS collapse, committed or aborted (M3).
     ///
-    /// Source: `schema/jitos.graphql:85:3`.
+    /// Source: `schema/jitos.graphql:101:3`.
     Collapse,
     /// An SWS was discarded.
     ///
-    /// Source: `schema/jitos.graphql:87:3`.
+    /// Source: `schema/jitos.graphql:103:3`.
     Discard,
     /// An SWS rebase onto current System, committed or refused (M3).
     ///
-    /// Source: `schema/jitos.graphql:89:3`.
+    /// Source: `schema/jitos.graphql:105:3`.
     Rebase,
 }
 impl EventKind {
@@ -239,18 +239,58 @@ impl ::std::fmt::Display for EventKind {
         f.write_str(self.as_str())
     }
 }
+/// When a command that appended an event is acknowledged.
+///
+/// Source: `schema/jitos.graphql:80:1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FsyncPolicy {
+    /// After its record is fsynced: it survives a power cut. Concurrent commands share one fsync.
+    ///
+    /// Source: `schema/jitos.graphql:81:3`.
+    Always,
+    /// After its record is written to the operating system: it survives a crash of the daemon, and the fsync follows whenever the command queue drains.
+    ///
+    /// Source: `schema/jitos.graphql:83:3`.
+    Batch,
+}
+impl FsyncPolicy {
+    /// The GraphQL name of the type.
+    pub const GRAPHQL_NAME: &'static str = "FsyncPolicy";
+    /// Every value, in schema order.
+    pub const ALL: [FsyncPolicy; 2usize] = [FsyncPolicy::Always, FsyncPolicy::Batch];
+    /// The GraphQL name of the value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "ALWAYS",
+            FsyncPolicy::Batch => "BATCH",
+        }
+    }
+    /// The value with GraphQL name `name`.
+    pub fn from_name(name: &str) -> ::std::option::Option<FsyncPolicy> {
+        match name {
+            "ALWAYS" => ::std::option::Option::Some(FsyncPolicy::Always),
+            "BATCH" => ::std::option::Option::Some(FsyncPolicy::Batch),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::fmt::Display for FsyncPolicy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 /// Whether an item is a node or an edge.
 ///
-/// Source: `schema/jitos.graphql:317:1`.
+/// Source: `schema/jitos.graphql:333:1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ItemKind {
     /// A node.
     ///
-    /// Source: `schema/jitos.graphql:318:3`.
+    /// Source: `schema/jitos.graphql:334:3`.
     Node,
     /// An edge.
     ///
-    /// Source: `schema/jitos.graphql:320:3`.
+    /// Source: `schema/jitos.graphql:336:3`.
     Edge,
 }
 impl ItemKind {
@@ -275,6 +315,46 @@ impl ItemKind {
     }
 }
 impl ::std::fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+/// Where the kernel keeps its history.
+///
+/// Source: `schema/jitos.graphql:72:1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StorageMode {
+    /// Nothing is written to disk; the log starts empty at every start (`jitosd --in-memory`).
+    ///
+    /// Source: `schema/jitos.graphql:73:3`.
+    InMemory,
+    /// Every event is a record of the write-ahead log in the data directory; a start replays it.
+    ///
+    /// Source: `schema/jitos.graphql:75:3`.
+    Durable,
+}
+impl StorageMode {
+    /// The GraphQL name of the type.
+    pub const GRAPHQL_NAME: &'static str = "StorageMode";
+    /// Every value, in schema order.
+    pub const ALL: [StorageMode; 2usize] = [StorageMode::InMemory, StorageMode::Durable];
+    /// The GraphQL name of the value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StorageMode::InMemory => "IN_MEMORY",
+            StorageMode::Durable => "DURABLE",
+        }
+    }
+    /// The value with GraphQL name `name`.
+    pub fn from_name(name: &str) -> ::std::option::Option<StorageMode> {
+        match name {
+            "IN_MEMORY" => ::std::option::Option::Some(StorageMode::InMemory),
+            "DURABLE" => ::std::option::Option::Some(StorageMode::Durable),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::fmt::Display for StorageMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }

@@ -7,432 +7,432 @@
 
 /// Arguments of `collapseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:152:1`.
+/// Source: `schema/jitos.graphql:168:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollapseSwsInput {
     /// The SWS to collapse into System.
     ///
-    /// Source: `schema/jitos.graphql:153:3`.
+    /// Source: `schema/jitos.graphql:169:3`.
     pub sws_id: ::std::string::String,
     /// The collapse policy; v0 knows only fail-fast.
     ///
-    /// Source: `schema/jitos.graphql:155:3`.
+    /// Source: `schema/jitos.graphql:171:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:157:3`.
+    /// Source: `schema/jitos.graphql:173:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:159:3`.
+    /// Source: `schema/jitos.graphql:175:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `createSws`.
 ///
-/// Source: `schema/jitos.graphql:141:1`.
+/// Source: `schema/jitos.graphql:157:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateSwsInput {
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:142:3`.
+    /// Source: `schema/jitos.graphql:158:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:144:3`.
+    /// Source: `schema/jitos.graphql:160:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `discardSws`.
 ///
-/// Source: `schema/jitos.graphql:180:1`.
+/// Source: `schema/jitos.graphql:196:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscardSwsInput {
     /// The SWS to discard.
     ///
-    /// Source: `schema/jitos.graphql:181:3`.
+    /// Source: `schema/jitos.graphql:197:3`.
     pub sws_id: ::std::string::String,
     /// Why it was discarded, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:183:3`.
+    /// Source: `schema/jitos.graphql:199:3`.
     pub reason: ::std::option::Option<::std::string::String>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:185:3`.
+    /// Source: `schema/jitos.graphql:201:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:187:3`.
+    /// Source: `schema/jitos.graphql:203:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Restricts the edges a snapshot lists. Absent fields do not restrict; given ones all apply.
 ///
-/// Source: `schema/jitos.graphql:131:1`.
+/// Source: `schema/jitos.graphql:147:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeFilterInput {
     /// Only edges of these kinds (an empty list matches nothing).
     ///
-    /// Source: `schema/jitos.graphql:132:3`.
+    /// Source: `schema/jitos.graphql:148:3`.
     pub kinds: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Only edges leaving this node (its id, 64 lowercase hex characters).
     ///
-    /// Source: `schema/jitos.graphql:134:3`.
+    /// Source: `schema/jitos.graphql:150:3`.
     pub from: ::std::option::Option<::std::string::String>,
     /// Only edges entering this node (its id, 64 lowercase hex characters).
     ///
-    /// Source: `schema/jitos.graphql:136:3`.
+    /// Source: `schema/jitos.graphql:152:3`.
     pub to: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Mutation.createSws`.
 ///
-/// Source: `schema/jitos.graphql:690:3`.
+/// Source: `schema/jitos.graphql:740:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCreateSwsArgs {
     /// Creation arguments.
     ///
-    /// Source: `schema/jitos.graphql:692:5`.
+    /// Source: `schema/jitos.graphql:742:5`.
     pub input: ::std::option::Option<crate::inputs::CreateSwsInput>,
 }
 /// Arguments of `Mutation.collapseSws`.
 ///
-/// Source: `schema/jitos.graphql:695:3`.
+/// Source: `schema/jitos.graphql:745:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationCollapseSwsArgs {
     /// Collapse arguments.
     ///
-    /// Source: `schema/jitos.graphql:697:5`.
+    /// Source: `schema/jitos.graphql:747:5`.
     pub input: crate::inputs::CollapseSwsInput,
 }
 /// Arguments of `Mutation.rebaseSws`.
 ///
-/// Source: `schema/jitos.graphql:700:3`.
+/// Source: `schema/jitos.graphql:750:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationRebaseSwsArgs {
     /// Rebase arguments.
     ///
-    /// Source: `schema/jitos.graphql:705:5`.
+    /// Source: `schema/jitos.graphql:755:5`.
     pub input: crate::inputs::RebaseSwsInput,
 }
 /// Arguments of `Mutation.discardSws`.
 ///
-/// Source: `schema/jitos.graphql:708:3`.
+/// Source: `schema/jitos.graphql:758:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationDiscardSwsArgs {
     /// Discard arguments.
     ///
-    /// Source: `schema/jitos.graphql:710:5`.
+    /// Source: `schema/jitos.graphql:760:5`.
     pub input: crate::inputs::DiscardSwsInput,
 }
 /// Arguments of `Mutation.applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:713:3`.
+/// Source: `schema/jitos.graphql:763:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationApplyRewriteArgs {
     /// The SWS to write.
     ///
-    /// Source: `schema/jitos.graphql:715:5`.
+    /// Source: `schema/jitos.graphql:765:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The ops.
     ///
-    /// Source: `schema/jitos.graphql:717:5`.
+    /// Source: `schema/jitos.graphql:767:5`.
     pub rewrite: crate::inputs::RewriteInput,
 }
 /// Arguments of `Mutation.submitIntent`.
 ///
-/// Source: `schema/jitos.graphql:720:3`.
+/// Source: `schema/jitos.graphql:770:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MutationSubmitIntentArgs {
     /// The intent.
     ///
-    /// Source: `schema/jitos.graphql:722:5`.
+    /// Source: `schema/jitos.graphql:772:5`.
     pub input: crate::inputs::SubmitIntentInput,
 }
 /// Restricts the nodes a snapshot lists. Absent fields do not restrict.
 ///
-/// Source: `schema/jitos.graphql:123:1`.
+/// Source: `schema/jitos.graphql:139:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeFilterInput {
     /// Only nodes of these kinds (an empty list matches nothing).
     ///
-    /// Source: `schema/jitos.graphql:124:3`.
+    /// Source: `schema/jitos.graphql:140:3`.
     pub kinds: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Only nodes whose data has these keys (reserved; opaque payloads have no keys in v0).
     ///
-    /// Source: `schema/jitos.graphql:126:3`.
+    /// Source: `schema/jitos.graphql:142:3`.
     pub has_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 /// A page request: at most `first` items after the cursor `after`.
 ///
-/// Source: `schema/jitos.graphql:112:1`.
+/// Source: `schema/jitos.graphql:128:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageInput {
     /// How many items to return.
     ///
     /// Default: `200`.
     ///
-    /// Source: `schema/jitos.graphql:113:3`.
+    /// Source: `schema/jitos.graphql:129:3`.
     pub first: i32,
     /// Cursor: the last id (64 lowercase hex characters) or idx (decimal) of the previous page. The
     /// page starts after it, whether or not that item still exists.
     ///
-    /// Source: `schema/jitos.graphql:115:3`.
+    /// Source: `schema/jitos.graphql:131:3`.
     pub after: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Query.sws`.
 ///
-/// Source: `schema/jitos.graphql:620:3`.
+/// Source: `schema/jitos.graphql:670:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuerySwsArgs {
     /// The SWS id.
     ///
-    /// Source: `schema/jitos.graphql:622:5`.
+    /// Source: `schema/jitos.graphql:672:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.listSws`.
 ///
-/// Source: `schema/jitos.graphql:625:3`.
+/// Source: `schema/jitos.graphql:675:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryListSwsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:627:5`.
+    /// Source: `schema/jitos.graphql:677:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.graph`.
 ///
-/// Source: `schema/jitos.graphql:630:3`.
+/// Source: `schema/jitos.graphql:680:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryGraphArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:632:5`.
+    /// Source: `schema/jitos.graphql:682:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page of nodes.
     ///
-    /// Source: `schema/jitos.graphql:634:5`.
+    /// Source: `schema/jitos.graphql:684:5`.
     pub nodes_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which page of edges.
     ///
-    /// Source: `schema/jitos.graphql:636:5`.
+    /// Source: `schema/jitos.graphql:686:5`.
     pub edges_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which nodes.
     ///
-    /// Source: `schema/jitos.graphql:638:5`.
+    /// Source: `schema/jitos.graphql:688:5`.
     pub node_filter: ::std::option::Option<crate::inputs::NodeFilterInput>,
     /// Which edges.
     ///
-    /// Source: `schema/jitos.graphql:640:5`.
+    /// Source: `schema/jitos.graphql:690:5`.
     pub edge_filter: ::std::option::Option<crate::inputs::EdgeFilterInput>,
 }
 /// Arguments of `Query.node`.
 ///
-/// Source: `schema/jitos.graphql:643:3`.
+/// Source: `schema/jitos.graphql:693:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryNodeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:645:5`.
+    /// Source: `schema/jitos.graphql:695:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The node id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:647:5`.
+    /// Source: `schema/jitos.graphql:697:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.edge`.
 ///
-/// Source: `schema/jitos.graphql:650:3`.
+/// Source: `schema/jitos.graphql:700:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEdgeArgs {
     /// The view to read.
     ///
-    /// Source: `schema/jitos.graphql:652:5`.
+    /// Source: `schema/jitos.graphql:702:5`.
     pub view: crate::inputs::ViewRefInput,
     /// The edge id, 64 lowercase hex characters.
     ///
-    /// Source: `schema/jitos.graphql:654:5`.
+    /// Source: `schema/jitos.graphql:704:5`.
     pub id: ::std::string::String,
 }
 /// Arguments of `Query.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:657:3`.
+/// Source: `schema/jitos.graphql:707:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryRewritesArgs {
     /// The view.
     ///
-    /// Source: `schema/jitos.graphql:662:5`.
+    /// Source: `schema/jitos.graphql:712:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:664:5`.
+    /// Source: `schema/jitos.graphql:714:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.diff`.
 ///
-/// Source: `schema/jitos.graphql:667:3`.
+/// Source: `schema/jitos.graphql:717:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryDiffArgs {
     /// The view to compare from.
     ///
-    /// Source: `schema/jitos.graphql:672:5`.
+    /// Source: `schema/jitos.graphql:722:5`.
     pub from: crate::inputs::ViewRefInput,
     /// The view to compare to.
     ///
-    /// Source: `schema/jitos.graphql:674:5`.
+    /// Source: `schema/jitos.graphql:724:5`.
     pub to: crate::inputs::ViewRefInput,
     /// Which page of node changes.
     ///
-    /// Source: `schema/jitos.graphql:676:5`.
+    /// Source: `schema/jitos.graphql:726:5`.
     pub nodes_page: ::std::option::Option<crate::inputs::PageInput>,
     /// Which page of edge changes.
     ///
-    /// Source: `schema/jitos.graphql:678:5`.
+    /// Source: `schema/jitos.graphql:728:5`.
     pub edges_page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `Query.events`.
 ///
-/// Source: `schema/jitos.graphql:681:3`.
+/// Source: `schema/jitos.graphql:731:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryEventsArgs {
     /// Which page.
     ///
-    /// Source: `schema/jitos.graphql:683:5`.
+    /// Source: `schema/jitos.graphql:733:5`.
     pub page: ::std::option::Option<crate::inputs::PageInput>,
 }
 /// Arguments of `rebaseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:167:1`.
+/// Source: `schema/jitos.graphql:183:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebaseSwsInput {
     /// The SWS to move onto current System.
     ///
-    /// Source: `schema/jitos.graphql:168:3`.
+    /// Source: `schema/jitos.graphql:184:3`.
     pub sws_id: ::std::string::String,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:170:3`.
+    /// Source: `schema/jitos.graphql:186:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:172:3`.
+    /// Source: `schema/jitos.graphql:188:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// A rewrite: an ordered list of ops applied atomically to one view.
 ///
-/// Source: `schema/jitos.graphql:195:1`.
+/// Source: `schema/jitos.graphql:211:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RewriteInput {
     /// Ops as JSON objects `{op, data}`; each is checked against its schema in schema/ops/.
     ///
-    /// Source: `schema/jitos.graphql:196:3`.
+    /// Source: `schema/jitos.graphql:212:3`.
     pub ops: ::std::vec::Vec<crate::runtime::Json>,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:198:3`.
+    /// Source: `schema/jitos.graphql:214:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:200:3`.
+    /// Source: `schema/jitos.graphql:216:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `submitIntent` (M6).
 ///
-/// Source: `schema/jitos.graphql:208:1`.
+/// Source: `schema/jitos.graphql:224:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmitIntentInput {
     /// What the caller wants done.
     ///
-    /// Source: `schema/jitos.graphql:209:3`.
+    /// Source: `schema/jitos.graphql:225:3`.
     pub intent: crate::runtime::Json,
     /// Caller metadata, recorded with the event.
     ///
-    /// Source: `schema/jitos.graphql:211:3`.
+    /// Source: `schema/jitos.graphql:227:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Plan only: return the planned DAG without running it.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:213:3`.
+    /// Source: `schema/jitos.graphql:229:3`.
     pub plan_only: bool,
     /// Makes a retry safe: a second request with the same key and the same input returns the
     /// original payload and appends nothing; the same key with a different input is CONFLICT.
     ///
-    /// Source: `schema/jitos.graphql:215:3`.
+    /// Source: `schema/jitos.graphql:231:3`.
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 /// Arguments of `Subscription.rewrites`.
 ///
-/// Source: `schema/jitos.graphql:734:3`.
+/// Source: `schema/jitos.graphql:784:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionRewritesArgs {
     /// The view (live: without `snapshotId` or `asOf`).
     ///
-    /// Source: `schema/jitos.graphql:736:5`.
+    /// Source: `schema/jitos.graphql:786:5`.
     pub view: crate::inputs::ViewRefInput,
     /// Replay the events after this idx first, then go live.
     ///
-    /// Source: `schema/jitos.graphql:738:5`.
+    /// Source: `schema/jitos.graphql:788:5`.
     pub after_idx: ::std::option::Option<u64>,
     /// Replay the view's whole history first, then go live. Not together with `afterIdx`.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:740:5`.
+    /// Source: `schema/jitos.graphql:790:5`.
     pub from_start: bool,
 }
 /// Arguments of `Subscription.events`.
 ///
-/// Source: `schema/jitos.graphql:743:3`.
+/// Source: `schema/jitos.graphql:793:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionEventsArgs {
     /// Replay the events after this idx first, then go live.
     ///
-    /// Source: `schema/jitos.graphql:745:5`.
+    /// Source: `schema/jitos.graphql:795:5`.
     pub after_idx: ::std::option::Option<u64>,
     /// Replay the whole log first, then go live. Not together with `afterIdx`.
     ///
     /// Default: `false`.
     ///
-    /// Source: `schema/jitos.graphql:747:5`.
+    /// Source: `schema/jitos.graphql:797:5`.
     pub from_start: bool,
 }
 /// Arguments of `Subscription.taskEvents`.
 ///
-/// Source: `schema/jitos.graphql:752:3`.
+/// Source: `schema/jitos.graphql:802:3`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionTaskEventsArgs {
     /// Only this process.
     ///
-    /// Source: `schema/jitos.graphql:754:5`.
+    /// Source: `schema/jitos.graphql:804:5`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// Only this task.
     ///
-    /// Source: `schema/jitos.graphql:756:5`.
+    /// Source: `schema/jitos.graphql:806:5`.
     pub task_id: ::std::option::Option<::std::string::String>,
 }
 /// Names a view: System, or one SWS; live, pinned to a snapshot, or as of an event. At most one
 /// of `snapshotId` and `asOf` may be given. Writes take live views only.
 ///
-/// Source: `schema/jitos.graphql:97:1`.
+/// Source: `schema/jitos.graphql:113:1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewRefInput {
     /// SYSTEM or SWS.
     ///
-    /// Source: `schema/jitos.graphql:98:3`.
+    /// Source: `schema/jitos.graphql:114:3`.
     pub kind: crate::enums::ViewKind,
     /// The SWS id (decimal u64); required when `kind` is SWS and forbidden when it is SYSTEM.
     ///
-    /// Source: `schema/jitos.graphql:100:3`.
+    /// Source: `schema/jitos.graphql:116:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// Read this exact immutable snapshot, as returned by `graph(...).snapshotId`, instead of the
     /// live view. It must name a snapshot of the view given by `kind` and `swsId`.
     ///
-    /// Source: `schema/jitos.graphql:102:3`.
+    /// Source: `schema/jitos.graphql:118:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
     /// Read the view as it stood right after the event with this idx (time travel).
     ///
-    /// Source: `schema/jitos.graphql:107:3`.
+    /// Source: `schema/jitos.graphql:123:3`.
     pub as_of: ::std::option::Option<u64>,
 }

@@ -7,661 +7,725 @@
 
 /// Result of `applyRewrite`.
 ///
-/// Source: `schema/jitos.graphql:509:1`.
+/// Source: `schema/jitos.graphql:559:1`.
 #[derive(Debug, Clone)]
 pub struct ApplyRewritePayload {
     /// Whether the rewrite was applied.
     ///
-    /// Source: `schema/jitos.graphql:510:3`.
+    /// Source: `schema/jitos.graphql:560:3`.
     pub accepted: bool,
     /// The receipt of the applied rewrite.
     ///
-    /// Source: `schema/jitos.graphql:512:3`.
+    /// Source: `schema/jitos.graphql:562:3`.
     pub receipt: crate::outputs::ReceiptV0,
     /// Scheduler receipt (M5); null in v0.
     ///
-    /// Source: `schema/jitos.graphql:514:3`.
+    /// Source: `schema/jitos.graphql:564:3`.
     pub tick_receipt: ::std::option::Option<crate::outputs::TickReceipt>,
 }
 /// Result of `collapseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:477:1`.
+/// Source: `schema/jitos.graphql:527:1`.
 #[derive(Debug, Clone)]
 pub struct CollapseSwsPayload {
     /// Whether the overlay became part of System.
     ///
-    /// Source: `schema/jitos.graphql:478:3`.
+    /// Source: `schema/jitos.graphql:528:3`.
     pub committed: bool,
     /// System's snapshot after the collapse (unchanged when aborted).
     ///
-    /// Source: `schema/jitos.graphql:480:3`.
+    /// Source: `schema/jitos.graphql:530:3`.
     pub system_snapshot_id: ::std::option::Option<::std::string::String>,
     /// System's digest after the collapse (unchanged when aborted).
     ///
-    /// Source: `schema/jitos.graphql:482:3`.
+    /// Source: `schema/jitos.graphql:532:3`.
     pub system_digest: [u8; 32],
     /// The policy pins and the COLLAPSE event, in the v0 shape.
     ///
-    /// Source: `schema/jitos.graphql:484:3`.
+    /// Source: `schema/jitos.graphql:534:3`.
     pub receipt: ::std::option::Option<crate::outputs::TickReceipt>,
     /// Everything the collapse did, or every conflict that stopped it.
     ///
-    /// Source: `schema/jitos.graphql:486:3`.
+    /// Source: `schema/jitos.graphql:536:3`.
     pub collapse_receipt: crate::outputs::MergeReceipt,
 }
 /// One overlay change that cannot be merged, and the System change in its way. Receipts list
 /// conflicts sorted by (kind, id, systemId).
 ///
-/// Source: `schema/jitos.graphql:338:1`.
+/// Source: `schema/jitos.graphql:354:1`.
 #[derive(Debug, Clone)]
 pub struct Conflict {
     /// Why the change cannot be merged.
     ///
-    /// Source: `schema/jitos.graphql:339:3`.
+    /// Source: `schema/jitos.graphql:355:3`.
     pub kind: crate::enums::ConflictKind,
     /// The overlay's item, as hex.
     ///
-    /// Source: `schema/jitos.graphql:341:3`.
+    /// Source: `schema/jitos.graphql:357:3`.
     pub id: ::std::string::String,
     /// Whether `id` is a node or an edge.
     ///
-    /// Source: `schema/jitos.graphql:343:3`.
+    /// Source: `schema/jitos.graphql:359:3`.
     pub subject: crate::enums::ItemKind,
     /// What the overlay did to `id` since the base.
     ///
-    /// Source: `schema/jitos.graphql:345:3`.
+    /// Source: `schema/jitos.graphql:361:3`.
     pub overlay_change: crate::enums::ChangeKind,
     /// The item System's change concerns, as hex.
     ///
-    /// Source: `schema/jitos.graphql:347:3`.
+    /// Source: `schema/jitos.graphql:363:3`.
     pub system_id: ::std::string::String,
     /// Whether `systemId` is a node or an edge.
     ///
-    /// Source: `schema/jitos.graphql:349:3`.
+    /// Source: `schema/jitos.graphql:365:3`.
     pub system_subject: crate::enums::ItemKind,
     /// What System did to `systemId` since the base.
     ///
-    /// Source: `schema/jitos.graphql:351:3`.
+    /// Source: `schema/jitos.graphql:367:3`.
     pub system_change: crate::enums::ChangeKind,
 }
 /// Result of `createSws`.
 ///
-/// Source: `schema/jitos.graphql:471:1`.
+/// Source: `schema/jitos.graphql:521:1`.
 #[derive(Debug, Clone)]
 pub struct CreateSwsPayload {
     /// The new SWS.
     ///
-    /// Source: `schema/jitos.graphql:472:3`.
+    /// Source: `schema/jitos.graphql:522:3`.
     pub sws: crate::outputs::Sws,
 }
 /// Result of `discardSws`.
 ///
-/// Source: `schema/jitos.graphql:503:1`.
+/// Source: `schema/jitos.graphql:553:1`.
 #[derive(Debug, Clone)]
 pub struct DiscardSwsPayload {
     /// Whether the SWS is now discarded.
     ///
-    /// Source: `schema/jitos.graphql:504:3`.
+    /// Source: `schema/jitos.graphql:554:3`.
     pub discarded: bool,
 }
 /// An edge that differs between two views.
 ///
-/// Source: `schema/jitos.graphql:293:1`.
+/// Source: `schema/jitos.graphql:309:1`.
 #[derive(Debug, Clone)]
 pub struct EdgeChange {
     /// ADDED or REMOVED.
     ///
-    /// Source: `schema/jitos.graphql:294:3`.
+    /// Source: `schema/jitos.graphql:310:3`.
     pub change: crate::enums::ChangeKind,
     /// The edge, as the view that holds it has it.
     ///
-    /// Source: `schema/jitos.graphql:296:3`.
+    /// Source: `schema/jitos.graphql:312:3`.
     pub edge: crate::outputs::GraphEdge,
 }
 /// A page of edge changes.
 ///
-/// Source: `schema/jitos.graphql:309:1`.
+/// Source: `schema/jitos.graphql:325:1`.
 #[derive(Debug, Clone)]
 pub struct EdgeChangeConnection {
     /// The changes, in ascending edge id order.
     ///
-    /// Source: `schema/jitos.graphql:310:3`.
+    /// Source: `schema/jitos.graphql:326:3`.
     pub changes: ::std::vec::Vec<crate::outputs::EdgeChange>,
     /// Where this page ends (the cursor is the last edge id).
     ///
-    /// Source: `schema/jitos.graphql:312:3`.
+    /// Source: `schema/jitos.graphql:328:3`.
     pub page_info: crate::outputs::PageInfo,
 }
 /// Reference to an event.
 ///
-/// Source: `schema/jitos.graphql:553:1`.
+/// Source: `schema/jitos.graphql:603:1`.
 #[derive(Debug, Clone)]
 pub struct EventRef {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:554:3`.
+    /// Source: `schema/jitos.graphql:604:3`.
     pub id: ::std::string::String,
     /// Event kind.
     ///
-    /// Source: `schema/jitos.graphql:556:3`.
+    /// Source: `schema/jitos.graphql:606:3`.
     pub kind: crate::enums::EventKind,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:558:3`.
+    /// Source: `schema/jitos.graphql:608:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:560:3`.
+    /// Source: `schema/jitos.graphql:610:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// What differs between two views. Ids are content-addressed, so an item is either added or
 /// removed, never changed.
 ///
-/// Source: `schema/jitos.graphql:398:1`.
+/// Source: `schema/jitos.graphql:414:1`.
 #[derive(Debug, Clone)]
 pub struct GraphDiff {
     /// The view compared from.
     ///
-    /// Source: `schema/jitos.graphql:399:3`.
+    /// Source: `schema/jitos.graphql:415:3`.
     pub from: crate::outputs::ViewRef,
     /// The view compared to.
     ///
-    /// Source: `schema/jitos.graphql:401:3`.
+    /// Source: `schema/jitos.graphql:417:3`.
     pub to: crate::outputs::ViewRef,
     /// The `from` view's snapshot (its digest).
     ///
-    /// Source: `schema/jitos.graphql:403:3`.
+    /// Source: `schema/jitos.graphql:419:3`.
     pub from_snapshot_id: ::std::string::String,
     /// The `to` view's snapshot (its digest).
     ///
-    /// Source: `schema/jitos.graphql:405:3`.
+    /// Source: `schema/jitos.graphql:421:3`.
     pub to_snapshot_id: ::std::string::String,
     /// A page of the nodes that differ.
     ///
-    /// Source: `schema/jitos.graphql:407:3`.
+    /// Source: `schema/jitos.graphql:423:3`.
     pub nodes: crate::outputs::NodeChangeConnection,
     /// A page of the edges that differ.
     ///
-    /// Source: `schema/jitos.graphql:409:3`.
+    /// Source: `schema/jitos.graphql:425:3`.
     pub edges: crate::outputs::EdgeChangeConnection,
 }
 /// An edge of the graph.
 ///
-/// Source: `schema/jitos.graphql:237:1`.
+/// Source: `schema/jitos.graphql:253:1`.
 #[derive(Debug, Clone)]
 pub struct GraphEdge {
     /// EdgeId, as hex.
     ///
-    /// Source: `schema/jitos.graphql:238:3`.
+    /// Source: `schema/jitos.graphql:254:3`.
     pub id: ::std::string::String,
     /// The edge kind.
     ///
-    /// Source: `schema/jitos.graphql:240:3`.
+    /// Source: `schema/jitos.graphql:256:3`.
     pub kind: ::std::string::String,
     /// Id of the node the edge leaves.
     ///
-    /// Source: `schema/jitos.graphql:242:3`.
+    /// Source: `schema/jitos.graphql:258:3`.
     pub from: ::std::string::String,
     /// Id of the node the edge enters.
     ///
-    /// Source: `schema/jitos.graphql:244:3`.
+    /// Source: `schema/jitos.graphql:260:3`.
     pub to: ::std::string::String,
     /// `{"payload_b64": "<base64>"}`, or null when the edge has no payload.
     ///
-    /// Source: `schema/jitos.graphql:246:3`.
+    /// Source: `schema/jitos.graphql:262:3`.
     pub data: ::std::option::Option<crate::runtime::Json>,
+    /// Always null in v0.
+    ///
+    /// Source: `schema/jitos.graphql:264:3`.
+    pub created_at: ::std::option::Option<::std::string::String>,
+}
+/// A page of edges.
+///
+/// Source: `schema/jitos.graphql:285:1`.
+#[derive(Debug, Clone)]
+pub struct GraphEdgeConnection {
+    /// The edges, in ascending id order.
+    ///
+    /// Source: `schema/jitos.graphql:286:3`.
+    pub edges: ::std::vec::Vec<crate::outputs::GraphEdge>,
+    /// Where this page ends.
+    ///
+    /// Source: `schema/jitos.graphql:288:3`.
+    pub page_info: crate::outputs::PageInfo,
+}
+/// A node of the graph.
+///
+/// Source: `schema/jitos.graphql:239:1`.
+#[derive(Debug, Clone)]
+pub struct GraphNode {
+    /// NodeId: blake3 of the canonical encoding of (kind, payload), as hex.
+    ///
+    /// Source: `schema/jitos.graphql:240:3`.
+    pub id: ::std::string::String,
+    /// The node kind.
+    ///
+    /// Source: `schema/jitos.graphql:242:3`.
+    pub kind: ::std::string::String,
+    /// `{"payload_b64": "<base64>"}`.
+    ///
+    /// Source: `schema/jitos.graphql:244:3`.
+    pub data: crate::runtime::Json,
+    /// The payload bytes as standard base64 with padding.
+    ///
+    /// Source: `schema/jitos.graphql:246:3`.
+    pub payload_b64: ::std::string::String,
     /// Always null in v0.
     ///
     /// Source: `schema/jitos.graphql:248:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
 }
-/// A page of edges.
-///
-/// Source: `schema/jitos.graphql:269:1`.
-#[derive(Debug, Clone)]
-pub struct GraphEdgeConnection {
-    /// The edges, in ascending id order.
-    ///
-    /// Source: `schema/jitos.graphql:270:3`.
-    pub edges: ::std::vec::Vec<crate::outputs::GraphEdge>,
-    /// Where this page ends.
-    ///
-    /// Source: `schema/jitos.graphql:272:3`.
-    pub page_info: crate::outputs::PageInfo,
-}
-/// A node of the graph.
-///
-/// Source: `schema/jitos.graphql:223:1`.
-#[derive(Debug, Clone)]
-pub struct GraphNode {
-    /// NodeId: blake3 of the canonical encoding of (kind, payload), as hex.
-    ///
-    /// Source: `schema/jitos.graphql:224:3`.
-    pub id: ::std::string::String,
-    /// The node kind.
-    ///
-    /// Source: `schema/jitos.graphql:226:3`.
-    pub kind: ::std::string::String,
-    /// `{"payload_b64": "<base64>"}`.
-    ///
-    /// Source: `schema/jitos.graphql:228:3`.
-    pub data: crate::runtime::Json,
-    /// The payload bytes as standard base64 with padding.
-    ///
-    /// Source: `schema/jitos.graphql:230:3`.
-    pub payload_b64: ::std::string::String,
-    /// Always null in v0.
-    ///
-    /// Source: `schema/jitos.graphql:232:3`.
-    pub created_at: ::std::option::Option<::std::string::String>,
-}
 /// A page of nodes.
 ///
-/// Source: `schema/jitos.graphql:261:1`.
+/// Source: `schema/jitos.graphql:277:1`.
 #[derive(Debug, Clone)]
 pub struct GraphNodeConnection {
     /// The nodes, in ascending id order.
     ///
-    /// Source: `schema/jitos.graphql:262:3`.
+    /// Source: `schema/jitos.graphql:278:3`.
     pub nodes: ::std::vec::Vec<crate::outputs::GraphNode>,
     /// Where this page ends.
     ///
-    /// Source: `schema/jitos.graphql:264:3`.
+    /// Source: `schema/jitos.graphql:280:3`.
     pub page_info: crate::outputs::PageInfo,
 }
 /// A view of the graph as of one moment.
 ///
-/// Source: `schema/jitos.graphql:424:1`.
+/// Source: `schema/jitos.graphql:440:1`.
 #[derive(Debug, Clone)]
 pub struct GraphSnapshot {
     /// The view that was read.
     ///
-    /// Source: `schema/jitos.graphql:425:3`.
+    /// Source: `schema/jitos.graphql:441:3`.
     pub view: crate::outputs::ViewRef,
     /// GraphRootV1: the sparse Merkle root of the view's nodes and edges.
     ///
-    /// Source: `schema/jitos.graphql:427:3`.
+    /// Source: `schema/jitos.graphql:443:3`.
     pub digest: [u8; 32],
     /// GraphCommitDigestV0: blake3 of the canonical encoding of the whole view.
     ///
-    /// Source: `schema/jitos.graphql:429:3`.
+    /// Source: `schema/jitos.graphql:445:3`.
     pub commit_digest: crate::runtime::Lazy<[u8; 32]>,
     /// Names this exact immutable node and edge set: pass it as `view.snapshotId` to read the same
     /// content, digest and pages again, whatever happened since.
     ///
-    /// Source: `schema/jitos.graphql:431:3`.
+    /// Source: `schema/jitos.graphql:447:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
     /// A page of the view's nodes.
     ///
-    /// Source: `schema/jitos.graphql:436:3`.
+    /// Source: `schema/jitos.graphql:452:3`.
     pub nodes: crate::outputs::GraphNodeConnection,
     /// A page of the view's edges.
     ///
-    /// Source: `schema/jitos.graphql:438:3`.
+    /// Source: `schema/jitos.graphql:454:3`.
     pub edges: crate::outputs::GraphEdgeConnection,
 }
 /// Facts about the running kernel.
 ///
-/// Source: `schema/jitos.graphql:443:1`.
+/// Source: `schema/jitos.graphql:459:1`.
 #[derive(Debug, Clone)]
 pub struct KernelInfo {
     /// Kernel version.
     ///
-    /// Source: `schema/jitos.graphql:444:3`.
+    /// Source: `schema/jitos.graphql:460:3`.
     pub version: ::std::string::String,
     /// Identity of the rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:446:3`.
+    /// Source: `schema/jitos.graphql:462:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Identity of the policy in force.
     ///
-    /// Source: `schema/jitos.graphql:448:3`.
+    /// Source: `schema/jitos.graphql:464:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Status of the last commit attempt.
     ///
-    /// Source: `schema/jitos.graphql:450:3`.
+    /// Source: `schema/jitos.graphql:466:3`.
     pub commit_status: crate::enums::CommitStatus,
     /// Number of events in the log; the next event gets this idx.
     ///
-    /// Source: `schema/jitos.graphql:452:3`.
+    /// Source: `schema/jitos.graphql:468:3`.
     pub event_count: u64,
+    /// Where the history is kept and what the last start found there.
+    ///
+    /// Source: `schema/jitos.graphql:470:3`.
+    pub storage: crate::outputs::StorageInfo,
+}
+/// Bytes cut off the end of the log at start: an incomplete last record (torn tail), or, only with `jitosd --recover=truncate`, everything from the first damaged record on.
+///
+/// Source: `schema/jitos.graphql:493:1`.
+#[derive(Debug, Clone)]
+pub struct LogCut {
+    /// The segment file cut.
+    ///
+    /// Source: `schema/jitos.graphql:494:3`.
+    pub segment: ::std::string::String,
+    /// Byte offset of the cut in that file.
+    ///
+    /// Source: `schema/jitos.graphql:496:3`.
+    pub offset: u64,
+    /// Bytes dropped from that file.
+    ///
+    /// Source: `schema/jitos.graphql:498:3`.
+    pub dropped_bytes: u64,
+    /// Later segment files deleted.
+    ///
+    /// Source: `schema/jitos.graphql:500:3`.
+    pub removed_segments: ::std::vec::Vec<::std::string::String>,
+    /// True when the damage was corruption before the tail (kept only under --recover=truncate).
+    ///
+    /// Source: `schema/jitos.graphql:502:3`.
+    pub was_corrupt: bool,
 }
 /// What a collapse or a rebase did, or why it did not: a pure function of its event, so a retry
 /// or a replay gives the same receipt with the same `digest`.
 ///
-/// Source: `schema/jitos.graphql:359:1`.
+/// Source: `schema/jitos.graphql:375:1`.
 #[derive(Debug, Clone)]
 pub struct MergeReceipt {
     /// COLLAPSE or REBASE.
     ///
-    /// Source: `schema/jitos.graphql:360:3`.
+    /// Source: `schema/jitos.graphql:376:3`.
     pub kind: crate::enums::EventKind,
     /// Index of the event in the global log.
     ///
-    /// Source: `schema/jitos.graphql:362:3`.
+    /// Source: `schema/jitos.graphql:378:3`.
     pub event_idx: u64,
     /// Id of the event.
     ///
-    /// Source: `schema/jitos.graphql:364:3`.
+    /// Source: `schema/jitos.graphql:380:3`.
     pub event_id: ::std::string::String,
     /// The SWS merged.
     ///
-    /// Source: `schema/jitos.graphql:366:3`.
+    /// Source: `schema/jitos.graphql:382:3`.
     pub sws_id: ::std::string::String,
     /// Whether the merge happened (no conflict).
     ///
-    /// Source: `schema/jitos.graphql:368:3`.
+    /// Source: `schema/jitos.graphql:384:3`.
     pub committed: bool,
     /// System's snapshot the SWS was based on when the merge started.
     ///
-    /// Source: `schema/jitos.graphql:370:3`.
+    /// Source: `schema/jitos.graphql:386:3`.
     pub base_snapshot_id: ::std::string::String,
     /// System's snapshot right after the event.
     ///
-    /// Source: `schema/jitos.graphql:372:3`.
+    /// Source: `schema/jitos.graphql:388:3`.
     pub system_snapshot_id: ::std::string::String,
     /// The SWS's digest right after the event.
     ///
-    /// Source: `schema/jitos.graphql:374:3`.
+    /// Source: `schema/jitos.graphql:390:3`.
     pub view_digest: [u8; 32],
     /// Rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:376:3`.
+    /// Source: `schema/jitos.graphql:392:3`.
     pub rule_pack_id: [u8; 32],
     /// Policy in force.
     ///
-    /// Source: `schema/jitos.graphql:378:3`.
+    /// Source: `schema/jitos.graphql:394:3`.
     pub policy_id: u32,
     /// Every conflict, sorted by (kind, id, systemId); empty when committed.
     ///
-    /// Source: `schema/jitos.graphql:380:3`.
+    /// Source: `schema/jitos.graphql:396:3`.
     pub conflicts: ::std::vec::Vec<crate::outputs::Conflict>,
     /// `AddNode` ops among the merged ops.
     ///
-    /// Source: `schema/jitos.graphql:382:3`.
+    /// Source: `schema/jitos.graphql:398:3`.
     pub nodes_added: i32,
     /// `RemoveNode` ops among the merged ops.
     ///
-    /// Source: `schema/jitos.graphql:384:3`.
+    /// Source: `schema/jitos.graphql:400:3`.
     pub nodes_removed: i32,
     /// `AddEdge` ops among the merged ops.
     ///
-    /// Source: `schema/jitos.graphql:386:3`.
+    /// Source: `schema/jitos.graphql:402:3`.
     pub edges_added: i32,
     /// `RemoveEdge` ops among the merged ops.
     ///
-    /// Source: `schema/jitos.graphql:388:3`.
+    /// Source: `schema/jitos.graphql:404:3`.
     pub edges_removed: i32,
     /// blake3 of the receipt's canonical encoding (`docs/spec/collapse.md`).
     ///
-    /// Source: `schema/jitos.graphql:390:3`.
+    /// Source: `schema/jitos.graphql:406:3`.
     pub digest: [u8; 32],
 }
 /// A node that differs between two views.
 ///
-/// Source: `schema/jitos.graphql:285:1`.
+/// Source: `schema/jitos.graphql:301:1`.
 #[derive(Debug, Clone)]
 pub struct NodeChange {
     /// ADDED or REMOVED.
     ///
-    /// Source: `schema/jitos.graphql:286:3`.
+    /// Source: `schema/jitos.graphql:302:3`.
     pub change: crate::enums::ChangeKind,
     /// The node, as the view that holds it has it.
     ///
-    /// Source: `schema/jitos.graphql:288:3`.
+    /// Source: `schema/jitos.graphql:304:3`.
     pub node: crate::outputs::GraphNode,
 }
 /// A page of node changes.
 ///
-/// Source: `schema/jitos.graphql:301:1`.
+/// Source: `schema/jitos.graphql:317:1`.
 #[derive(Debug, Clone)]
 pub struct NodeChangeConnection {
     /// The changes, in ascending node id order.
     ///
-    /// Source: `schema/jitos.graphql:302:3`.
+    /// Source: `schema/jitos.graphql:318:3`.
     pub changes: ::std::vec::Vec<crate::outputs::NodeChange>,
     /// Where this page ends (the cursor is the last node id).
     ///
-    /// Source: `schema/jitos.graphql:304:3`.
+    /// Source: `schema/jitos.graphql:320:3`.
     pub page_info: crate::outputs::PageInfo,
 }
 /// Where a page ends.
 ///
-/// Source: `schema/jitos.graphql:253:1`.
+/// Source: `schema/jitos.graphql:269:1`.
 #[derive(Debug, Clone)]
 pub struct PageInfo {
     /// Cursor of the last item returned, to pass as `after`.
     ///
-    /// Source: `schema/jitos.graphql:254:3`.
+    /// Source: `schema/jitos.graphql:270:3`.
     pub end_cursor: ::std::option::Option<::std::string::String>,
     /// Whether more items follow.
     ///
-    /// Source: `schema/jitos.graphql:256:3`.
+    /// Source: `schema/jitos.graphql:272:3`.
     pub has_next_page: bool,
 }
 /// Result of `rebaseSws` (M3).
 ///
-/// Source: `schema/jitos.graphql:491:1`.
+/// Source: `schema/jitos.graphql:541:1`.
 #[derive(Debug, Clone)]
 pub struct RebaseSwsPayload {
     /// Whether the SWS now sits on current System (no conflict).
     ///
-    /// Source: `schema/jitos.graphql:492:3`.
+    /// Source: `schema/jitos.graphql:542:3`.
     pub rebased: bool,
     /// The SWS after the rebase.
     ///
-    /// Source: `schema/jitos.graphql:494:3`.
+    /// Source: `schema/jitos.graphql:544:3`.
     pub sws: crate::outputs::Sws,
     /// The SWS's digest after the rebase (unchanged when refused).
     ///
-    /// Source: `schema/jitos.graphql:496:3`.
+    /// Source: `schema/jitos.graphql:546:3`.
     pub digest: [u8; 32],
     /// Everything the rebase did, or every conflict that stopped it.
     ///
-    /// Source: `schema/jitos.graphql:498:3`.
+    /// Source: `schema/jitos.graphql:548:3`.
     pub receipt: crate::outputs::MergeReceipt,
 }
 /// Receipt of an applied rewrite.
 ///
-/// Source: `schema/jitos.graphql:519:1`.
+/// Source: `schema/jitos.graphql:569:1`.
 #[derive(Debug, Clone)]
 pub struct ReceiptV0 {
     /// Index of the event in the global log.
     ///
-    /// Source: `schema/jitos.graphql:520:3`.
+    /// Source: `schema/jitos.graphql:570:3`.
     pub rewrite_idx: u64,
     /// The view written.
     ///
-    /// Source: `schema/jitos.graphql:522:3`.
+    /// Source: `schema/jitos.graphql:572:3`.
     pub view: crate::outputs::ViewRef,
     /// The view's digest right after the rewrite.
     ///
-    /// Source: `schema/jitos.graphql:524:3`.
+    /// Source: `schema/jitos.graphql:574:3`.
     pub view_digest: [u8; 32],
 }
 /// An event of the global log.
 ///
-/// Source: `schema/jitos.graphql:565:1`.
+/// Source: `schema/jitos.graphql:615:1`.
 #[derive(Debug, Clone)]
 pub struct RewriteEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:566:3`.
+    /// Source: `schema/jitos.graphql:616:3`.
     pub id: ::std::string::String,
     /// Position in the global log, from 0.
     ///
-    /// Source: `schema/jitos.graphql:568:3`.
+    /// Source: `schema/jitos.graphql:618:3`.
     pub idx: u64,
     /// What kind of event this is.
     ///
-    /// Source: `schema/jitos.graphql:570:3`.
+    /// Source: `schema/jitos.graphql:620:3`.
     pub kind: crate::enums::EventKind,
     /// The view the event targets.
     ///
-    /// Source: `schema/jitos.graphql:572:3`.
+    /// Source: `schema/jitos.graphql:622:3`.
     pub view: crate::outputs::ViewRef,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:574:3`.
+    /// Source: `schema/jitos.graphql:624:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The validated ops, in canonical form. For COLLAPSE and REBASE: the merged ops.
     ///
-    /// Source: `schema/jitos.graphql:576:3`.
+    /// Source: `schema/jitos.graphql:626:3`.
     pub ops: ::std::vec::Vec<crate::runtime::Json>,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:578:3`.
+    /// Source: `schema/jitos.graphql:628:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
     /// Why the SWS was discarded (DISCARD events), as the caller gave it.
     ///
-    /// Source: `schema/jitos.graphql:580:3`.
+    /// Source: `schema/jitos.graphql:630:3`.
     pub reason: ::std::option::Option<::std::string::String>,
     /// The digest of `view` right after the event.
     ///
-    /// Source: `schema/jitos.graphql:582:3`.
+    /// Source: `schema/jitos.graphql:632:3`.
     pub view_digest: [u8; 32],
     /// The outcome of a COLLAPSE or REBASE event; null for other kinds.
     ///
-    /// Source: `schema/jitos.graphql:584:3`.
+    /// Source: `schema/jitos.graphql:634:3`.
     pub receipt: ::std::option::Option<crate::outputs::MergeReceipt>,
+}
+/// Where the kernel keeps its history and what the last start found there.
+///
+/// Source: `schema/jitos.graphql:475:1`.
+#[derive(Debug, Clone)]
+pub struct StorageInfo {
+    /// IN_MEMORY or DURABLE.
+    ///
+    /// Source: `schema/jitos.graphql:476:3`.
+    pub mode: crate::enums::StorageMode,
+    /// When commands are acknowledged; null in memory.
+    ///
+    /// Source: `schema/jitos.graphql:478:3`.
+    pub fsync: ::std::option::Option<crate::enums::FsyncPolicy>,
+    /// Events restored at start: the log held this many whole records.
+    ///
+    /// Source: `schema/jitos.graphql:480:3`.
+    pub boot_event_count: u64,
+    /// Of those, how many were replayed one by one (the rest came from the checkpoint).
+    ///
+    /// Source: `schema/jitos.graphql:482:3`.
+    pub boot_replayed_count: u64,
+    /// Idx of the last event covered by the checkpoint the start loaded; null when it loaded none.
+    ///
+    /// Source: `schema/jitos.graphql:484:3`.
+    pub boot_checkpoint_idx: ::std::option::Option<u64>,
+    /// The damage the start cut off the end of the log; null when the log was clean.
+    ///
+    /// Source: `schema/jitos.graphql:486:3`.
+    pub boot_cut: ::std::option::Option<crate::outputs::LogCut>,
+    /// Idx of the last event covered by the newest checkpoint written or loaded; null when none.
+    ///
+    /// Source: `schema/jitos.graphql:488:3`.
+    pub checkpoint_idx: ::std::option::Option<u64>,
 }
 /// Result of `submitIntent` (M6).
 ///
-/// Source: `schema/jitos.graphql:529:1`.
+/// Source: `schema/jitos.graphql:579:1`.
 #[derive(Debug, Clone)]
 pub struct SubmitIntentPayload {
     /// The task created.
     ///
-    /// Source: `schema/jitos.graphql:530:3`.
+    /// Source: `schema/jitos.graphql:580:3`.
     pub task_id: ::std::string::String,
     /// The process created.
     ///
-    /// Source: `schema/jitos.graphql:532:3`.
+    /// Source: `schema/jitos.graphql:582:3`.
     pub process_id: ::std::string::String,
     /// The SWS the work runs in.
     ///
-    /// Source: `schema/jitos.graphql:534:3`.
+    /// Source: `schema/jitos.graphql:584:3`.
     pub sws_id: ::std::string::String,
     /// The planned DAG, when planning only.
     ///
-    /// Source: `schema/jitos.graphql:536:3`.
+    /// Source: `schema/jitos.graphql:586:3`.
     pub planned_dag: ::std::option::Option<crate::runtime::Json>,
 }
 /// A shadow working set.
 ///
-/// Source: `schema/jitos.graphql:457:1`.
+/// Source: `schema/jitos.graphql:507:1`.
 #[derive(Debug, Clone)]
 pub struct Sws {
     /// Decimal id, allocated 0, 1, 2, ... in command order.
     ///
-    /// Source: `schema/jitos.graphql:458:3`.
+    /// Source: `schema/jitos.graphql:508:3`.
     pub id: ::std::string::String,
     /// Snapshot of System the SWS is based on: when it was created, or when it was last rebased.
     ///
-    /// Source: `schema/jitos.graphql:460:3`.
+    /// Source: `schema/jitos.graphql:510:3`.
     pub parent_snapshot_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:462:3`.
+    /// Source: `schema/jitos.graphql:512:3`.
     pub created_at: ::std::option::Option<::std::string::String>,
     /// ACTIVE, COLLAPSED or DISCARDED.
     ///
-    /// Source: `schema/jitos.graphql:464:3`.
+    /// Source: `schema/jitos.graphql:514:3`.
     pub state: ::std::string::String,
     /// Caller metadata given at creation.
     ///
-    /// Source: `schema/jitos.graphql:466:3`.
+    /// Source: `schema/jitos.graphql:516:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A task state change (M6).
 ///
-/// Source: `schema/jitos.graphql:599:1`.
+/// Source: `schema/jitos.graphql:649:1`.
 #[derive(Debug, Clone)]
 pub struct TaskEvent {
     /// Event id.
     ///
-    /// Source: `schema/jitos.graphql:600:3`.
+    /// Source: `schema/jitos.graphql:650:3`.
     pub id: ::std::string::String,
     /// The task.
     ///
-    /// Source: `schema/jitos.graphql:602:3`.
+    /// Source: `schema/jitos.graphql:652:3`.
     pub task_id: ::std::string::String,
     /// The process.
     ///
-    /// Source: `schema/jitos.graphql:604:3`.
+    /// Source: `schema/jitos.graphql:654:3`.
     pub process_id: ::std::option::Option<::std::string::String>,
     /// The SWS.
     ///
-    /// Source: `schema/jitos.graphql:606:3`.
+    /// Source: `schema/jitos.graphql:656:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:608:3`.
+    /// Source: `schema/jitos.graphql:658:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// The new state.
     ///
-    /// Source: `schema/jitos.graphql:610:3`.
+    /// Source: `schema/jitos.graphql:660:3`.
     pub state: ::std::string::String,
     /// Event metadata.
     ///
-    /// Source: `schema/jitos.graphql:612:3`.
+    /// Source: `schema/jitos.graphql:662:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// A scheduler tick (M5).
 ///
-/// Source: `schema/jitos.graphql:589:1`.
+/// Source: `schema/jitos.graphql:639:1`.
 #[derive(Debug, Clone)]
 pub struct TickEvent {
     /// Tick id.
     ///
-    /// Source: `schema/jitos.graphql:590:3`.
+    /// Source: `schema/jitos.graphql:640:3`.
     pub id: ::std::string::String,
     /// Always null in v0.
     ///
-    /// Source: `schema/jitos.graphql:592:3`.
+    /// Source: `schema/jitos.graphql:642:3`.
     pub at: ::std::option::Option<::std::string::String>,
     /// Tick metadata.
     ///
-    /// Source: `schema/jitos.graphql:594:3`.
+    /// Source: `schema/jitos.graphql:644:3`.
     pub meta: ::std::option::Option<crate::runtime::Json>,
 }
 /// Receipt of a scheduler tick or commit.
 ///
-/// Source: `schema/jitos.graphql:541:1`.
+/// Source: `schema/jitos.graphql:591:1`.
 #[derive(Debug, Clone)]
 pub struct TickReceipt {
     /// The tick.
     ///
-    /// Source: `schema/jitos.graphql:542:3`.
+    /// Source: `schema/jitos.graphql:592:3`.
     pub tick_id: ::std::option::Option<::std::string::String>,
     /// Rule pack in force.
     ///
-    /// Source: `schema/jitos.graphql:544:3`.
+    /// Source: `schema/jitos.graphql:594:3`.
     pub rule_pack_id: ::std::option::Option<[u8; 32]>,
     /// Policy in force.
     ///
-    /// Source: `schema/jitos.graphql:546:3`.
+    /// Source: `schema/jitos.graphql:596:3`.
     pub policy_id: ::std::option::Option<u32>,
     /// Events the tick produced.
     ///
-    /// Source: `schema/jitos.graphql:548:3`.
+    /// Source: `schema/jitos.graphql:598:3`.
     pub events: ::std::vec::Vec<crate::outputs::EventRef>,
 }
 /// A view reference, as echoed in results.
 ///
-/// Source: `schema/jitos.graphql:414:1`.
+/// Source: `schema/jitos.graphql:430:1`.
 #[derive(Debug, Clone)]
 pub struct ViewRef {
     /// SYSTEM or SWS.
     ///
-    /// Source: `schema/jitos.graphql:415:3`.
+    /// Source: `schema/jitos.graphql:431:3`.
     pub kind: crate::enums::ViewKind,
     /// The SWS id when `kind` is SWS.
     ///
-    /// Source: `schema/jitos.graphql:417:3`.
+    /// Source: `schema/jitos.graphql:433:3`.
     pub sws_id: ::std::option::Option<::std::string::String>,
     /// The snapshot read, when the request pinned one with `snapshotId` or `asOf`.
     ///
-    /// Source: `schema/jitos.graphql:419:3`.
+    /// Source: `schema/jitos.graphql:435:3`.
     pub snapshot_id: ::std::option::Option<::std::string::String>,
 }

@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_lines, reason = "one method per root field")]
 /// Reads. Every read is answered from an immutable snapshot.
 ///
-/// Source: `schema/jitos.graphql:617:1`.
+/// Source: `schema/jitos.graphql:667:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Query` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -16,7 +16,7 @@
 pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Facts about the running kernel.
     ///
-    /// Source: `schema/jitos.graphql:618:3`.
+    /// Source: `schema/jitos.graphql:668:3`.
     fn kernel_info(
         &self,
     ) -> impl ::std::future::Future<
@@ -27,7 +27,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One SWS by id, or null.
     ///
-    /// Source: `schema/jitos.graphql:620:3`.
+    /// Source: `schema/jitos.graphql:670:3`.
     fn sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QuerySwsArgs>,
@@ -39,7 +39,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// All SWSs in id order.
     ///
-    /// Source: `schema/jitos.graphql:625:3`.
+    /// Source: `schema/jitos.graphql:675:3`.
     fn list_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryListSwsArgs>,
@@ -51,7 +51,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// A view of the graph.
     ///
-    /// Source: `schema/jitos.graphql:630:3`.
+    /// Source: `schema/jitos.graphql:680:3`.
     fn graph(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryGraphArgs>,
@@ -63,7 +63,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One node of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:643:3`.
+    /// Source: `schema/jitos.graphql:693:3`.
     fn node(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryNodeArgs>,
@@ -75,7 +75,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// One edge of a view, or null.
     ///
-    /// Source: `schema/jitos.graphql:650:3`.
+    /// Source: `schema/jitos.graphql:700:3`.
     fn edge(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEdgeArgs>,
@@ -88,7 +88,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// The events that target a view, by ascending idx; a pinned view (`snapshotId` or `asOf`) lists
     /// those up to the moment it names. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:657:3`.
+    /// Source: `schema/jitos.graphql:707:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryRewritesArgs>,
@@ -101,7 +101,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// The nodes and edges added and removed between two views (live, pinned or as of an event), in
     /// id order. The cost follows the size of the difference, not of the views.
     ///
-    /// Source: `schema/jitos.graphql:667:3`.
+    /// Source: `schema/jitos.graphql:717:3`.
     fn diff(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryDiffArgs>,
@@ -113,7 +113,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// The whole global event log, by ascending idx. The cursor is the last idx returned.
     ///
-    /// Source: `schema/jitos.graphql:681:3`.
+    /// Source: `schema/jitos.graphql:731:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::QueryEventsArgs>,
@@ -126,7 +126,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 }
 /// Writes. Each accepted write appends exactly one event to the log.
 ///
-/// Source: `schema/jitos.graphql:689:1`.
+/// Source: `schema/jitos.graphql:739:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Mutation` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -134,7 +134,7 @@ pub trait Query: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Creates a shadow working set over the current System.
     ///
-    /// Source: `schema/jitos.graphql:690:3`.
+    /// Source: `schema/jitos.graphql:740:3`.
     fn create_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCreateSwsArgs>,
@@ -146,7 +146,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Collapses an SWS into System (M3).
     ///
-    /// Source: `schema/jitos.graphql:695:3`.
+    /// Source: `schema/jitos.graphql:745:3`.
     fn collapse_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationCollapseSwsArgs>,
@@ -159,7 +159,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Moves an SWS onto current System, replaying its overlay under the collapse conflict rules
     /// (M3). With a conflict nothing changes, and the refusal is recorded.
     ///
-    /// Source: `schema/jitos.graphql:700:3`.
+    /// Source: `schema/jitos.graphql:750:3`.
     fn rebase_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationRebaseSwsArgs>,
@@ -171,7 +171,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Discards an SWS.
     ///
-    /// Source: `schema/jitos.graphql:708:3`.
+    /// Source: `schema/jitos.graphql:758:3`.
     fn discard_sws(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationDiscardSwsArgs>,
@@ -183,7 +183,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Applies a rewrite to an SWS.
     ///
-    /// Source: `schema/jitos.graphql:713:3`.
+    /// Source: `schema/jitos.graphql:763:3`.
     fn apply_rewrite(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationApplyRewriteArgs>,
@@ -195,7 +195,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Submits an intent (M6).
     ///
-    /// Source: `schema/jitos.graphql:720:3`.
+    /// Source: `schema/jitos.graphql:770:3`.
     fn submit_intent(
         &self,
         args: crate::runtime::Valid<crate::inputs::MutationSubmitIntentArgs>,
@@ -211,7 +211,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 /// 1024 events behind is ended with a LIMIT_EXCEEDED error that names the last idx it received, so
 /// it can resubscribe with `afterIdx`.
 ///
-/// Source: `schema/jitos.graphql:733:1`.
+/// Source: `schema/jitos.graphql:783:1`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not resolve the `Subscription` root type",
     note = "implement the resolvers in jitos-kernel"
@@ -219,7 +219,7 @@ pub trait Mutation: ::std::marker::Send + ::std::marker::Sync + 'static {
 pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     /// Every event that targets a live view, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:734:3`.
+    /// Source: `schema/jitos.graphql:784:3`.
     fn rewrites(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionRewritesArgs>,
@@ -231,7 +231,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Every event of the global log, in idx order: from now on, or replayed from a position.
     ///
-    /// Source: `schema/jitos.graphql:743:3`.
+    /// Source: `schema/jitos.graphql:793:3`.
     fn events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionEventsArgs>,
@@ -243,7 +243,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Scheduler ticks (M5).
     ///
-    /// Source: `schema/jitos.graphql:750:3`.
+    /// Source: `schema/jitos.graphql:800:3`.
     fn ticks(
         &self,
     ) -> impl ::std::future::Future<
@@ -254,7 +254,7 @@ pub trait Subscription: ::std::marker::Send + ::std::marker::Sync + 'static {
     > + ::std::marker::Send;
     /// Task state changes (M6).
     ///
-    /// Source: `schema/jitos.graphql:752:3`.
+    /// Source: `schema/jitos.graphql:802:3`.
     fn task_events(
         &self,
         args: crate::runtime::Valid<crate::inputs::SubscriptionTaskEventsArgs>,

@@ -388,6 +388,32 @@ impl Parse for crate::enums::EventKind {
         parsed
     }
 }
+impl crate::runtime::Sealed for crate::enums::FsyncPolicy {}
+impl Parse for crate::enums::FsyncPolicy {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let parsed = raw.as_str().and_then(crate::enums::FsyncPolicy::from_name);
+        if parsed.is_none() {
+            let names: ::std::vec::Vec<&str> = crate::enums::FsyncPolicy::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            errors
+                .push(
+                    crate::runtime::ErrorCode::InvalidInput,
+                    path,
+                    format!(
+                        "expected {}: one of {}", "a value of enum FsyncPolicy", names
+                        .join(", ")
+                    ),
+                );
+        }
+        parsed
+    }
+}
 impl crate::runtime::Sealed for crate::enums::ItemKind {}
 impl Parse for crate::enums::ItemKind {
     fn parse(
@@ -1154,6 +1180,32 @@ impl Parse for crate::inputs::RewriteInput {
             meta: meta?,
             idempotency_key: idempotency_key?,
         })
+    }
+}
+impl crate::runtime::Sealed for crate::enums::StorageMode {}
+impl Parse for crate::enums::StorageMode {
+    fn parse(
+        raw: &Json,
+        path: &InputPath,
+        errors: &mut ValidationErrors,
+    ) -> ::std::option::Option<Self> {
+        let parsed = raw.as_str().and_then(crate::enums::StorageMode::from_name);
+        if parsed.is_none() {
+            let names: ::std::vec::Vec<&str> = crate::enums::StorageMode::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            errors
+                .push(
+                    crate::runtime::ErrorCode::InvalidInput,
+                    path,
+                    format!(
+                        "expected {}: one of {}", "a value of enum StorageMode", names
+                        .join(", ")
+                    ),
+                );
+        }
+        parsed
     }
 }
 impl crate::runtime::Sealed for crate::inputs::SubmitIntentInput {}

@@ -87,7 +87,7 @@ fn link(from: u8, to: u8) -> Hash {
 }
 
 /// The op that adds node `demo(i)`.
-fn add_demo(i: u8) -> Value {
+pub(crate) fn add_demo(i: u8) -> Value {
     add_node("demo", &[i])
 }
 

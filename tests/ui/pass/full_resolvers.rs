@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use jitos_schema::enums::CommitStatus;
+use jitos_schema::enums::{CommitStatus, StorageMode};
 use jitos_schema::inputs::{
     MutationApplyRewriteArgs, MutationCollapseSwsArgs, MutationCreateSwsArgs,
     MutationDiscardSwsArgs, MutationRebaseSwsArgs, MutationSubmitIntentArgs, QueryDiffArgs,
@@ -19,7 +19,7 @@ use jitos_schema::inputs::{
 };
 use jitos_schema::outputs::{
     ApplyRewritePayload, CollapseSwsPayload, CreateSwsPayload, DiscardSwsPayload, GraphDiff,
-    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RebaseSwsPayload, RewriteEvent,
+    GraphEdge, GraphNode, GraphSnapshot, KernelInfo, RebaseSwsPayload, RewriteEvent, StorageInfo,
     SubmitIntentPayload, Sws, TaskEvent, TickEvent,
 };
 use jitos_schema::resolvers::{ArgumentErrors, Mutation, Query, Subscription};
@@ -37,6 +37,15 @@ impl Query for MyKernel {
             policy_id: None,
             commit_status: CommitStatus::Committed,
             event_count: 0,
+            storage: StorageInfo {
+                mode: StorageMode::InMemory,
+                fsync: None,
+                boot_event_count: 0,
+                boot_replayed_count: 0,
+                boot_checkpoint_idx: None,
+                boot_cut: None,
+                checkpoint_idx: None,
+            },
         })
     }
 
