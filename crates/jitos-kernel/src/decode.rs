@@ -58,7 +58,7 @@ const EVENT_KEYS: [&str; 10] = [
     "idempotency_key",
 ];
 
-fn shape(field: impl Into<String>, problem: &'static str) -> EventDecodeError {
+pub(crate) fn shape(field: impl Into<String>, problem: &'static str) -> EventDecodeError {
     EventDecodeError::Shape {
         field: field.into(),
         problem,
@@ -110,27 +110,27 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
     Ok(event)
 }
 
-fn unsigned(value: &Value, field: &str) -> Result<u64, EventDecodeError> {
+pub(crate) fn unsigned(value: &Value, field: &str) -> Result<u64, EventDecodeError> {
     match value {
         Value::Unsigned(n) => Ok(*n),
         _ => Err(shape(field, "not an unsigned integer")),
     }
 }
 
-fn hash(value: &Value, field: &str) -> Result<Hash, EventDecodeError> {
+pub(crate) fn hash(value: &Value, field: &str) -> Result<Hash, EventDecodeError> {
     let bytes = value.as_bytes().ok_or_else(|| shape(field, "not bytes"))?;
     let bytes: [u8; 32] = bytes.try_into().map_err(|_| shape(field, "not 32 bytes"))?;
     Ok(Hash::from_bytes(bytes))
 }
 
-fn text(value: &Value, field: &str) -> Result<String, EventDecodeError> {
+pub(crate) fn text(value: &Value, field: &str) -> Result<String, EventDecodeError> {
     value
         .as_text()
         .map(str::to_owned)
         .ok_or_else(|| shape(field, "not text"))
 }
 
-fn optional<T>(
+pub(crate) fn optional<T>(
     value: &Value,
     read: impl FnOnce(&Value) -> Result<T, EventDecodeError>,
 ) -> Result<Option<T>, EventDecodeError> {
@@ -144,11 +144,15 @@ fn optional_text(value: &Value, field: &str) -> Result<Option<String>, EventDeco
     optional(value, |value| text(value, field))
 }
 
-fn map_at<'v>(value: &'v Value, field: &str) -> Result<&'v Map, EventDecodeError> {
+pub(crate) fn map_at<'v>(value: &'v Value, field: &str) -> Result<&'v Map, EventDecodeError> {
     value.as_map().ok_or_else(|| shape(field, "not a map"))
 }
 
-fn entry<'v>(map: &'v Map, key: &str, field: &str) -> Result<&'v Value, EventDecodeError> {
+pub(crate) fn entry<'v>(
+    map: &'v Map,
+    key: &str,
+    field: &str,
+) -> Result<&'v Value, EventDecodeError> {
     map.get_text(key)
         .ok_or_else(|| shape(format!("{field}.{key}"), "missing"))
 }
@@ -165,7 +169,7 @@ fn decode_view(value: &Value) -> Result<ViewKey, EventDecodeError> {
     Ok(view)
 }
 
-fn decode_op(value: &Value, field: &str) -> Result<Op, EventDecodeError> {
+pub(crate) fn decode_op(value: &Value, field: &str) -> Result<Op, EventDecodeError> {
     let map = map_at(value, field)?;
     let data_field = format!("{field}.data");
     let data = map_at(entry(map, "data", field)?, &data_field)?;
@@ -190,7 +194,7 @@ fn decode_op(value: &Value, field: &str) -> Result<Op, EventDecodeError> {
     Ok(op)
 }
 
-fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, EventDecodeError> {
+pub(crate) fn bytes(value: &Value, field: &str) -> Result<Vec<u8>, EventDecodeError> {
     value
         .as_bytes()
         .map(<[u8]>::to_vec)

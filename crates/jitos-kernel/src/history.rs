@@ -19,7 +19,11 @@
 //! - Replaying the events from a checkpoint reproduces each version's digest exactly; a
 //!   mismatch is reported as `INTERNAL`, never served.
 //! - A version made by a REBASE is always a checkpoint: its graph is System plus the merged
-//!   ops, not the version before plus the ops, so it is never replayed.
+//!   ops, not the version before plus the ops, so it is never replayed from the version before.
+//! - A history restored from a checkpoint file ([`ViewHistory::restore`]) keeps graphs only of
+//!   the versions the file held; an older version is rebuilt from the nearest graph before it,
+//!   or from an anchor: an SWS's first version or a REBASE version, which are System's graph
+//!   at that event (plus the rebase's ops), supplied by the caller.
 
 use std::sync::Arc;
 
@@ -70,6 +74,62 @@ impl ViewHistory {
         }
     }
 
+    /// A history restored from a checkpoint: its versions, the events that targeted it, and
+    /// the graphs of some versions (`graphs`, which must include the last version: the live
+    /// graph).
+    ///
+    /// # Errors
+    /// `INTERNAL` when `versions` is empty, a graph's version does not exist or its digest is
+    /// not the version's, or the last version has no graph.
+    pub(crate) fn restore(
+        event_idxs: Vector<u64>,
+        versions: Vector<Version>,
+        ops_since_checkpoint: usize,
+        graphs: Vec<(usize, Graph)>,
+    ) -> Result<ViewHistory, KernelError> {
+        let last = versions
+            .len()
+            .checked_sub(1)
+            .ok_or_else(|| KernelError::internal("a restored history has no version"))?;
+        let mut checkpoints = OrdMap::new();
+        for (version, graph) in graphs {
+            let expected = versions.get(version).map(|v| v.digest);
+            if expected != Some(graph.digest()) {
+                return Err(KernelError::internal(format!(
+                    "restored graph of version {version} has digest {}, not the version's",
+                    graph.digest()
+                )));
+            }
+            checkpoints.insert(version, graph);
+        }
+        let live = checkpoints
+            .get(&last)
+            .cloned()
+            .ok_or_else(|| KernelError::internal("a restored history lacks its live graph"))?;
+        let mut first_version_of = OrdMap::new();
+        for (version, v) in versions.iter().enumerate() {
+            first_version_of.entry(v.digest).or_insert(version);
+        }
+        Ok(ViewHistory {
+            live,
+            event_idxs,
+            versions,
+            checkpoints,
+            ops_since_checkpoint,
+            first_version_of,
+        })
+    }
+
+    /// Every version, oldest first.
+    pub(crate) fn versions(&self) -> &Vector<Version> {
+        &self.versions
+    }
+
+    /// Ops applied since the last checkpoint.
+    pub(crate) fn ops_since_checkpoint(&self) -> usize {
+        self.ops_since_checkpoint
+    }
+
     /// The graph as it stands now.
     pub fn live(&self) -> &Graph {
         &self.live
@@ -114,7 +174,7 @@ impl ViewHistory {
             }
             Err(error) => {
                 drop(graph);
-                self.live = self.replay(self.versions.len() - 1, log)?;
+                self.live = self.rebuild(self.versions.len() - 1, log, &no_anchor)?;
                 Err(error)
             }
         }
@@ -181,35 +241,42 @@ impl ViewHistory {
     /// `log`, the global event log.
     ///
     /// # Errors
-    /// `INTERNAL` when the version does not exist or the replay does not reproduce its digest.
+    /// `INTERNAL` when the version does not exist, needs an anchor (see [`ViewHistory::restore`]),
+    /// or the replay does not reproduce its digest.
     pub fn graph(&self, version: usize, log: &Vector<Arc<Event>>) -> Result<Graph, KernelError> {
+        self.graph_anchored(version, log, &no_anchor)
+    }
+
+    /// As [`ViewHistory::graph`], with `anchor` giving the graph of a version that has none
+    /// and cannot be rebuilt from the one before: made by an SWS's creation or a rebase.
+    ///
+    /// # Errors
+    /// As [`ViewHistory::graph`], and `anchor`'s.
+    pub(crate) fn graph_anchored(
+        &self,
+        version: usize,
+        log: &Vector<Arc<Event>>,
+        anchor: &dyn Fn(&Event) -> Result<Graph, KernelError>,
+    ) -> Result<Graph, KernelError> {
         if version + 1 == self.versions.len() {
             return Ok(self.live.clone());
         }
-        self.replay(version, log)
+        self.rebuild(version, log, anchor)
     }
 
-    /// Version `version` rebuilt from the checkpoint at or before it.
-    fn replay(&self, version: usize, log: &Vector<Arc<Event>>) -> Result<Graph, KernelError> {
-        let (checkpoint, graph) =
-            self.checkpoints
-                .range(..=version)
-                .next_back()
-                .ok_or_else(|| {
-                    KernelError::internal(format!("no checkpoint before version {version}"))
-                })?;
-        let mut graph = graph.clone();
-        for replayed in checkpoint + 1..=version {
-            let event = self
-                .versions
-                .get(replayed)
-                .and_then(|v| v.made_by)
-                .and_then(|idx| log.get(usize::try_from(idx).ok()?))
-                .ok_or_else(|| KernelError::internal(format!("version {replayed} has no event")))?;
-            if event.kind == EventKind::Rebase {
-                let message = format!("version {replayed}, made by a rebase, is no checkpoint");
-                return Err(KernelError::internal(message));
-            }
+    /// Version `version` rebuilt from the checkpoint or anchor at or before it.
+    fn rebuild(
+        &self,
+        version: usize,
+        log: &Vector<Arc<Event>>,
+        anchor: &dyn Fn(&Event) -> Result<Graph, KernelError>,
+    ) -> Result<Graph, KernelError> {
+        if version >= self.versions.len() {
+            return Err(KernelError::internal(format!("no version {version}")));
+        }
+        let (start, mut graph) = self.start_of(version, log, anchor)?;
+        for replayed in start + 1..=version {
+            let event = self.event_of(replayed, log)?;
             graph = rewrite::apply(&graph, &event.ops)?;
         }
         let expected = self.versions.get(version).map(|v| v.digest);
@@ -221,6 +288,52 @@ impl ViewHistory {
         }
         Ok(graph)
     }
+
+    /// The version a rebuild of `version` starts from, and its graph: the last version at or
+    /// before it that is a checkpoint, made by a rebase, or the first.
+    fn start_of(
+        &self,
+        version: usize,
+        log: &Vector<Arc<Event>>,
+        anchor: &dyn Fn(&Event) -> Result<Graph, KernelError>,
+    ) -> Result<(usize, Graph), KernelError> {
+        let checkpoint = self.checkpoints.range(..=version).next_back();
+        let floor = checkpoint.map_or(0, |(at, _)| *at);
+        for at in (floor..=version).rev() {
+            if let Some(graph) = self.checkpoints.get(&at) {
+                return Ok((at, graph.clone()));
+            }
+            let event = self.event_of(at, log)?;
+            if at == 0 || event.kind == EventKind::Rebase {
+                return Ok((at, anchor(&event)?));
+            }
+        }
+        Err(KernelError::internal(format!(
+            "no checkpoint before version {version}"
+        )))
+    }
+
+    /// The event that made version `version`.
+    fn event_of(
+        &self,
+        version: usize,
+        log: &Vector<Arc<Event>>,
+    ) -> Result<Arc<Event>, KernelError> {
+        self.versions
+            .get(version)
+            .and_then(|v| v.made_by)
+            .and_then(|idx| log.get(usize::try_from(idx).ok()?))
+            .cloned()
+            .ok_or_else(|| KernelError::internal(format!("version {version} has no event")))
+    }
+}
+
+/// The anchor of a history that needs none: every version it may rebuild from is a checkpoint.
+fn no_anchor(event: &Event) -> Result<Graph, KernelError> {
+    Err(KernelError::internal(format!(
+        "the version made by event {} has no graph and no anchor",
+        event.idx
+    )))
 }
 
 #[cfg(test)]

@@ -13,15 +13,23 @@
 //!   storage error (fail-stop).
 //! - Under `Batch`, every record written is fsynced by the next `idle` or by the next `write`
 //!   that rotates a segment; nothing is retried after a failed fsync.
+//! - Checkpoints are written off the command loop, by their own thread, from published
+//!   snapshots (immutable): a slow or failing checkpoint never delays or fails a command. At
+//!   most one waits to be written; a newer one replaces nothing and is simply taken later.
 
-use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
+use jitos_core::Hash;
 use jitos_schema::enums::{FsyncPolicy, StorageMode};
 use jitos_schema::outputs::{LogCut, StorageInfo};
 use jitos_wal::{Recovery, RecoveryAction, Storage, Wal};
 
+use crate::checkpoints::write_checkpoint;
 use crate::event::Event;
 use crate::persist::{AppendError, encode_records, entries};
+use crate::state::State;
 
 /// Where the command loop makes accepted events durable before acknowledging them.
 pub trait Sink: Send {
@@ -37,6 +45,12 @@ pub trait Sink: Send {
     /// # Errors
     /// As `write`.
     fn idle(&mut self) -> Result<(), AppendError>;
+
+    /// `state`, holding every event written so far, was published.
+    fn published(&mut self, _state: &Arc<State>) {}
+
+    /// The loop stops with `state`: finish background work (a last checkpoint).
+    fn close(&mut self, _state: &Arc<State>) {}
 }
 
 /// A WAL and the policy that decides when its records are acknowledged.
@@ -44,12 +58,32 @@ pub trait Sink: Send {
 pub struct Journal<S: Storage> {
     wal: Wal<S>,
     fsync: FsyncPolicy,
+    checkpointer: Option<Checkpointer>,
 }
 
 impl<S: Storage> Journal<S> {
     /// Writes to `wal`, acknowledging under `fsync`.
     pub fn new(wal: Wal<S>, fsync: FsyncPolicy) -> Journal<S> {
-        Journal { wal, fsync }
+        Journal {
+            wal,
+            fsync,
+            checkpointer: None,
+        }
+    }
+
+    /// Also writes a checkpoint into `storage` whenever `plan.every_events` events were
+    /// published since the last one (counting from `covered`, the events the start restored
+    /// from one), and a last one when the loop stops; `cell` reports them.
+    #[must_use]
+    pub fn with_checkpoints<C: Storage + Send + 'static>(
+        mut self,
+        storage: C,
+        plan: CheckpointPlan,
+        covered: u64,
+        cell: CheckpointCell,
+    ) -> Journal<S> {
+        self.checkpointer = Some(Checkpointer::start(storage, plan, covered, cell));
+        self
     }
 
     /// The WAL.
@@ -74,6 +108,179 @@ impl<S: Storage + Send> Sink for Journal<S> {
             self.wal.sync()?;
         }
         Ok(())
+    }
+
+    fn published(&mut self, state: &Arc<State>) {
+        let last_hash = self.wal.last_hash();
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.offer(state, last_hash, false);
+        }
+    }
+
+    fn close(&mut self, state: &Arc<State>) {
+        let last_hash = self.wal.last_hash();
+        if let Some(mut checkpointer) = self.checkpointer.take() {
+            checkpointer.offer(state, last_hash, true);
+            checkpointer.finish();
+        }
+    }
+}
+
+/// When checkpoints are written and how many are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPlan {
+    /// Events between two checkpoints.
+    pub every_events: u64,
+    /// Checkpoint files kept (the newest); older ones are removed.
+    pub keep: usize,
+}
+
+impl Default for CheckpointPlan {
+    fn default() -> CheckpointPlan {
+        CheckpointPlan {
+            every_events: 100_000,
+            keep: 2,
+        }
+    }
+}
+
+/// What the checkpoint thread has done, shared with the API.
+#[derive(Debug, Clone, Default)]
+pub struct CheckpointCell(Arc<Mutex<CheckpointNews>>);
+
+/// The checkpoint thread's news.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckpointNews {
+    /// The idx of the last event covered by the newest checkpoint on disk.
+    pub newest_idx: Option<u64>,
+    /// Checkpoints written since the start.
+    pub n_written: u64,
+    /// The last failure to write one, if the last attempt failed.
+    pub error: Option<String>,
+}
+
+impl CheckpointCell {
+    /// A cell that already knows of the checkpoint covering events up to `idx`.
+    pub fn starting_at(idx: Option<u64>) -> CheckpointCell {
+        let cell = CheckpointCell::default();
+        cell.update(|news| news.newest_idx = idx);
+        cell
+    }
+
+    /// The news so far.
+    pub fn news(&self) -> CheckpointNews {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut CheckpointNews)) {
+        change(
+            &mut self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
+}
+
+struct Job {
+    state: Arc<State>,
+    last_hash: Hash,
+}
+
+/// The checkpoint thread and what the loop knows of it.
+#[derive(Debug)]
+struct Checkpointer {
+    jobs: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    plan: CheckpointPlan,
+    /// Events covered by the last checkpoint handed to the thread.
+    offered: u64,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("n_events", &self.state.events().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checkpointer {
+    fn start<C: Storage + Send + 'static>(
+        mut storage: C,
+        plan: CheckpointPlan,
+        covered: u64,
+        cell: CheckpointCell,
+    ) -> Checkpointer {
+        // One job may wait while one is written: the loop never blocks on a checkpoint.
+        let (jobs, queue) = sync_channel::<Job>(1);
+        let thread = std::thread::Builder::new()
+            .name("jitos-checkpoint".to_owned())
+            .spawn(move || {
+                for job in queue {
+                    let n_events = job.state.events().len() as u64;
+                    let written = job
+                        .state
+                        .checkpoint_bytes(job.last_hash)
+                        .map_err(|error| error.to_string())
+                        .and_then(|bytes| {
+                            write_checkpoint(&mut storage, n_events, &bytes, plan.keep)
+                                .map_err(|error| format!("writing checkpoint: {error}"))
+                        });
+                    cell.update(|news| match written {
+                        Ok(_) => {
+                            news.newest_idx = n_events.checked_sub(1);
+                            news.n_written += 1;
+                            news.error = None;
+                        }
+                        Err(why) => news.error = Some(why),
+                    });
+                }
+            })
+            .expect("the operating system refused to start the checkpoint thread");
+        Checkpointer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            plan,
+            offered: covered,
+        }
+    }
+
+    /// Hands `state` to the thread if it is due (or `force`d and newer than the last one).
+    fn offer(&mut self, state: &Arc<State>, last_hash: Hash, force: bool) {
+        let n_events = state.events().len() as u64;
+        let due = n_events >= self.offered.saturating_add(self.plan.every_events.max(1));
+        if !(due || force && n_events > self.offered) {
+            return;
+        }
+        let Some(jobs) = &self.jobs else { return };
+        let job = Job {
+            state: Arc::clone(state),
+            last_hash,
+        };
+        let sent = if force {
+            jobs.send(job).is_ok()
+        } else {
+            match jobs.try_send(job) {
+                Ok(()) => true,
+                // Busy: a later publication offers again.
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+            }
+        };
+        if sent {
+            self.offered = n_events;
+        }
+    }
+
+    /// Waits for the thread to write what it was given.
+    fn finish(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -121,8 +328,8 @@ pub struct StorageStatus {
     pub fsync: Option<FsyncPolicy>,
     /// What the start found.
     pub boot: BootReport,
-    /// The last idx covered by the newest checkpoint written or loaded.
-    pub checkpoint_idx: Option<u64>,
+    /// The checkpoint thread's news.
+    pub checkpoints: CheckpointCell,
 }
 
 impl StorageStatus {
@@ -132,17 +339,22 @@ impl StorageStatus {
             mode: StorageMode::InMemory,
             fsync: None,
             boot: BootReport::default(),
-            checkpoint_idx: None,
+            checkpoints: CheckpointCell::default(),
         }
     }
 
-    /// A WAL under `fsync`, after a start that found `boot`.
-    pub fn durable(fsync: FsyncPolicy, boot: BootReport) -> StorageStatus {
+    /// A WAL under `fsync`, after a start that found `boot`; `checkpoints` reports the
+    /// checkpoint thread's work.
+    pub fn durable(
+        fsync: FsyncPolicy,
+        boot: BootReport,
+        checkpoints: CheckpointCell,
+    ) -> StorageStatus {
         StorageStatus {
             mode: StorageMode::Durable,
             fsync: Some(fsync),
-            checkpoint_idx: boot.checkpoint_idx,
             boot,
+            checkpoints,
         }
     }
 
@@ -155,7 +367,7 @@ impl StorageStatus {
             boot_replayed_count: self.boot.n_replayed,
             boot_checkpoint_idx: self.boot.checkpoint_idx,
             boot_cut: self.boot.cut.clone(),
-            checkpoint_idx: self.checkpoint_idx,
+            checkpoint_idx: self.checkpoints.news().newest_idx,
         }
     }
 }

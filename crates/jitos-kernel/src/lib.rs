@@ -11,6 +11,7 @@
 //! - System is never written directly; writes go into SWS overlays, and System changes only by
 //!   a committed collapse of one.
 
+mod checkpoints;
 mod decode;
 mod error;
 mod event;
@@ -32,6 +33,10 @@ mod test_support;
 pub mod verify;
 mod view;
 
+pub use checkpoints::{
+    Booted, boot_with_checkpoints, checkpoint_name, list_checkpoints, parse_checkpoint_name,
+    write_checkpoint,
+};
 pub use decode::{EventDecodeError, decode_event};
 pub use error::KernelError;
 pub use event::{
@@ -39,7 +44,9 @@ pub use event::{
     op_to_cbor,
 };
 pub use history::{CHECKPOINT_OPS, Version, ViewHistory};
-pub use journal::{BootReport, Journal, Sink, StorageStatus};
+pub use journal::{
+    BootReport, CheckpointCell, CheckpointNews, CheckpointPlan, Journal, Sink, StorageStatus,
+};
 pub use merge::{Conflict, ConflictKind, ItemKind, Merge, merge};
 pub use output::{KERNEL_VERSION, POLICY_ID, rule_pack_id};
 pub use persist::{
@@ -48,5 +55,8 @@ pub use persist::{
 pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
 pub use replay::ReplayError;
 pub use service::{GROUP_COMMIT_MAX, Kernel, SUBSCRIBER_LAG_MAX};
-pub use state::{Command, ResolvedView, State, SwsRecord, SwsState};
+pub use state::{
+    CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointError, Command, ResolvedView, State,
+    SwsRecord, SwsState, decode_checkpoint,
+};
 pub use view::{At, ViewKey, ViewSpec};

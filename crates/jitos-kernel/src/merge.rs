@@ -141,7 +141,7 @@ fn conflicts(
 }
 
 /// The overlay's changes as ops, in the order that keeps every step a graph.
-fn ops(ours: &GraphDiff, overlay: &Graph) -> Vec<Op> {
+pub(crate) fn ops(ours: &GraphDiff, overlay: &Graph) -> Vec<Op> {
     let edges_out = ours
         .edges_removed
         .iter()

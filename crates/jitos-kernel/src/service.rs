@@ -127,12 +127,6 @@ impl Kernel {
         lock(&self.storage).clone()
     }
 
-    /// Records that a checkpoint covering the events up to `idx` is on disk.
-    pub fn note_checkpoint(&self, idx: u64) {
-        let mut status = lock(&self.storage);
-        status.checkpoint_idx = status.checkpoint_idx.max(Some(idx));
-    }
-
     /// Waits until the loop ends: `Some(why)` when it stopped on a storage failure (fail-stop),
     /// `None` when it was stopped.
     pub async fn failure(&self) -> Option<Arc<str>> {
@@ -244,6 +238,9 @@ impl Writer {
                 return self.fail_stop(&format!("the write-ahead log failed: {error}"));
             }
             if let Some(done) = stop {
+                if let Some(sink) = &mut self.sink {
+                    sink.close(&self.publish.borrow().clone());
+                }
                 let _ = done.send(());
                 return;
             }
@@ -281,7 +278,11 @@ impl Writer {
                 }
                 return Err(why);
             }
-            self.publish.send_replace(Arc::new(self.state.clone()));
+            let snapshot = Arc::new(self.state.clone());
+            self.publish.send_replace(Arc::clone(&snapshot));
+            if let Some(sink) = &mut self.sink {
+                sink.published(&snapshot);
+            }
             for event in appended {
                 // No subscriber is not an error: the event is in the log either way.
                 let _ = self.events.send(event);

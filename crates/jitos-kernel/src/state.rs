@@ -33,6 +33,10 @@ use crate::merge::{self, Merge};
 use crate::rewrite;
 use crate::view::{At, ViewKey, ViewSpec};
 
+mod checkpoint;
+
+pub use checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointError, decode_checkpoint};
+
 /// The lifecycle of an SWS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwsState {
@@ -368,7 +372,7 @@ impl State {
     /// `INTERNAL` if the history cannot rebuild the version (a broken invariant).
     pub fn graph_of(&self, view: &ResolvedView) -> Result<Graph, KernelError> {
         self.history_at(view.key, "view")?
-            .graph(view.version, &self.events)
+            .graph_anchored(view.version, &self.events, &|event| self.anchor(event))
     }
 
     /// Applies one command: appends one event, or changes nothing and returns why. A retry
@@ -483,6 +487,26 @@ impl State {
     }
 
     /// Makes System's live version a checkpoint and returns it: the base of an SWS.
+    /// The graph an SWS version made by `event` started from when no checkpoint holds it (a
+    /// history restored from a checkpoint file): System's graph at the event, plus the event's
+    /// ops for a rebase.
+    fn anchor(&self, event: &Event) -> Result<Graph, KernelError> {
+        let system = self.history_at(ViewKey::System, "view")?;
+        let version = system.version_at(event.idx).ok_or_else(|| {
+            KernelError::internal(format!("System has no version at event {}", event.idx))
+        })?;
+        let base = system.graph(version, &self.events)?;
+        match event.kind {
+            EventKind::SwsCreate => Ok(base),
+            EventKind::Rebase => rewrite::apply(&base, &event.ops),
+            kind => Err(KernelError::internal(format!(
+                "event {} ({}) is no anchor",
+                event.idx,
+                kind.as_str()
+            ))),
+        }
+    }
+
     fn pin_system_base(&mut self) -> usize {
         let history = self.system_history_mut();
         history.checkpoint_live();

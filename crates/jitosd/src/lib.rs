@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
+use jitos_kernel::CheckpointPlan;
 use jitos_net::ServerConfig;
 use jitos_schema::enums::FsyncPolicy;
 use jitos_wal::Recover;
@@ -120,6 +121,15 @@ pub struct Args {
     /// `truncate` keeps the valid prefix and deletes everything after the damage.
     #[arg(long, value_name = "MODE", value_enum)]
     pub recover: Option<RecoverMode>,
+    /// Write a checkpoint of the state every N events (in the background), so a start replays
+    /// at most about N events; a last one is written at a clean stop.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = CheckpointPlan::default().every_events,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub checkpoint_every: u64,
 }
 
 /// The `--fsync` policy.
@@ -153,6 +163,10 @@ impl Args {
             recover: match self.recover {
                 Some(RecoverMode::Truncate) => Recover::Truncate,
                 None => Recover::CutTornTail,
+            },
+            checkpoints: CheckpointPlan {
+                every_events: self.checkpoint_every,
+                ..CheckpointPlan::default()
             },
         }
     }

@@ -6,7 +6,8 @@
 //! # Invariants
 //! - One daemon per directory: the lock is taken before anything is read and held until the
 //!   process exits; a second start on the same directory fails naming it.
-//! - A start replays the whole valid log before the daemon listens: no request sees a partly
+//! - A start restores the whole valid log (from the newest checkpoint that belongs to it, plus
+//!   a replay of the events after it) before the daemon listens: no request sees a partly
 //!   restored state.
 //! - A torn tail is cut and reported (log line and `kernelInfo.storage.bootCut`); damage before
 //!   the tail refuses the start naming segment and offset, unless `--recover truncate` asked to
@@ -16,7 +17,10 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use jitos_kernel::{BootReport, Journal, Kernel, StorageStatus, WAL_DIR};
+use jitos_kernel::{
+    CHECKPOINT_DIR, CheckpointCell, CheckpointPlan, Journal, Kernel, StorageStatus, WAL_DIR,
+    boot_with_checkpoints,
+};
 use jitos_schema::enums::FsyncPolicy;
 use jitos_wal::{FsStorage, Recover, WalOptions};
 
@@ -36,6 +40,8 @@ pub enum StoreConfig {
         fsync: FsyncPolicy,
         /// What a start does with damage.
         recover: Recover,
+        /// When checkpoints are written.
+        checkpoints: CheckpointPlan,
     },
 }
 
@@ -59,6 +65,7 @@ impl Store {
             data_dir,
             fsync,
             recover,
+            checkpoints,
         } = config
         else {
             tracing::info!("history kept in memory only (--in-memory): it ends with the process");
@@ -68,46 +75,64 @@ impl Store {
             });
         };
         let lock = lock_dir(data_dir)?;
-        let wal_dir = data_dir.join(WAL_DIR);
-        let storage = FsStorage::open(&wal_dir)
-            .with_context(|| format!("creating the WAL directory {}", wal_dir.display()))?;
+        let open_storage = |name: &str| {
+            let dir = data_dir.join(name);
+            FsStorage::open(&dir).with_context(|| format!("creating {}", dir.display()))
+        };
+        let storage = open_storage(WAL_DIR)?;
+        let checkpoint_storage = open_storage(CHECKPOINT_DIR)?;
         sync_dir(data_dir)?;
         let options = WalOptions {
             recover: *recover,
             ..WalOptions::default()
         };
-        let (state, wal, recovery) = jitos_kernel::boot(storage, options)
+        let booted = boot_with_checkpoints(storage, &checkpoint_storage, options)
             .with_context(|| format!("replaying the log in {}", data_dir.display()))?;
-        let n_events = state.events().len() as u64;
-        let report = BootReport {
-            n_events,
-            n_replayed: n_events,
-            checkpoint_idx: None,
-            cut: BootReport::cut_of(&recovery),
-        };
-        if let Some(cut) = &report.cut {
-            tracing::warn!(
-                segment = cut.segment,
-                offset = cut.offset,
-                dropped_bytes = cut.dropped_bytes,
-                removed_segments = ?cut.removed_segments,
-                was_corrupt = cut.was_corrupt,
-                "cut damage off the end of the log"
-            );
-        }
-        tracing::info!(
-            data_dir = %data_dir.display(),
-            events = n_events,
-            fsync = fsync.as_str(),
-            "history restored"
+        report_boot(data_dir, &booted.report, &booted.skipped, *fsync);
+        let covered = booted.report.checkpoint_idx.map_or(0, |idx| idx + 1);
+        let cell = CheckpointCell::starting_at(booted.report.checkpoint_idx);
+        let journal = Journal::new(booted.wal, *fsync).with_checkpoints(
+            checkpoint_storage,
+            *checkpoints,
+            covered,
+            cell.clone(),
         );
-        let status = StorageStatus::durable(*fsync, report);
-        let journal = Box::new(Journal::new(wal, *fsync));
+        let status = StorageStatus::durable(*fsync, booted.report, cell);
         Ok(Store {
-            kernel: Kernel::start_durable(state, journal, status),
+            kernel: Kernel::start_durable(booted.state, Box::new(journal), status),
             _lock: Some(lock),
         })
     }
+}
+
+/// Logs what the start restored, cut and skipped.
+fn report_boot(
+    data_dir: &Path,
+    report: &jitos_kernel::BootReport,
+    skipped: &[(String, String)],
+    fsync: FsyncPolicy,
+) {
+    if let Some(cut) = &report.cut {
+        tracing::warn!(
+            segment = cut.segment,
+            offset = cut.offset,
+            dropped_bytes = cut.dropped_bytes,
+            removed_segments = ?cut.removed_segments,
+            was_corrupt = cut.was_corrupt,
+            "cut damage off the end of the log"
+        );
+    }
+    for (name, why) in skipped {
+        tracing::warn!(checkpoint = name, why, "checkpoint not used");
+    }
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        events = report.n_events,
+        replayed = report.n_replayed,
+        checkpoint_idx = report.checkpoint_idx,
+        fsync = fsync.as_str(),
+        "history restored"
+    );
 }
 
 /// Creates `dir` if needed and takes its lock.

@@ -7,7 +7,7 @@ use jitos_wal::{SimStorage, WalOptions};
 
 use super::Kernel;
 use crate::error::KernelError;
-use crate::journal::{BootReport, Journal, StorageStatus};
+use crate::journal::{BootReport, CheckpointCell, Journal, StorageStatus};
 use crate::persist::boot;
 use crate::state::Command;
 use crate::test_support::log;
@@ -21,7 +21,7 @@ fn create() -> Command {
 
 fn durable_kernel(storage: &SimStorage, fsync: FsyncPolicy) -> Kernel {
     let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
-    let status = StorageStatus::durable(fsync, BootReport::default());
+    let status = StorageStatus::durable(fsync, BootReport::default(), CheckpointCell::default());
     Kernel::start_durable(state, Box::new(Journal::new(wal, fsync)), status)
 }
 
