@@ -1,14 +1,18 @@
 //! Boot benchmark: rebuilding the state from a WAL of n `AddNode` events (one SWS), in memory
 //! (`SimStorage`, so the figure is the kernel's replay, not the disk): every record verified,
 //! decoded, checked against its header and re-applied. Reported as time per boot; divide n by
-//! it for events per second.
+//! it for events per second. `boot-checkpoint/n` is the same log with a checkpoint covering all
+//! of it: records verified and decoded, the checkpoint checked and restored, nothing replayed.
 //!
-//! Run: `cargo bench -p jitos-kernel --bench boot`.
+//! Run: `cargo bench -p jitos-kernel --bench boot`; `JITOS_BOOT_BENCH_N=1000000` sets the size
+//! of the checkpoint comparison (default 100,000).
 
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, criterion_main};
-use jitos_kernel::{Command, State, ViewKey, append, boot};
+use jitos_kernel::{
+    Command, State, ViewKey, append, boot, boot_with_checkpoints, write_checkpoint,
+};
 use jitos_schema::ops::{AddNode, Op};
 use jitos_wal::{SimStorage, WalOptions};
 
@@ -80,11 +84,47 @@ fn replay_from_memory(c: &mut Criterion) {
     group.finish();
 }
 
+/// Boot of the same log with and without a checkpoint covering all of it.
+fn boot_with_and_without_checkpoint(c: &mut Criterion) {
+    let n: u64 = std::env::var("JITOS_BOOT_BENCH_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    let storage = wal_of(n);
+    let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+    let mut checkpoints = SimStorage::new();
+    let bytes = state.checkpoint_bytes(wal.last_hash()).expect("encodes");
+    eprintln!("checkpoint of {n} events: {} bytes", bytes.len());
+    let count = state.events().len() as u64;
+    write_checkpoint(&mut checkpoints, count, &bytes, 2).expect("written");
+    drop((state, wal));
+    let mut group = c.benchmark_group("boot-checkpoint");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter(|| {
+            let booted = boot_with_checkpoints(storage.clone(), &checkpoints, WalOptions::default())
+                .expect("boots");
+            assert_eq!(booted.report.n_replayed, 0);
+            booted.state.events().len()
+        });
+    });
+    group.bench_function(BenchmarkId::new("write", n), |b| {
+        let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+        b.iter(|| state.checkpoint_bytes(wal.last_hash()).expect("encodes").len());
+    });
+    group.finish();
+}
+
 /// Private, so the undocumented `pub fn` that `criterion_group!` generates is not exported.
 mod group {
-    use super::{boot_from_wal, replay_from_memory};
+    use super::{boot_from_wal, boot_with_and_without_checkpoint, replay_from_memory};
 
-    criterion::criterion_group!(benches, boot_from_wal, replay_from_memory);
+    criterion::criterion_group!(
+        benches,
+        boot_from_wal,
+        replay_from_memory,
+        boot_with_and_without_checkpoint
+    );
 }
 
 criterion_main!(group::benches);

@@ -102,9 +102,9 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
         outcome: optional(field("outcome"), decode_outcome)?,
     };
     let view_digest = hash(field("view_digest"), "view_digest")?;
-    let event = Event::new(unsigned(field("idx"), "idx")?, parts, view_digest)
+    let (event, encoded) = Event::new_encoded(unsigned(field("idx"), "idx")?, parts, view_digest)
         .map_err(|_| shape("meta", "nests too deep"))?;
-    if event.encode().ok().as_deref() != Some(bytes) {
+    if encoded != bytes {
         return Err(EventDecodeError::NotCanonical);
     }
     Ok(event)

@@ -119,6 +119,18 @@ impl Event {
     /// # Errors
     /// When the meta cannot be encoded canonically (too deep).
     pub fn new(idx: u64, parts: EventParts, view_digest: Hash) -> Result<Event, EventEncodeError> {
+        Event::new_encoded(idx, parts, view_digest).map(|(event, _)| event)
+    }
+
+    /// As [`Event::new`], also returning the event's canonical bytes (whose hash is its id).
+    ///
+    /// # Errors
+    /// As [`Event::new`].
+    pub(crate) fn new_encoded(
+        idx: u64,
+        parts: EventParts,
+        view_digest: Hash,
+    ) -> Result<(Event, Vec<u8>), EventEncodeError> {
         let EventParts {
             kind,
             view,
@@ -143,7 +155,7 @@ impl Event {
         };
         let bytes = event.encode()?;
         event.id = jitos_core::hash_bytes(&bytes);
-        Ok(event)
+        Ok((event, bytes))
     }
 
     /// The canonical CBOR of the event (without its id, which is the hash of these bytes).

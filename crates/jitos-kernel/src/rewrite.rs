@@ -229,6 +229,33 @@ impl NetChange {
     }
 }
 
+impl NetChange {
+    /// The number of nodes and edges the change adds or removes.
+    fn len(&self) -> usize {
+        self.edges_out.len() + self.nodes_in.len() + self.nodes_out.len() + self.edges_in.len()
+    }
+
+    /// `graph` with the change, built from scratch (`Graph::build`: about one hash per item
+    /// instead of log n per changed item). Shares no tree with `graph`.
+    fn build_from(self, graph: &Graph) -> Result<Graph, KernelError> {
+        // From a BTreeMap: sorted, so membership is a binary search.
+        debug_assert!(self.nodes_out.is_sorted() && self.edges_out.is_sorted());
+        let nodes = graph
+            .nodes_after(None)
+            .filter(|(id, _)| self.nodes_out.binary_search(id).is_err())
+            .map(|(_, node)| node.clone())
+            .chain(self.nodes_in);
+        let edges = graph
+            .edges_after(None)
+            .filter(|(id, _)| self.edges_out.binary_search(id).is_err())
+            .map(|(_, edge)| edge.clone())
+            .chain(self.edges_in);
+        Graph::build(nodes, edges).map_err(|error| {
+            KernelError::internal(format!("a checked rewrite failed to build: {error}"))
+        })
+    }
+}
+
 fn not_found(op_idx: usize, field: &'static str, message: String) -> RewriteFault {
     RewriteFault {
         op_idx,
@@ -264,6 +291,22 @@ pub(crate) fn check(graph: &Graph, ops: &[Op]) -> Result<NetChange, KernelError>
 /// The rewrite's fault (see the module doc), or `INTERNAL` if a checked rewrite fails to apply.
 pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
     let change = check(graph, ops)?;
+    let mut next = graph.clone();
+    change.apply_to(&mut next)?;
+    Ok(next)
+}
+
+/// As [`apply`], for a change that may be large (a checkpoint's overlay): when it touches more
+/// items than `graph` holds, the result is built from scratch, which is cheaper than changing
+/// the trees item by item and costs at most twice the change's memory.
+///
+/// # Errors
+/// As [`apply`].
+pub(crate) fn apply_bulk(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
+    let change = check(graph, ops)?;
+    if change.len() > graph.n_nodes() + graph.n_edges() {
+        return change.build_from(graph);
+    }
     let mut next = graph.clone();
     change.apply_to(&mut next)?;
     Ok(next)

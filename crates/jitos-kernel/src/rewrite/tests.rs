@@ -8,7 +8,7 @@ use jitos_schema::ErrorCode;
 use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
 use proptest::prelude::*;
 
-use super::apply;
+use super::{apply, apply_bulk};
 
 fn node(n: u8) -> Node {
     Node::new("n", [n])
@@ -244,8 +244,15 @@ proptest! {
         match (apply(&graph, &ops), model(&nodes, &edges, &script)) {
             (Ok(after), Some((nodes, edges))) => {
                 prop_assert_eq!(after.digest(), build(&nodes, &edges).digest());
+                // The bulk path (from scratch when the change outweighs the graph) agrees.
+                let bulk = apply_bulk(&graph, &ops).expect("the same rewrite applies");
+                prop_assert_eq!(bulk.digest(), after.digest());
+                prop_assert_eq!(bulk.commit_digest(), after.commit_digest());
             }
-            (Err(_), None) => prop_assert_eq!(graph.digest(), build(&nodes, &edges).digest()),
+            (Err(_), None) => {
+                prop_assert!(apply_bulk(&graph, &ops).is_err());
+                prop_assert_eq!(graph.digest(), build(&nodes, &edges).digest());
+            }
             (got, expected) => prop_assert!(false, "kernel {:?}, model {:?}", got.map(|g| g.digest()), expected),
         }
     }
@@ -265,4 +272,21 @@ fn re_adding_an_edge_makes_its_add_answer_for_its_ends() {
         (code, field.as_str()),
         (ErrorCode::Conflict, "rewrite.ops[0].data.id")
     );
+}
+
+#[test]
+fn a_bulk_rewrite_builds_from_scratch_only_when_the_change_outweighs_the_graph() {
+    let base = apply(&Graph::new(), &(0..40).map(add_node).collect::<Vec<_>>()).expect("ok");
+    let small = [add_node(100), remove_node(3), add_edge(1, 2)];
+    let large: Vec<Op> = (50..100).map(add_node).chain([remove_node(0)]).collect();
+    for ops in [&small[..], &large[..]] {
+        let expected = apply(&base, ops).expect("applies");
+        let bulk = apply_bulk(&base, ops).expect("applies");
+        assert_eq!(bulk.digest(), expected.digest());
+        assert_eq!(bulk.n_nodes(), expected.n_nodes());
+        // In place, the result shares the base's trees; from scratch, nothing.
+        let stats = bulk.tree_stats(&base);
+        let shares = stats.n_tree_nodes_not_in_base < stats.n_tree_nodes;
+        assert_eq!(shares, ops.len() < base.n_nodes(), "{} ops", ops.len());
+    }
 }

@@ -239,7 +239,7 @@ impl Checkpoint {
     ///
     /// # Errors
     /// `Inconsistent` when the events are not the checkpoint's.
-    pub(crate) fn into_state(self, events: Vector<Arc<Event>>) -> Result<State, CheckpointError> {
+    pub fn into_state(self, events: Vector<Arc<Event>>) -> Result<State, CheckpointError> {
         if events.len() as u64 != self.event_count {
             return Err(KernelError::internal("the checkpoint covers other events").into());
         }
@@ -343,7 +343,7 @@ fn decode_system(value: &Value) -> Result<(ViewHistory, OrdMap<usize, Graph>), C
         let base = map_at(base, &field)?;
         let version = index(entry(base, "version", &field)?, &format!("{field}.version"))?;
         let ops = decode_ops(entry(base, "ops", &field)?, &format!("{field}.ops"))?;
-        let graph = rewrite::apply(&newer, &ops)?;
+        let graph = rewrite::apply_bulk(&newer, &ops)?;
         graphs.insert(version, graph.clone());
         newer = graph;
     }
@@ -384,7 +384,7 @@ fn decode_sws(
     if base.digest() != record.base_digest {
         return Err(KernelError::internal(format!("{field}: base digest differs")).into());
     }
-    let live = rewrite::apply(base, &decode_ops(at("ops")?, &sub("ops"))?)?;
+    let live = rewrite::apply_bulk(base, &decode_ops(at("ops")?, &sub("ops"))?)?;
     let mut graphs = vec![(versions.len().saturating_sub(1), live)];
     // Never rebased: its first version is its base, O(1) to read back.
     let system = views
