@@ -102,15 +102,21 @@ fn boot_with_and_without_checkpoint(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(BenchmarkId::from_parameter(n), |b| {
         b.iter(|| {
-            let booted = boot_with_checkpoints(storage.clone(), &checkpoints, WalOptions::default())
-                .expect("boots");
+            let booted =
+                boot_with_checkpoints(storage.clone(), &checkpoints, WalOptions::default())
+                    .expect("boots");
             assert_eq!(booted.report.n_replayed, 0);
             booted.state.events().len()
         });
     });
     group.bench_function(BenchmarkId::new("write", n), |b| {
         let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
-        b.iter(|| state.checkpoint_bytes(wal.last_hash()).expect("encodes").len());
+        b.iter(|| {
+            state
+                .checkpoint_bytes(wal.last_hash())
+                .expect("encodes")
+                .len()
+        });
     });
     group.finish();
 }
