@@ -1,5 +1,6 @@
 //! Checkpoint files on disk, and a start that uses them: read the whole log (chain, headers,
-//! decode), take the newest checkpoint that belongs to it, and replay only the events after it.
+//! decode, on every core), take the newest checkpoint that belongs to it (decoded alongside),
+//! and replay only the events after it.
 //!
 //! Files are named `{event_count:020}.ckpt` in their own directory (`CHECKPOINT_DIR`), written
 //! in place (create, write, fsync, fsync the directory). No rename is needed: a file torn by a
@@ -19,12 +20,12 @@ use std::sync::Arc;
 
 use imbl::Vector;
 use jitos_core::Hash;
-use jitos_wal::{Decoded, Recovery, Storage, Wal, WalOptions};
+use jitos_wal::{Decoded, Record, Recovery, Storage, Wal, WalOptions};
 
 use crate::event::Event;
 use crate::journal::BootReport;
 use crate::persist::{BootError, check_record};
-use crate::state::{State, decode_checkpoint};
+use crate::state::{Checkpoint, CheckpointError, State, decode_checkpoint};
 
 /// The file name of the checkpoint covering the first `event_count` events.
 pub fn checkpoint_name(event_count: u64) -> String {
@@ -106,30 +107,28 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     checkpoints: &C,
     options: WalOptions,
 ) -> Result<Booted<S>, BootError> {
-    let mut events: Vector<Arc<Event>> = Vector::new();
-    let mut hashes: Vec<Hash> = Vec::new();
-    let mut failure: Option<BootError> = None;
+    let mut records = Vec::new();
     let (wal, recovery) = Wal::open_visit(storage, options, &mut |decoded: &Decoded| {
-        if failure.is_some() {
-            return;
-        }
-        match check_record(&decoded.record) {
-            Ok(event) => {
-                events.push_back(Arc::new(event));
-                hashes.push(decoded.hash);
-            }
-            Err(error) => failure = Some(error),
-        }
+        records.push((decoded.record.clone(), decoded.hash));
     })?;
-    if let Some(error) = failure {
-        return Err(error);
-    }
     let mut skipped = Vec::new();
-    let restored = restore_newest(checkpoints, &events, &hashes, &mut skipped);
-    let (mut state, covered) = match restored {
-        Some((state, covered)) => (state, covered),
-        None => (State::new(), 0),
-    };
+    let candidates = candidates(checkpoints, records.len(), &mut skipped);
+    // Decoding dominates a start that has a checkpoint: the records are decoded on every core,
+    // while the newest candidate checkpoint is decoded beside them.
+    let (events, newest) = std::thread::scope(|scope| {
+        let newest = candidates
+            .first()
+            .map(|(name, bytes)| scope.spawn(move || (name.clone(), decode_checkpoint(bytes))));
+        let events = decode_all(&records);
+        (events, newest.map(|thread| thread.join()))
+    });
+    let events = events?;
+    let hashes: Vec<Hash> = records.iter().map(|(_, hash)| *hash).collect();
+    drop(records);
+    let newest =
+        newest.map(|joined| joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+    let restored = restore_newest(newest, &candidates, &events, &hashes, &mut skipped);
+    let (mut state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
     for event in events.iter().skip(covered) {
         state.replay_one(event)?;
     }
@@ -149,49 +148,103 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     })
 }
 
-/// The state of the newest checkpoint that checks out against the log's `events` (and their
-/// record `hashes`), with the number of events it covers.
-fn restore_newest<C: Storage + ?Sized>(
+/// Checks and decodes every record, in parallel chunks; the error of the first bad record.
+fn decode_all(records: &[(Record, Hash)]) -> Result<Vector<Arc<Event>>, BootError> {
+    let n_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk_len = records.len().div_ceil(n_threads).max(1024);
+    let chunks: Vec<Result<Vec<Arc<Event>>, BootError>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = records
+            .chunks(chunk_len)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(record, _)| check_record(record).map(Arc::new))
+                        .collect()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut events = Vector::new();
+    for chunk in chunks {
+        events.extend(chunk?);
+    }
+    Ok(events)
+}
+
+/// The checkpoint files that may belong to a log of `n_records` records, newest first, with
+/// their bytes; the others go to `skipped`.
+fn candidates<C: Storage + ?Sized>(
     checkpoints: &C,
+    n_records: usize,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<(String, Vec<u8>)> {
+    let listed = match list_checkpoints(checkpoints) {
+        Ok(listed) => listed,
+        Err(error) => {
+            skipped.push((".".to_owned(), format!("cannot list checkpoints: {error}")));
+            return Vec::new();
+        }
+    };
+    let mut found = Vec::new();
+    for (event_count, name) in listed {
+        let covered = usize::try_from(event_count).unwrap_or(usize::MAX);
+        if covered == 0 || covered > n_records {
+            let why = format!("covers {event_count} events; the log holds {n_records}");
+            skipped.push((name, why));
+            continue;
+        }
+        match checkpoints.read(&name) {
+            Ok(bytes) => found.push((name, bytes)),
+            Err(error) => skipped.push((name, format!("cannot read: {error}"))),
+        }
+    }
+    found
+}
+
+/// The state of the newest checkpoint that checks out against the log's `events` (and their
+/// record `hashes`), with the number of events it covers. `newest` is the first candidate,
+/// already decoded.
+fn restore_newest(
+    newest: Option<(String, Result<Checkpoint, CheckpointError>)>,
+    candidates: &[(String, Vec<u8>)],
     events: &Vector<Arc<Event>>,
     hashes: &[Hash],
     skipped: &mut Vec<(String, String)>,
 ) -> Option<(State, usize)> {
-    let candidates = match list_checkpoints(checkpoints) {
-        Ok(candidates) => candidates,
-        Err(error) => {
-            skipped.push((".".to_owned(), format!("cannot list checkpoints: {error}")));
-            return None;
-        }
-    };
-    for (event_count, name) in candidates {
-        let covered = usize::try_from(event_count).unwrap_or(usize::MAX);
-        if covered == 0 || covered > events.len() {
-            let why = format!(
-                "covers {event_count} events; the log holds {}",
-                events.len()
-            );
-            skipped.push((name, why));
-            continue;
-        }
-        let restored = checkpoints
-            .read(&name)
+    let rest = candidates
+        .iter()
+        .skip(1)
+        .map(|(name, bytes)| (name.clone(), decode_checkpoint(bytes)));
+    for (name, decoded) in newest.into_iter().chain(rest) {
+        let restored = decoded
             .map_err(|error| error.to_string())
-            .and_then(|bytes| decode_checkpoint(&bytes).map_err(|error| error.to_string()))
             .and_then(|checkpoint| {
-                if checkpoint.event_count != event_count {
+                let covered = usize::try_from(checkpoint.event_count).unwrap_or(usize::MAX);
+                if parse_checkpoint_name(&name) != Some(checkpoint.event_count) {
                     return Err("its content covers another event count".to_owned());
                 }
-                if hashes.get(covered - 1) != Some(&checkpoint.last_record_hash) {
+                if covered.checked_sub(1).and_then(|last| hashes.get(last))
+                    != Some(&checkpoint.last_record_hash)
+                {
                     return Err("it belongs to another log (record hash differs)".to_owned());
                 }
                 let covered_events = events.clone().slice(..covered);
                 checkpoint
                     .into_state(covered_events)
+                    .map(|state| (state, covered))
                     .map_err(|error| error.to_string())
             });
         match restored {
-            Ok(state) => return Some((state, covered)),
+            Ok(restored) => return Some(restored),
             Err(why) => skipped.push((name, why)),
         }
     }

@@ -5,10 +5,12 @@
 //!   can run in order against a fresh daemon.
 //! - Op flags of `apply` are repeatable and kept in command-line order (see `apply.rs`).
 
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use jitos_client::{View, ViewRef};
+use jitos_kernel::verify::VERIFY_FULL_EVERY;
 
 /// The daemon's GraphQL endpoint when neither `--url` nor `JITOS_URL` says otherwise.
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:8080/graphql";
@@ -31,14 +33,22 @@ Examples (against a fresh `cargo run -p jitosd`):
   jitosctl discard 1 --reason 'superseded'                     # recorded with the event
   jitosctl completions bash > ~/.local/share/bash-completion/completions/jitosctl
 
-Exit status: 0 ok; 1 no answer (daemon down, bad URL) or a local failure (unreadable file);
-2 INVALID_INPUT or a usage error; 3 NOT_FOUND; 4 NOT_IMPLEMENTED; 5 CONFLICT;
+Offline, on a data directory (no daemon, no URL; nothing in it is changed):
+  jitosctl verify --data-dir ./jitos-data                      # check every record, replay, digests
+  jitosctl log --data-dir ./jitos-data --from 100 --limit 20   # one line per WAL record
+  jitosctl log --data-dir ./jitos-data --json                  # one JSON object per record
+
+Exit status: 0 ok; 1 no answer (daemon down, bad URL) or a local failure (unreadable file, no
+data directory); 2 INVALID_INPUT or a usage error; 3 NOT_FOUND; 4 NOT_IMPLEMENTED; 5 CONFLICT;
 6 LIMIT_EXCEEDED; 7 FORBIDDEN; 8 INTERNAL; 9 answered but not committed: a collapse aborted or
 a rebase refused on conflicts (recorded as an event; its receipt and one `!` line per conflict
-are on stdout). Errors go to stderr with the server's message and the input field they name.";
+are on stdout); 10 `verify` found damage before the log's tail or a divergence from the
+replay (`log`: damage before the tail). A torn tail alone (an interrupted last write) is a
+warning on stderr with status 0: jitosd cuts it on start. Errors go to stderr with the server's
+message and the input field they name.";
 
 /// Talk to a running jitosd: read views and the event log, manage SWS overlays, apply
-/// rewrites, follow events.
+/// rewrites, follow events. Offline, verify or list a data directory's log.
 #[derive(Debug, Parser)]
 #[command(name = "jitosctl", version, after_help = AFTER_HELP)]
 pub(crate) struct Cli {
@@ -105,6 +115,13 @@ pub(crate) enum Command {
     /// Follow a subscription: one line per event until interrupted or the server ends it.
     #[command(subcommand)]
     Watch(WatchCommand),
+    /// Check a data directory offline (no daemon): every WAL record's chain, checksums, pins and
+    /// header digest, a replay of every event, and the digests recomputed from scratch; print a
+    /// summary, or the first divergence and exit with status 10.
+    Verify(VerifyArgs),
+    /// Print a data directory's WAL offline (no daemon): one line per record, or one JSON
+    /// object per record with `--json`.
+    Log(LogArgs),
     /// Print a shell completion script for SHELL to stdout.
     Completions {
         /// The shell to complete for.
@@ -383,6 +400,33 @@ pub(crate) struct StartArgs {
     /// Exit (status 0) after this many events instead of following forever.
     #[arg(long, value_name = "N")]
     pub(crate) count: Option<u64>,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The data directory jitosd keeps its history in (it holds `wal/`); read, never changed.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// Recompute the changed view's digest from scratch after at least N records (and a
+    /// sixteenth of the view's size) since the last time, and at the last record; lower is
+    /// slower and catches an incremental-digest fault closer to where it happened.
+    #[arg(long, value_name = "N", default_value_t = VERIFY_FULL_EVERY)]
+    pub(crate) full_every: NonZeroU64,
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// The data directory jitosd keeps its history in (it holds `wal/`); read, never changed.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// Start at the record with this idx.
+    #[arg(long, value_name = "IDX", default_value_t = 0)]
+    pub(crate) from: u64,
+    /// Print at most this many records.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u64>,
 }
 
 /// An SWS id on the command line: the API's decimal form, or the view form `sws:N`.

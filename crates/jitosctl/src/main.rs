@@ -3,10 +3,12 @@
 //! Every query, mutation and subscription goes through `jitos-client`, whose operations are
 //! checked against `schema/jitos.graphql` when it builds. This binary parses the command line
 //! (`cli.rs`), assembles ops (`apply.rs`), prints tables for people or JSON with `--json`
-//! (`print.rs`), and exits with a status that names the server's error code.
+//! (`print.rs`), and exits with a status that names the server's error code. `verify` and `log`
+//! read a data directory offline (`offline.rs`), with the kernel's own checks.
 //!
 //! # Invariants
-//! - jitosctl never links the kernel: everything it knows comes through the API.
+//! - Online commands learn everything through the API; only the offline commands (`verify`,
+//!   `log`) use the kernel and the WAL, and they only read the data directory.
 //! - Exit status 0 means the server accepted the request (and, for a collapse or a rebase,
 //!   committed it); see [`exit_status`] for the rest.
 //! - Errors go to stderr, results to stdout.
@@ -23,6 +25,7 @@ use jitos_client::{
 
 mod apply;
 mod cli;
+mod offline;
 mod print;
 #[cfg(test)]
 mod tests;
@@ -58,10 +61,14 @@ impl std::fmt::Display for NotCommitted {
 impl std::error::Error for NotCommitted {}
 
 /// The exit status of a failure: the server's error code, 9 for an answer that did not
-/// commit, or 1 when there was no answer.
+/// commit, 10 for a data directory that is damaged or diverges from its replay, or 1 when
+/// there was no answer.
 fn exit_status(error: &anyhow::Error) -> u8 {
     if error.downcast_ref::<Absent>().is_some() {
         return 3;
+    }
+    if error.downcast_ref::<offline::Damaged>().is_some() {
+        return offline::EXIT_DAMAGED;
     }
     if error.downcast_ref::<NotCommitted>().is_some() {
         return 9;
@@ -109,6 +116,11 @@ async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<()> {
         );
         return Ok(());
     }
+    match &cli.command {
+        Command::Verify(args) => return offline::verify(json, args),
+        Command::Log(args) => return offline::log(json, args),
+        _ => {}
+    }
     let client = Client::new(&cli.url)?;
     match &cli.command {
         Command::Info => print::kernel_info(json, &client.kernel_info().await?),
@@ -155,7 +167,7 @@ async fn run(cli: &Cli, matches: &clap::ArgMatches) -> Result<()> {
             apply(&client, json, args, apply_matches).await
         }
         Command::Watch(command) => watch(&client, json, command).await,
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Verify(_) | Command::Log(_) => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Unit tests of the command line: parsing, the order and pairing of `apply`'s op flags, the
 //! exit status of each error, and the lines `diff`, `collapse`, `rebase` and the event listings
-//! print.
+//! print. The offline commands (`verify`, `log`) run as the real binary on data directories
+//! written by the kernel: clean, with a torn tail, corrupt, diverging, missing.
 
 use std::path::PathBuf;
 
@@ -503,4 +504,348 @@ fn listings_show_a_discard_reason_and_a_merge_outcome() {
         detail(&event(EventKind::Collapse, None, committed)),
         "committed"
     );
+}
+
+// Offline commands: `verify` and `log` on data directories the kernel wrote.
+
+/// The `jitosctl` binary of this build (target dir and profile of this test binary), built on
+/// first use: unit tests of a binary crate get no `CARGO_BIN_EXE_jitosctl`.
+fn jitosctl_binary() -> &'static std::path::Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let test_exe = std::env::current_exe().unwrap();
+        let profile_dir = test_exe.parent().unwrap().parent().unwrap();
+        let target_dir = profile_dir.parent().unwrap();
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") => "dev",
+            Some(name) => name,
+            None => panic!("unreadable profile directory {}", profile_dir.display()),
+        };
+        let status = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "jitosctl",
+                "--bin",
+                "jitosctl",
+            ])
+            .args(["--profile", profile, "--target-dir"])
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building jitosctl: {status}");
+        profile_dir.join(format!("jitosctl{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// Runs the real `jitosctl ARGS`.
+fn run_jitosctl(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(jitosctl_binary())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn add_node(payload: &str) -> jitos_kernel::Command {
+    let op = jitos_schema::ops::Op::AddNode(jitos_schema::ops::AddNode {
+        kind: "doc".to_owned(),
+        payload: payload.as_bytes().to_vec(),
+    });
+    jitos_kernel::Command::ApplyRewrite {
+        view: jitos_kernel::ViewKey::Sws(0),
+        ops: vec![op],
+        meta: None,
+        idempotency_key: None,
+    }
+}
+
+/// 7 events: a creation, three writes, a committed collapse, a creation and a discard.
+fn offline_script() -> Vec<jitos_kernel::Command> {
+    use jitos_kernel::Command as K;
+    vec![
+        K::CreateSws {
+            meta: None,
+            idempotency_key: None,
+        },
+        add_node("a"),
+        add_node("b"),
+        add_node("c"),
+        K::CollapseSws {
+            id: 0,
+            meta: None,
+            idempotency_key: None,
+        },
+        K::CreateSws {
+            meta: None,
+            idempotency_key: None,
+        },
+        K::DiscardSws {
+            id: 1,
+            reason: Some("superseded".to_owned()),
+            meta: None,
+            idempotency_key: None,
+        },
+    ]
+}
+
+/// A data directory holding the log of `offline_script`, and the state that wrote it.
+fn written_data_dir() -> (tempfile::TempDir, jitos_kernel::State) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = jitos_wal::FsStorage::open(dir.path().join(jitos_kernel::WAL_DIR)).unwrap();
+    let (mut wal, _) = jitos_wal::Wal::open(storage, jitos_wal::WalOptions::default()).unwrap();
+    let mut state = jitos_kernel::State::new();
+    let events: Vec<_> = offline_script()
+        .into_iter()
+        .map(|command| state.apply(command).unwrap())
+        .collect();
+    jitos_kernel::append(&mut wal, &events).unwrap();
+    (dir, state)
+}
+
+/// The one segment of a data directory written by `written_data_dir`.
+fn segment_path(dir: &tempfile::TempDir) -> PathBuf {
+    let name = jitos_wal::segment_name(0);
+    dir.path().join(jitos_kernel::WAL_DIR).join(name)
+}
+
+/// Where each record of `bytes` (one segment) starts.
+fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut offset = jitos_wal::FILE_HEADER_LEN;
+    while let Ok(decoded) = jitos_wal::decode(&bytes[offset..]) {
+        offsets.push(offset);
+        offset += decoded.len;
+    }
+    offsets
+}
+
+fn verify_json(dir: &std::path::Path) -> (serde_json::Value, std::process::Output) {
+    let path = dir.to_str().unwrap();
+    let output = run_jitosctl(&["verify", "--data-dir", path, "--json"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "--json prints one line: {stdout}"
+    );
+    (serde_json::from_str(&stdout).unwrap(), output)
+}
+
+#[test]
+fn verify_and_log_read_a_clean_data_directory() {
+    let (dir, state) = written_data_dir();
+    let path = dir.path().to_str().unwrap();
+    let output = run_jitosctl(&["verify", "--data-dir", path]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = text(&output.stdout);
+    let system = state.system().digest().to_string();
+    assert!(stdout.contains("records      7\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("system       {system}\n")),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().last(), Some("OK"));
+
+    let (report, _) = verify_json(dir.path());
+    assert_eq!(report["verify"]["ok"], json!(true));
+    assert_eq!(report["verify"]["records"], json!(7));
+    assert_eq!(report["verify"]["views"], json!(3));
+    assert_eq!(report["verify"]["systemDigest"], json!(system));
+    let by_kind = json!({"SWS_CREATE": 2, "REWRITE_APPLIED": 3, "COLLAPSE": 1, "DISCARD": 1});
+    assert_eq!(report["verify"]["eventsByKind"], by_kind);
+    assert_eq!(report["verify"]["tornTail"], json!(null));
+
+    let output = run_jitosctl(&["log", "--data-dir", path]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines: Vec<String> = text(&output.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines.len(),
+        1 + 7,
+        "a header and one line per record: {lines:?}"
+    );
+    assert!(lines[0].starts_with("     IDX  KIND"), "{lines:?}");
+    let collapse = &lines[1 + 4];
+    assert!(
+        collapse.contains("COLLAPSE") && collapse.ends_with("3  committed"),
+        "{collapse}"
+    );
+    assert!(lines[1 + 6].ends_with("reason: superseded"), "{lines:?}");
+    assert!(lines[1 + 1].contains(&state.events()[1].view_digest.to_string()[..12]));
+
+    let output = run_jitosctl(&[
+        "log",
+        "--data-dir",
+        path,
+        "--json",
+        "--from",
+        "2",
+        "--limit",
+        "3",
+    ]);
+    let records: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let idxs: Vec<&serde_json::Value> = records.iter().map(|record| &record["idx"]).collect();
+    assert_eq!(idxs, [&json!(2), &json!(3), &json!(4)]);
+    let event = &state.events()[4];
+    assert_eq!(records[2]["event"]["id"], json!(event.id.to_string()));
+    assert_eq!(records[2]["event"]["outcome"]["committed"], json!(true));
+    assert_eq!(records[2]["recordHash"].as_str().map(str::len), Some(64));
+}
+
+#[test]
+fn a_torn_tail_is_a_warning_and_stays_on_disk() {
+    let (dir, _) = written_data_dir();
+    let segment = segment_path(&dir);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let valid_len = bytes.len();
+    bytes.extend_from_slice(&[0; 50]);
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let (report, output) = verify_json(dir.path());
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(report["verify"]["records"], json!(7));
+    assert_eq!(report["verify"]["tornTail"]["offset"], json!(valid_len));
+    let warning = format!(
+        "warning: torn tail in {} at byte {valid_len}",
+        jitos_wal::segment_name(0)
+    );
+    assert!(text(&output.stderr).contains(&warning), "{output:?}");
+    let path = dir.path().to_str().unwrap();
+    let output = run_jitosctl(&["log", "--data-dir", path]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(text(&output.stderr).contains(&warning), "{output:?}");
+    assert_eq!(std::fs::read(&segment).unwrap(), bytes, "nothing was cut");
+}
+
+#[test]
+fn corruption_exits_10_naming_segment_and_offset() {
+    let (dir, _) = written_data_dir();
+    let segment = segment_path(&dir);
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let offset = record_offsets(&bytes)[3];
+    bytes[offset + 140] ^= 0x01;
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let (report, output) = verify_json(dir.path());
+    assert_eq!(output.status.code(), Some(10), "{output:?}");
+    let failure = &report["verify"]["failure"];
+    assert_eq!(failure["kind"], json!("corrupt"));
+    assert_eq!(failure["segment"], json!(jitos_wal::segment_name(0)));
+    assert_eq!(failure["offset"], json!(offset));
+    assert_eq!(failure["recordsVerified"], json!(3));
+    let path = dir.path().to_str().unwrap();
+    let output = run_jitosctl(&["verify", "--data-dir", path]);
+    assert_eq!(output.status.code(), Some(10), "{output:?}");
+    assert!(
+        text(&output.stdout).contains(&format!("offset    {offset}\n")),
+        "{output:?}"
+    );
+    let at = format!("at byte {offset}");
+    assert!(text(&output.stderr).contains(&at), "{output:?}");
+    let output = run_jitosctl(&["log", "--data-dir", path]);
+    assert_eq!(output.status.code(), Some(10), "{output:?}");
+    assert_eq!(
+        text(&output.stdout).lines().count(),
+        1 + 3,
+        "the valid prefix"
+    );
+    assert_eq!(
+        std::fs::read(&segment).unwrap(),
+        bytes,
+        "nothing was repaired"
+    );
+}
+
+#[test]
+fn a_record_that_disagrees_with_its_event_is_a_divergence() {
+    let (dir, _) = written_data_dir();
+    let segment = segment_path(&dir);
+    let bytes = std::fs::read(&segment).unwrap();
+    // Re-seal the log with record 2's header digest forged: a valid chain that lies.
+    let forged = "ab".repeat(32);
+    std::fs::remove_file(&segment).unwrap();
+    let storage = jitos_wal::FsStorage::open(segment.parent().unwrap()).unwrap();
+    let (mut wal, _) = jitos_wal::Wal::open(storage, jitos_wal::WalOptions::default()).unwrap();
+    for offset in record_offsets(&bytes) {
+        let record = jitos_wal::decode(&bytes[offset..]).unwrap().record;
+        let view_digest = if record.idx == 2 {
+            forged.parse().unwrap()
+        } else {
+            record.view_digest
+        };
+        let entry = jitos_wal::Entry {
+            rule_pack_id: record.rule_pack_id,
+            policy_id: record.policy_id,
+            view_digest,
+            body: &record.body,
+        };
+        wal.append(entry).unwrap();
+    }
+    wal.sync().unwrap();
+    let truth = jitos_wal::decode(&bytes[record_offsets(&bytes)[2]..]).unwrap();
+
+    let (report, output) = verify_json(dir.path());
+    assert_eq!(output.status.code(), Some(10), "{output:?}");
+    let failure = &report["verify"]["failure"];
+    assert_eq!(failure["check"], json!("header_digest"));
+    assert_eq!(failure["idx"], json!(2));
+    assert_eq!(failure["offset"], json!(record_offsets(&bytes)[2]));
+    assert_eq!(
+        failure["expected"],
+        json!(truth.record.view_digest.to_string())
+    );
+    assert_eq!(failure["found"], json!(forged));
+}
+
+#[test]
+fn a_missing_data_directory_is_an_error_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    for command in ["verify", "log"] {
+        let output = run_jitosctl(&[command, "--data-dir", missing.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert!(
+            text(&output.stderr).contains("no data directory"),
+            "{output:?}"
+        );
+        assert!(!missing.exists(), "{command} created the directory");
+        let output = run_jitosctl(&[command, "--data-dir", dir.path().to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert!(text(&output.stderr).contains("has no wal/"), "{output:?}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{command} wrote"
+        );
+    }
+}
+
+#[test]
+fn damage_is_exit_status_10() {
+    let damaged = crate::offline::Damaged("verify failed".to_owned());
+    assert_eq!(crate::exit_status(&anyhow::Error::from(damaged)), 10);
+}
+
+#[test]
+fn a_stray_wal_file_is_damage_for_verify_and_log() {
+    let (dir, _) = written_data_dir();
+    let stray = dir.path().join(jitos_kernel::WAL_DIR).join("copy.wal");
+    std::fs::write(&stray, b"not a segment").unwrap();
+    let path = dir.path().to_str().unwrap();
+    for command in ["verify", "log"] {
+        let output = run_jitosctl(&[command, "--data-dir", path]);
+        assert_eq!(output.status.code(), Some(10), "{output:?}");
+        assert!(text(&output.stderr).contains("copy.wal"), "{output:?}");
+    }
+    assert_eq!(std::fs::read(&stray).unwrap(), b"not a segment");
 }
