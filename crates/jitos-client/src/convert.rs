@@ -14,9 +14,10 @@ use crate::input::{EdgeFilter, NodeFilter, Page, WriteOptions};
 use crate::operations as ops;
 use crate::types::{
     AppliedRewrite, ChangeKind, Collapsed, CommitStatus, Conflict, ConflictKind, Edge, EdgeChange,
-    EdgeChangePage, EdgePage, EventKind, EventRef, GraphDiff, GraphDigest, GraphSnapshot, ItemKind,
-    KernelInfo, MergeReceipt, Node, NodeChange, NodeChangePage, NodePage, PageInfo, Rebased,
-    Receipt, RewriteEvent, Sws, TickReceipt, ViewKind, ViewRefOut,
+    EdgeChangePage, EdgePage, EventKind, EventRef, FsyncPolicy, GraphDiff, GraphDigest,
+    GraphSnapshot, ItemKind, KernelInfo, LogCut, MergeReceipt, Node, NodeChange, NodeChangePage,
+    NodePage, PageInfo, Rebased, Receipt, RewriteEvent, StorageInfo, StorageMode, Sws, TickReceipt,
+    ViewKind, ViewRefOut,
 };
 use crate::view::{View, ViewRef};
 
@@ -297,6 +298,34 @@ pub(crate) fn kernel_info(data: ops::kernel_info::ResponseData) -> KernelInfo {
         policy_id: info.policy_id,
         commit_status: info.commit_status.into(),
         event_count: info.event_count,
+        storage: storage_info(info.storage),
+    }
+}
+
+fn storage_info(storage: ops::kernel_info::KernelInfoKernelInfoStorage) -> StorageInfo {
+    use ops::kernel_info::{FsyncPolicy as WireFsync, StorageMode as WireMode};
+    StorageInfo {
+        mode: match storage.mode {
+            WireMode::IN_MEMORY => StorageMode::InMemory,
+            WireMode::DURABLE => StorageMode::Durable,
+            WireMode::Other(text) => StorageMode::Other(text),
+        },
+        fsync: storage.fsync.map(|fsync| match fsync {
+            WireFsync::ALWAYS => FsyncPolicy::Always,
+            WireFsync::BATCH => FsyncPolicy::Batch,
+            WireFsync::Other(text) => FsyncPolicy::Other(text),
+        }),
+        boot_event_count: storage.boot_event_count,
+        boot_replayed_count: storage.boot_replayed_count,
+        boot_checkpoint_idx: storage.boot_checkpoint_idx,
+        checkpoint_idx: storage.checkpoint_idx,
+        boot_cut: storage.boot_cut.map(|cut| LogCut {
+            segment: cut.segment,
+            offset: cut.offset,
+            dropped_bytes: cut.dropped_bytes,
+            removed_segments: cut.removed_segments,
+            was_corrupt: cut.was_corrupt,
+        }),
     }
 }
 

@@ -36,6 +36,30 @@ pub enum CommitStatus {
     Other(String),
 }
 
+/// `StorageMode`: where the kernel keeps its history.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum StorageMode {
+    /// `IN_MEMORY`.
+    InMemory,
+    /// `DURABLE`.
+    Durable,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
+/// `FsyncPolicy`: when a write is acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum FsyncPolicy {
+    /// `ALWAYS`.
+    Always,
+    /// `BATCH`.
+    Batch,
+    /// A value this client does not know, from a newer server.
+    Other(String),
+}
+
 /// `EventKind`: the kind of an event of the global log.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -133,6 +157,8 @@ macro_rules! wire_enum {
 
 wire_enum!(ViewKind { System => "SYSTEM", Sws => "SWS" });
 wire_enum!(CommitStatus { Committed => "COMMITTED", Aborted => "ABORTED" });
+wire_enum!(StorageMode { InMemory => "IN_MEMORY", Durable => "DURABLE" });
+wire_enum!(FsyncPolicy { Always => "ALWAYS", Batch => "BATCH" });
 wire_enum!(ChangeKind { Added => "ADDED", Removed => "REMOVED" });
 wire_enum!(ItemKind { Node => "NODE", Edge => "EDGE" });
 wire_enum!(ConflictKind {
@@ -166,6 +192,44 @@ pub struct KernelInfo {
     pub commit_status: CommitStatus,
     /// Number of events in the log; the next event gets this idx.
     pub event_count: U64,
+    /// Where the history is kept and what the last start found there.
+    pub storage: StorageInfo,
+}
+
+/// `StorageInfo`: where the kernel keeps its history and what the last start found there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageInfo {
+    /// IN_MEMORY or DURABLE.
+    pub mode: StorageMode,
+    /// When commands are acknowledged; `None` in memory.
+    pub fsync: Option<FsyncPolicy>,
+    /// Events restored at start.
+    pub boot_event_count: U64,
+    /// Of those, events replayed one by one.
+    pub boot_replayed_count: U64,
+    /// Last event idx of the checkpoint the start loaded.
+    pub boot_checkpoint_idx: Option<U64>,
+    /// Last event idx of the newest checkpoint on disk.
+    pub checkpoint_idx: Option<U64>,
+    /// What the start cut off the end of the log.
+    pub boot_cut: Option<LogCut>,
+}
+
+/// `LogCut`: bytes cut off the end of the log at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogCut {
+    /// The segment file cut.
+    pub segment: String,
+    /// Byte offset of the cut in that file.
+    pub offset: U64,
+    /// Bytes dropped from that file.
+    pub dropped_bytes: U64,
+    /// Later segment files deleted.
+    pub removed_segments: Vec<String>,
+    /// Whether the damage was corruption (kept only under `--recover truncate`).
+    pub was_corrupt: bool,
 }
 
 /// `ViewRef`: a view as echoed in results.

@@ -79,6 +79,39 @@ pub(crate) fn kernel_info(json: bool, info: &KernelInfo) -> Result<()> {
         ("commitStatus", info.commit_status.to_string()),
         ("eventCount", info.event_count.to_string()),
     ]);
+    let storage = &info.storage;
+    let optional = |value: Option<&jitos_client::U64>| value.map_or("-".to_owned(), ToString::to_string);
+    let mut pairs = vec![
+        ("storage", storage.mode.to_string()),
+        (
+            "fsync",
+            storage.fsync.as_ref().map_or("-".into(), ToString::to_string),
+        ),
+        (
+            "boot",
+            format!(
+                "{} events restored, {} replayed, checkpoint {}",
+                storage.boot_event_count,
+                storage.boot_replayed_count,
+                optional(storage.boot_checkpoint_idx.as_ref())
+            ),
+        ),
+        ("checkpointIdx", optional(storage.checkpoint_idx.as_ref())),
+    ];
+    if let Some(cut) = &storage.boot_cut {
+        let what = if cut.was_corrupt { "corruption" } else { "torn tail" };
+        pairs.push((
+            "bootCut",
+            format!(
+                "{what}: {} at byte {}, {} bytes dropped, {} later segments removed",
+                cut.segment,
+                cut.offset,
+                cut.dropped_bytes,
+                cut.removed_segments.len()
+            ),
+        ));
+    }
+    fields(&pairs);
     Ok(())
 }
 

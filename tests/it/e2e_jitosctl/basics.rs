@@ -100,6 +100,12 @@ fn info_and_the_sws_commands_with_idempotency_keys() {
     let info = json(&daemon, &["info"]);
     assert_eq!(info["kernelInfo"]["eventCount"], "0", "{info}");
     assert_eq!(info["kernelInfo"]["commitStatus"], "COMMITTED", "{info}");
+    let storage = &info["kernelInfo"]["storage"];
+    assert_eq!(storage["mode"], "IN_MEMORY", "{info}");
+    assert_eq!(storage["fsync"], serde_json::Value::Null, "{info}");
+    let table = jitosctl(&daemon, &["info"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("storage") && table.contains("IN_MEMORY"), "{table}");
 
     let create = [
         "sws",
