@@ -73,7 +73,8 @@ impl<S: Storage> Journal<S> {
 
     /// Also writes a checkpoint into `storage` whenever `plan.every_events` events were
     /// published since the last one (counting from `covered`, the events the start restored
-    /// from one), and a last one when the loop stops; `cell` reports them.
+    /// from one), and a last one when the loop stops if a sixteenth of that many events came
+    /// since; `cell` reports them.
     #[must_use]
     pub fn with_checkpoints<C: Storage + Send + 'static>(
         mut self,
@@ -249,11 +250,14 @@ impl Checkpointer {
         }
     }
 
-    /// Hands `state` to the thread if it is due (or `force`d and newer than the last one).
-    fn offer(&mut self, state: &Arc<State>, last_hash: Hash, force: bool) {
+    /// Hands `state` to the thread if it is due: `plan.every_events` since the last one, or,
+    /// when the loop stops (`last`), a sixteenth of that, so a stop after a few writes does not
+    /// pay for a whole checkpoint of a large state.
+    fn offer(&mut self, state: &Arc<State>, last_hash: Hash, last: bool) {
         let n_events = state.events().len() as u64;
-        let due = n_events >= self.offered.saturating_add(self.plan.every_events.max(1));
-        if !(due || force && n_events > self.offered) {
+        let every = self.plan.every_events.max(1);
+        let gap = if last { (every / 16).max(1) } else { every };
+        if n_events < self.offered.saturating_add(gap) {
             return;
         }
         let Some(jobs) = &self.jobs else { return };
@@ -261,7 +265,7 @@ impl Checkpointer {
             state: Arc::clone(state),
             last_hash,
         };
-        let sent = if force {
+        let sent = if last {
             jobs.send(job).is_ok()
         } else {
             match jobs.try_send(job) {

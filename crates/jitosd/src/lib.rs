@@ -122,7 +122,7 @@ pub struct Args {
     #[arg(long, value_name = "MODE", value_enum)]
     pub recover: Option<RecoverMode>,
     /// Write a checkpoint of the state every N events (in the background), so a start replays
-    /// at most about N events; a last one is written at a clean stop.
+    /// at most about N events; a clean stop writes one more if N/16 events came since the last.
     #[arg(
         long,
         value_name = "N",
