@@ -14,6 +14,8 @@
 //!   segment's directory entry is fsynced before anything is written to it, so a crash can only
 //!   lose the end of the last segment: recovery sees a torn tail, never false corruption.
 //! - Segments never exceed `segment_bytes_max` unless a single record alone does.
+//! - `open` fsyncs the last segment it keeps (and the directory), so every record it reports
+//!   is durable, even one a crashed writer left unsynced in the page cache.
 
 use std::io;
 
@@ -251,6 +253,13 @@ impl<S: Storage> Wal<S> {
             len_bytes: summary.valid_len,
             n_records: summary.n_records,
         });
+        // What a crashed process wrote but never synced may still be only in the page cache:
+        // the records kept are made durable before anyone counts them as such (or builds on
+        // them, which a later power cut would turn into damage before valid records).
+        if let Some(tail) = &tail {
+            storage.sync(&tail.name).map_err(open_io("fsync", &tail.name))?;
+            storage.sync_dir().map_err(open_io("fsync", "."))?;
+        }
         let wal = Wal {
             storage,
             buffer: Vec::with_capacity(options.write_buffer_bytes.min(WRITE_BUFFER_BYTES_DEFAULT)),
