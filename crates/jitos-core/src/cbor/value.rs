@@ -66,6 +66,10 @@ impl Map {
     pub fn from_entries(
         entries: impl IntoIterator<Item = (Value, Value)>,
     ) -> Result<Map, EncodeError> {
+        let entries: Vec<(Value, Value)> = entries.into_iter().collect();
+        if entries.iter().all(|(key, _)| matches!(key, Value::Text(_))) {
+            return Map::from_text_entries(entries);
+        }
         let mut key_bytes = Vec::new();
         let mut keyed: Vec<(Range<usize>, usize, (Value, Value))> = Vec::new();
         for (entry_idx, entry) in entries.into_iter().enumerate() {
@@ -85,6 +89,32 @@ impl Map {
         }
         let entries: Vec<(Value, Value)> = keyed.into_iter().map(|keyed| keyed.2).collect();
         Ok(Map { entries })
+    }
+
+    /// [`Map::from_entries`] when every key is text, the common case, without encoding keys: a
+    /// text key's encoding is a head that grows with the length, then the UTF-8 bytes, so
+    /// canonical order is by length, then bytes.
+    fn from_text_entries(entries: Vec<(Value, Value)>) -> Result<Map, EncodeError> {
+        fn text(value: &Value) -> (usize, &[u8]) {
+            match value {
+                Value::Text(text) => (text.len(), text.as_bytes()),
+                _ => unreachable!("the caller checked every key is text"),
+            }
+        }
+        let mut keyed: Vec<(usize, (Value, Value))> = entries.into_iter().enumerate().collect();
+        // Stable: equal keys stay in input order, so the reported indices are deterministic.
+        keyed.sort_by(|left, right| text(&left.1.0).cmp(&text(&right.1.0)));
+        for pair in keyed.windows(2) {
+            if text(&pair[0].1.0) == text(&pair[1].1.0) {
+                return Err(EncodeError::DuplicateKey {
+                    first: pair[0].0,
+                    second: pair[1].0,
+                });
+            }
+        }
+        Ok(Map {
+            entries: keyed.into_iter().map(|(_, entry)| entry).collect(),
+        })
     }
 
     /// Wraps entries the decoder has already checked to be in strictly increasing key order.

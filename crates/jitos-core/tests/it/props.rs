@@ -155,6 +155,27 @@ proptest! {
     }
 
     #[test]
+    fn text_keyed_maps_sort_by_encoded_key(
+        keys in prop::collection::vec("[a-c]{0,3}|[a-z]{20,30}|\\PC{0,300}", 0..12),
+    ) {
+        // The all-text fast path must order exactly as the encoded keys do, and report the same
+        // duplicates.
+        let entries: Vec<(Value, Value)> =
+            keys.iter().map(|key| (Value::text(key.as_str()), Value::Null)).collect();
+        let unique: BTreeSet<&String> = keys.iter().collect();
+        match Map::from_entries(entries) {
+            Ok(map) => {
+                prop_assert_eq!(unique.len(), keys.len());
+                let encoded: Vec<Vec<u8>> =
+                    map.entries().iter().map(|(key, _)| encode(key).unwrap()).collect();
+                prop_assert!(encoded.windows(2).all(|pair| pair[0] < pair[1]), "{:?}", encoded);
+                prop_assert_eq!(decode(&encode(&Value::Map(map.clone())).unwrap()).unwrap(), Value::Map(map));
+            }
+            Err(_) => prop_assert!(unique.len() < keys.len()),
+        }
+    }
+
+    #[test]
     fn node_id_fast_path_equals_value_encoding(
         kind in any::<String>(),
         payload in prop::collection::vec(any::<u8>(), 0..3000),
