@@ -51,8 +51,8 @@ pub use paging::DEFAULT_PAGE_FIRST;
 pub use subscription::{EventStream, HANDSHAKE_TIMEOUT, SUBPROTOCOL};
 pub use types::{
     AppliedRewrite, ChangeKind, Collapsed, Conflict, ConflictKind, Edge, EdgeChange, EventKind,
-    FsyncPolicy, GraphDiff, GraphDigest, GraphSnapshot, ItemKind, KernelInfo, LogCut,
-    MergeReceipt, Node, NodeChange, Rebased, RewriteEvent, StorageInfo, StorageMode, Sws,
+    FsyncPolicy, GraphDiff, GraphDigest, GraphSnapshot, ItemKind, KernelInfo, LogCut, MergeReceipt,
+    Node, NodeChange, Rebased, RewriteEvent, StorageInfo, StorageMode, Sws,
 };
 pub use view::{ParseViewError, Pin, StreamStart, U64, View, ViewRef, parse_sws_id};
 

@@ -257,7 +257,9 @@ impl<S: Storage> Wal<S> {
         // the records kept are made durable before anyone counts them as such (or builds on
         // them, which a later power cut would turn into damage before valid records).
         if let Some(tail) = &tail {
-            storage.sync(&tail.name).map_err(open_io("fsync", &tail.name))?;
+            storage
+                .sync(&tail.name)
+                .map_err(open_io("fsync", &tail.name))?;
             storage.sync_dir().map_err(open_io("fsync", "."))?;
         }
         let wal = Wal {

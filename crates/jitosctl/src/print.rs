@@ -80,12 +80,16 @@ pub(crate) fn kernel_info(json: bool, info: &KernelInfo) -> Result<()> {
         ("eventCount", info.event_count.to_string()),
     ]);
     let storage = &info.storage;
-    let optional = |value: Option<&jitos_client::U64>| value.map_or("-".to_owned(), ToString::to_string);
+    let optional =
+        |value: Option<&jitos_client::U64>| value.map_or("-".to_owned(), ToString::to_string);
     let mut pairs = vec![
         ("storage", storage.mode.to_string()),
         (
             "fsync",
-            storage.fsync.as_ref().map_or("-".into(), ToString::to_string),
+            storage
+                .fsync
+                .as_ref()
+                .map_or("-".into(), ToString::to_string),
         ),
         (
             "boot",
@@ -99,7 +103,11 @@ pub(crate) fn kernel_info(json: bool, info: &KernelInfo) -> Result<()> {
         ("checkpointIdx", optional(storage.checkpoint_idx.as_ref())),
     ];
     if let Some(cut) = &storage.boot_cut {
-        let what = if cut.was_corrupt { "corruption" } else { "torn tail" };
+        let what = if cut.was_corrupt {
+            "corruption"
+        } else {
+            "torn tail"
+        };
         pairs.push((
             "bootCut",
             format!(

@@ -105,7 +105,10 @@ fn info_and_the_sws_commands_with_idempotency_keys() {
     assert_eq!(storage["fsync"], serde_json::Value::Null, "{info}");
     let table = jitosctl(&daemon, &["info"]);
     let table = String::from_utf8_lossy(&table.stdout);
-    assert!(table.contains("storage") && table.contains("IN_MEMORY"), "{table}");
+    assert!(
+        table.contains("storage") && table.contains("IN_MEMORY"),
+        "{table}"
+    );
 
     let create = [
         "sws",
