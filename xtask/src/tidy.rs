@@ -60,9 +60,25 @@ const LAYERS: &[(&str, &[&str])] = &[
     // kernel and the WAL.
     (
         "jitosctl",
-        &["jitos-client", "jitos-kernel", "jitos-wal", "jitos-core", "jitos-schema"],
+        &[
+            "jitos-client",
+            "jitos-kernel",
+            "jitos-wal",
+            "jitos-core",
+            "jitos-schema",
+        ],
     ),
     ("jitos-load", &[]),
+    (
+        "jitos-durability-bench",
+        &[
+            "jitos-kernel",
+            "jitos-wal",
+            "jitos-core",
+            "jitos-schema",
+            "jitos-graph",
+        ],
+    ),
     ("jitos-tests", &["*"]),
     ("jitos-ui-tests", &[]),
 ];
