@@ -6,7 +6,8 @@
 //! - [`storage`]: the [`Storage`] trait and [`FsStorage`]; [`sim`]: [`SimStorage`], the
 //!   deterministic in-memory storage with power cuts and fault injection.
 //! - [`scan`](mod@scan): reading the log back and classifying its end ([`ScanEnd`]).
-//! - [`wal`]: the writer [`Wal`]: open with recovery, append, group commit, fail-stop.
+//! - [`wal`]: the writer [`Wal`]: open with recovery, append over preallocated zeros, group
+//!   commit, fail-stop.
 //!
 //! Records are opaque: a body (the event's canonical CBOR) and header fields. This crate knows
 //! nothing about events, graphs or the kernel.
@@ -38,5 +39,6 @@ pub use segment::{FILE_HEADER_LEN, segment_name};
 pub use sim::{PowerCut, SimStorage, SplitMix64};
 pub use storage::{FsStorage, Storage};
 pub use wal::{
-    Appended, Entry, OpenError, Recover, Recovery, RecoveryAction, Wal, WalError, WalOptions,
+    Appended, Entry, OpenError, PREALLOCATE_BYTES_MAX, Recover, Recovery, RecoveryAction, Wal,
+    WalError, WalOptions,
 };

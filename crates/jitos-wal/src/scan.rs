@@ -7,6 +7,12 @@
 //! records disagree (an idx gap or a broken prev-hash chain), since a crash can only lose the
 //! end of what was written, never the middle.
 //!
+//! **Padding.** The writer preallocates with zeros and writes records over them, so a segment
+//! may end, after its last record, in a run of zero bytes up to the end of the file: that is
+//! the clean end of the segment, not damage. A record starts with the non-zero magic `JWAL`, so
+//! zeros are never a record (nor the start of one). Zeros that stop before the end of the file
+//! (anything non-zero after them) are not padding: the damage is where they start.
+//!
 //! # Invariants
 //! - `scan` never writes and never panics on any file contents; unreadable files and stray
 //!   `*.wal` names are typed [`ScanError`]s.
@@ -15,6 +21,8 @@
 //!   named after the idx of its first record.
 //! - `Scan::segments` lists exactly the segments that keep records or a valid file header before
 //!   the damage, with the length of their valid prefix: what cutting at the damage leaves.
+//! - Padding is only ever all-zero bytes from the end of a segment's last valid record to the
+//!   end of its file; a segment holding damage has none.
 
 use std::io;
 
@@ -37,6 +45,9 @@ pub struct SegmentSummary {
     pub n_records: u64,
     /// Bytes of its valid prefix: the file header and its valid records.
     pub valid_len: u64,
+    /// Zero bytes after the valid prefix, up to the end of the file: the clean end of a segment
+    /// the writer preallocated (0 when there are none, and in a segment holding damage).
+    pub padding_len: u64,
 }
 
 /// What is wrong at the place a scan stopped.
@@ -79,7 +90,8 @@ pub enum DamageReason {
 /// How a scanned log ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanEnd {
-    /// Every byte of every segment belongs to a valid record or a valid file header.
+    /// Every byte of every segment belongs to a valid file header, a valid record, or the zero
+    /// padding after a segment's last record.
     Clean,
     /// Damage with nothing valid after it: an interrupted write, safe to cut off.
     TornTail {
@@ -284,19 +296,27 @@ impl Walk {
             first_idx,
             n_records: 0,
             valid_len: FILE_HEADER_LEN as u64,
+            padding_len: 0,
         };
         let mut offset = FILE_HEADER_LEN;
         let damage = loop {
-            if offset == bytes.len() {
+            let rest = &bytes[offset..];
+            if rest.is_empty() {
                 break (summary.n_records == 0 && !is_last)
                     .then_some((0, DamageReason::EmptySegment));
             }
-            match self.record(&bytes[offset..]) {
+            match self.record(rest) {
                 Ok(decoded) => {
                     visit(&decoded);
                     offset += decoded.len;
                     summary.n_records += 1;
                     summary.valid_len = u64::try_from(offset).expect("offsets fit u64");
+                }
+                // Checked only once a record fails to decode: once per segment.
+                Err(DamageReason::Record(_)) if is_padding(rest) => {
+                    summary.padding_len = u64::try_from(rest.len()).expect("lengths fit u64");
+                    break (summary.n_records == 0 && !is_last)
+                        .then_some((0, DamageReason::EmptySegment));
                 }
                 Err(reason) => break Some((offset, reason)),
             }
@@ -326,6 +346,16 @@ impl Walk {
         self.last_hash = decoded.hash;
         Ok(decoded)
     }
+}
+
+/// Whether `rest`, the bytes after a segment's last valid record up to the end of its file, is
+/// zero padding: all zero (a record starts with the non-zero magic, so zeros hold none).
+fn is_padding(rest: &[u8]) -> bool {
+    const _: () = assert!(
+        RECORD_MAGIC[0] != 0,
+        "zeros are never the start of a record"
+    );
+    rest.iter().all(|byte| *byte == 0)
 }
 
 /// Whether a complete valid record starts at any offset `>= from` of `bytes`.

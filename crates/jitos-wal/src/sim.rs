@@ -2,11 +2,15 @@
 //! and [`SplitMix64`], the tiny seeded generator it (and the tests) draw from.
 //!
 //! Each file keeps two images: what is *written* (what reads see) and what is *durable* (what
-//! survives a power cut). `sync(name)` copies the first to the second; `sync_dir` makes the
-//! directory's entries durable. [`SimStorage::power_cut`] models a crash: every file goes back
-//! to its durable image, files whose creation was never made durable by `sync_dir` vanish, and
-//! the most recently written file keeps a seeded, possibly zero-filled prefix of its unsynced
-//! bytes: a torn last write.
+//! survives a power cut), and the writes made since its last sync, in order. `sync(name)`
+//! copies the first image to the second; `sync_dir` makes the directory's entries durable.
+//! [`SimStorage::power_cut`] models a crash: every file goes back to its durable image, files
+//! whose creation was never made durable by `sync_dir` vanish, and the most recently written
+//! file keeps a seeded prefix of its unsynced writes, in the order they were made, the last
+//! bytes of that prefix possibly read back as zeros: a torn last write. An append and an
+//! overwrite in place (`write_at` inside the file) are modelled alike: what the cut does not
+//! keep reverts to the durable bytes there (the zeros the WAL preallocated), or is gone where
+//! the write had grown the file.
 //!
 //! Handles are cheap clones sharing one state, so a test (or the later simulation) can keep a
 //! handle to cut power or inject faults while a `Wal` owns another.
@@ -17,8 +21,10 @@
 //!   environment or an unseeded random source, and every map is a `BTreeMap`.
 //! - After `sync(name)` returned `Ok`, the bytes of `name` at that moment survive every later
 //!   power cut unless the file is later truncated or removed and that is made durable.
-//! - A torn write only ever keeps bytes that were written after the last sync, at the end of a
-//!   file whose unsynced writes were all appends; nothing earlier is ever damaged.
+//! - A torn write only ever changes bytes that were written after the last sync, in a file not
+//!   truncated since that sync; nothing synced is ever damaged. For appends only, the model is
+//!   the same as keeping a prefix of the bytes appended since the sync.
+//! - `write_at` past the end of a file (a hole) is refused with `InvalidInput`.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -90,18 +96,29 @@ pub struct PowerCut {
 pub struct TornWrite {
     /// The file.
     pub name: String,
-    /// Unsynced bytes that survived, at the end of the durable image.
+    /// Unsynced bytes that survived: the first `kept_bytes` bytes of the writes made since the
+    /// last sync, taken in the order they were made, applied over the durable image.
     pub kept_bytes: usize,
     /// How many of the kept bytes (the last ones) read as zeros instead of what was written.
     pub zeroed_bytes: usize,
+}
+
+/// One write made since the last sync of its file.
+#[derive(Debug, Clone)]
+struct PendingWrite {
+    offset: usize,
+    bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct SimFile {
     written: Vec<u8>,
     durable: Vec<u8>,
-    /// Length of the prefix of `written` untouched since the last sync (truncates lower it).
-    intact_len: usize,
+    /// The writes since the last sync, in order: what a power cut keeps a prefix of.
+    pending: Vec<PendingWrite>,
+    /// Whether the file was truncated since the last sync: then a power cut tears none of its
+    /// writes and it goes back to its durable image.
+    truncated: bool,
     /// Whether the name is in the directory now.
     linked: bool,
     /// Whether the name is in the directory durably (as of the last `sync_dir`).
@@ -150,13 +167,14 @@ impl SimStorage {
         self.state().fail_next_sync = true;
     }
 
-    /// Makes the next `append` fail with an I/O error before writing anything.
+    /// Makes the next `append` or `write_at` fail with an I/O error before writing anything.
     pub fn fail_next_write(&self) {
         self.state().fail_next_write = true;
     }
 
-    /// Limits the total written bytes of all files; an append that does not fit writes what fits
-    /// and fails with `StorageFull`. `None` removes the limit.
+    /// Limits the total written bytes (file lengths) of all files; a write that would grow them
+    /// past it writes what fits and fails with `StorageFull` (an overwrite inside a file takes
+    /// no room). `None` removes the limit.
     pub fn set_capacity(&self, capacity_bytes: Option<usize>) {
         self.state().capacity_bytes = capacity_bytes;
     }
@@ -192,7 +210,8 @@ impl SimStorage {
     pub fn overwrite(&self, name: &str, bytes: Vec<u8>) {
         let mut state = self.state();
         let file = state.files.entry(name.to_owned()).or_default();
-        file.intact_len = bytes.len();
+        file.pending.clear();
+        file.truncated = false;
         file.durable.clone_from(&bytes);
         file.written = bytes;
         file.linked = true;
@@ -222,31 +241,78 @@ impl SimStorage {
                 continue;
             }
             let mut image = file.durable.clone();
+            let unsynced_bytes: usize = file.pending.iter().map(|write| write.bytes.len()).sum();
             let tearable = last_written.as_deref() == Some(name.as_str())
-                && file.intact_len >= file.durable.len()
-                && file.written.len() > file.durable.len();
+                && !file.truncated
+                && unsynced_bytes > 0;
             if tearable {
-                let unsynced = &file.written[file.durable.len()..];
-                let kept_bytes = rng.below_usize(unsynced.len() + 1);
+                let kept_bytes = rng.below_usize(unsynced_bytes + 1);
                 let zeroed_bytes = if rng.one_in(2) {
                     rng.below_usize(kept_bytes + 1)
                 } else {
                     0
                 };
-                image.extend_from_slice(&unsynced[..kept_bytes - zeroed_bytes]);
-                image.resize(image.len() + zeroed_bytes, 0);
+                apply_prefix(&mut image, &file.pending, kept_bytes, zeroed_bytes);
                 cut.torn = Some(TornWrite {
                     name: name.clone(),
                     kept_bytes,
                     zeroed_bytes,
                 });
             }
-            file.intact_len = image.len();
+            file.pending.clear();
+            file.truncated = false;
             file.durable.clone_from(&image);
             file.written = image;
             file.linked = true;
         }
         cut
+    }
+
+    /// Writes `bytes` into `name` at `offset`, or at its end for `None`: `append` and
+    /// `write_at` under one lock.
+    fn write(&self, name: &str, offset: Option<u64>, bytes: &[u8]) -> io::Result<()> {
+        let mut state = self.state();
+        if std::mem::take(&mut state.fail_next_write) {
+            return Err(injected("write"));
+        }
+        let room = state.capacity_bytes.map_or(usize::MAX, |capacity| {
+            capacity.saturating_sub(SimStorage::written_total(&state))
+        });
+        let file = linked_mut(&mut state, name)?;
+        let len = file.written.len();
+        let offset = match offset {
+            None => len,
+            Some(at) => match usize::try_from(at) {
+                Ok(at) if at <= len => at,
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("{name}: a write at byte {at} would leave a hole after byte {len}"),
+                    ));
+                }
+            },
+        };
+        let growth = (offset + bytes.len()).saturating_sub(len);
+        let fits = bytes.len() - growth.saturating_sub(room);
+        let end = offset + fits;
+        if len < end {
+            file.written.resize(end, 0);
+        }
+        file.written[offset..end].copy_from_slice(&bytes[..fits]);
+        if fits > 0 {
+            file.pending.push(PendingWrite {
+                offset,
+                bytes: bytes[..fits].to_vec(),
+            });
+        }
+        state.last_written = Some(name.to_owned());
+        if fits < bytes.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "simulated disk full",
+            ));
+        }
+        Ok(())
     }
 
     fn written_total(state: &SimState) -> usize {
@@ -256,6 +322,36 @@ impl SimStorage {
             .filter(|file| file.linked)
             .map(|file| file.written.len())
             .sum()
+    }
+}
+
+/// Applies the first `kept_bytes` bytes of `writes` (in order) to `image`, the last
+/// `zeroed_bytes` of them as zeros.
+fn apply_prefix(
+    image: &mut Vec<u8>,
+    writes: &[PendingWrite],
+    kept_bytes: usize,
+    zeroed_bytes: usize,
+) {
+    assert!(zeroed_bytes <= kept_bytes);
+    let data_end = kept_bytes - zeroed_bytes;
+    let mut stream_pos = 0;
+    for write in writes {
+        if stream_pos >= kept_bytes {
+            break;
+        }
+        // Every earlier write was applied whole, so the image is as long as the file was
+        // when this write was made: no hole.
+        assert!(write.offset <= image.len(), "a pending write past the end");
+        let n = write.bytes.len().min(kept_bytes - stream_pos);
+        let n_data = n.min(data_end.saturating_sub(stream_pos));
+        let end = write.offset + n;
+        if image.len() < end {
+            image.resize(end, 0);
+        }
+        image[write.offset..write.offset + n_data].copy_from_slice(&write.bytes[..n_data]);
+        image[write.offset + n_data..end].fill(0);
+        stream_pos += n;
     }
 }
 
@@ -297,24 +393,11 @@ impl Storage for SimStorage {
     }
 
     fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let mut state = self.state();
-        if std::mem::take(&mut state.fail_next_write) {
-            return Err(injected("write"));
-        }
-        let room = state.capacity_bytes.map_or(usize::MAX, |capacity| {
-            capacity.saturating_sub(SimStorage::written_total(&state))
-        });
-        let fits = bytes.len().min(room);
-        let file = linked_mut(&mut state, name)?;
-        file.written.extend_from_slice(&bytes[..fits]);
-        state.last_written = Some(name.to_owned());
-        if fits < bytes.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::StorageFull,
-                "simulated disk full",
-            ));
-        }
-        Ok(())
+        self.write(name, None, bytes)
+    }
+
+    fn write_at(&mut self, name: &str, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.write(name, Some(offset), bytes)
     }
 
     fn read(&self, name: &str) -> io::Result<Vec<u8>> {
@@ -327,7 +410,7 @@ impl Storage for SimStorage {
         let file = linked_mut(&mut state, name)?;
         let len = usize::try_from(len_bytes).unwrap_or(usize::MAX);
         file.written.resize(len, 0);
-        file.intact_len = file.intact_len.min(len);
+        file.truncated = true;
         Ok(())
     }
 
@@ -340,7 +423,8 @@ impl Storage for SimStorage {
         state.n_syncs += 1;
         let file = linked_mut(&mut state, name)?;
         file.durable.clone_from(&file.written);
-        file.intact_len = file.written.len();
+        file.pending.clear();
+        file.truncated = false;
         if state.last_written.as_deref() == Some(name) {
             state.last_written = None;
         }

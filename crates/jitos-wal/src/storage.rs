@@ -1,19 +1,28 @@
 //! The storage the WAL runs on: the [`Storage`] trait and [`FsStorage`], its `std::fs` form.
 //!
 //! A storage is one flat directory of named files. The WAL needs little from it: list, create,
-//! append, read, truncate, remove, and two kinds of sync. [`crate::SimStorage`] implements the
-//! same trait in memory so a seeded simulation runs the very code the daemon runs.
+//! append, write at an offset, read, truncate, remove, and two kinds of sync.
+//! [`crate::SimStorage`] implements the same trait in memory so a seeded simulation runs the
+//! very code the daemon runs.
+//!
+//! The WAL writes its records with [`Storage::write_at`] over zeros it wrote (and synced) ahead
+//! of them, so that the file's size does not change when a record is synced: on ext4 (and
+//! most file systems) an `fdatasync` that has no size change or block allocation to commit
+//! writes only the data, while one after an append must also commit the new size through the
+//! journal (`docs/spec/wal.md`, "Preallocation").
 //!
 //! # Invariants
 //! - Nothing written is durable until `sync(name)` returned `Ok` for that file, and nothing
 //!   created, removed or renamed is durable in the directory until `sync_dir` returned `Ok`.
+//! - `write_at` never leaves a hole: its offset is at most the file's length (a storage may
+//!   refuse a larger one; [`crate::SimStorage`] does).
 //! - A failed `sync` says nothing about what reached the disk: callers treat it as fatal
 //!   (fail-stop) and never retry it as if a later success covered the earlier writes.
 //! - `list` returns names in ascending byte order.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// A flat directory of files, as the WAL sees it.
@@ -35,6 +44,15 @@ pub trait Storage {
     /// # Errors
     /// The file does not exist, the disk is full, or the write failed.
     fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()>;
+
+    /// Writes `bytes` into `name` at byte `offset`, replacing what is there and extending the
+    /// file where the write runs past its end (all of them, or an error). `offset` must not
+    /// exceed the file's length. Not durable until `sync(name)`.
+    ///
+    /// # Errors
+    /// The file does not exist, `offset` is past its end, the disk is full, or the write
+    /// failed.
+    fn write_at(&mut self, name: &str, offset: u64, bytes: &[u8]) -> io::Result<()>;
 
     /// The whole current contents of `name`.
     ///
@@ -69,7 +87,9 @@ pub trait Storage {
 
 /// [`Storage`] on a real directory through `std::fs`.
 ///
-/// Keeps one open append handle per file it writes, so appends do not reopen files.
+/// Keeps one open write handle per file it writes, so writes do not reopen files. `write_at` is
+/// `pwrite` (`FileExt::write_all_at`); the handles are opened without `O_APPEND`, which on
+/// Linux would make `pwrite` ignore its offset.
 #[derive(Debug)]
 pub struct FsStorage {
     dir: PathBuf,
@@ -111,7 +131,7 @@ impl FsStorage {
 
     fn handle(&mut self, name: &str) -> io::Result<&mut File> {
         if !self.handles.contains_key(name) {
-            let file = OpenOptions::new().append(true).open(self.path(name)?)?;
+            let file = OpenOptions::new().write(true).open(self.path(name)?)?;
             self.handles.insert(name.to_owned(), file);
         }
         Ok(self.handles.get_mut(name).expect("inserted above"))
@@ -135,7 +155,7 @@ impl Storage for FsStorage {
 
     fn create(&mut self, name: &str) -> io::Result<()> {
         let file = OpenOptions::new()
-            .append(true)
+            .write(true)
             .create_new(true)
             .open(self.path(name)?)?;
         self.handles.insert(name.to_owned(), file);
@@ -143,7 +163,13 @@ impl Storage for FsStorage {
     }
 
     fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        self.handle(name)?.write_all(bytes)
+        let file = self.handle(name)?;
+        file.seek(SeekFrom::End(0))?;
+        file.write_all(bytes)
+    }
+
+    fn write_at(&mut self, name: &str, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        write_all_at(self.handle(name)?, offset, bytes)
     }
 
     fn read(&self, name: &str) -> io::Result<Vec<u8>> {
@@ -166,4 +192,17 @@ impl Storage for FsStorage {
         self.handles.remove(name);
         std::fs::remove_file(self.path(name)?)
     }
+}
+
+/// `pwrite` until every byte is written.
+#[cfg(unix)]
+fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+/// A positioned write where `pwrite` is not available.
+#[cfg(not(unix))]
+fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
 }

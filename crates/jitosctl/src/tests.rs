@@ -707,8 +707,13 @@ fn a_torn_tail_is_a_warning_and_stays_on_disk() {
     let (dir, _) = written_data_dir();
     let segment = segment_path(&dir);
     let mut bytes = std::fs::read(&segment).unwrap();
-    let valid_len = bytes.len();
-    bytes.extend_from_slice(&[0; 50]);
+    // After the last record, the first 50 bytes of a record: what an interrupted write leaves.
+    // (Zeros would not do: after the records they read as the writer's padding, a clean end.)
+    let last = *record_offsets(&bytes).last().unwrap();
+    let valid_len = last + jitos_wal::decode(&bytes[last..]).unwrap().len;
+    let partial = bytes[last..last + 50].to_vec();
+    bytes.truncate(valid_len);
+    bytes.extend_from_slice(&partial);
     std::fs::write(&segment, &bytes).unwrap();
 
     let (report, output) = verify_json(dir.path());

@@ -4,7 +4,10 @@
 //! - `golden`: the checked-in golden WAL, truncation at every byte offset, bit flips, chain
 //!   breaks. `tests/golden/` is rewritten only under `UPDATE_EXPECT=1`.
 //! - `writer`: open, append, sync, rotation, fail-stop, recovery policies, `FsStorage`.
-//! - `power`: seeded power cuts on `SimStorage`.
+//! - `padding`: preallocation: the padded golden WAL (`UPDATE_EXPECT=1` rewrites it), zero
+//!   padding as the clean end, truncation and bit flips over a padded segment, damage across
+//!   padding, the writer's steady state, extension failures, `FsStorage::write_at`.
+//! - `power`: seeded power cuts on `SimStorage`, tearing records written in place.
 //!
 //! # Invariants
 //! - Without `UPDATE_EXPECT=1`, no test writes outside its own temporary directory.
@@ -16,6 +19,7 @@
 )]
 
 mod golden;
+mod padding;
 mod power;
 mod record;
 mod support;

@@ -5,12 +5,17 @@
 //! - For every seed: every record appended before a successful `sync` survives; every record
 //!   that survives is exactly the one appended at its idx; recovery never sees corruption; the
 //!   recovered log is clean and can be appended to.
+//! - The writer writes records over preallocated zeros, so the writes a cut tears are
+//!   overwrites in place: the workload must produce torn tails inside padding (a torn record
+//!   with zeros after it, the file longer than the damage), not only at the end of a file.
 //! - The same seed gives the same files, the same recovery report and the same log, byte for
 //!   byte (the run is executed twice and compared).
 
 use std::collections::BTreeMap;
 
-use jitos_wal::{Recovery, ScanEnd, SimStorage, SplitMix64, Wal, WalOptions, scan};
+use jitos_wal::{
+    RECORD_HEADER_LEN, Recovery, ScanEnd, SimStorage, SplitMix64, Wal, WalOptions, scan,
+};
 
 use crate::support::{assert_is_entry, entry_for, records};
 
@@ -22,6 +27,25 @@ struct Outcome {
     n_acked: u64,
     recovery: Recovery,
     files: BTreeMap<String, Vec<u8>>,
+    /// Whether the cut tore a record written in place: a torn tail with only zeros after the
+    /// damaged record, at least a record header past the damage.
+    torn_in_place: bool,
+}
+
+/// Whether `end` is a torn tail inside padding of `files` (as the cut left them).
+fn is_torn_in_place(end: &ScanEnd, files: &BTreeMap<String, Vec<u8>>) -> bool {
+    let ScanEnd::TornTail {
+        segment, offset, ..
+    } = end
+    else {
+        return false;
+    };
+    let bytes = &files[segment];
+    let offset = usize::try_from(*offset).unwrap();
+    offset > 0
+        && bytes.len() > offset + RECORD_HEADER_LEN
+        && bytes[offset] != 0
+        && bytes.last() == Some(&0)
 }
 
 /// Runs the random workload of `seed` until its power cut; returns the acknowledged count.
@@ -78,6 +102,7 @@ fn run(seed: u64) -> Outcome {
     sim.power_cut(rng.next_u64());
     sim.set_capacity(None);
     sim.clear_faults();
+    let cut_files = sim.snapshot();
 
     let mut seen = Vec::new();
     let (mut wal, recovery) = Wal::open_visit(sim.clone(), options.clone(), &mut |decoded| {
@@ -108,16 +133,19 @@ fn run(seed: u64) -> Outcome {
     let (seen, scan) = records(&sim);
     assert_eq!(scan.end, ScanEnd::Clean, "seed {seed}");
     assert_eq!(seen.len() as u64, n + 1, "seed {seed}");
+    let torn_in_place = is_torn_in_place(&recovery.scan.end, &cut_files);
     Outcome {
         n_acked,
         recovery,
         files: sim.snapshot(),
+        torn_in_place,
     }
 }
 
 #[test]
 fn acknowledged_records_survive_power_cuts_and_every_seed_reproduces() {
     let mut n_torn = 0;
+    let mut n_torn_in_place = 0;
     let mut n_unacked_survivors = 0;
     for seed in 0..N_SEEDS {
         let first = run(seed);
@@ -125,12 +153,17 @@ fn acknowledged_records_survive_power_cuts_and_every_seed_reproduces() {
         if matches!(first.recovery.scan.end, ScanEnd::TornTail { .. }) {
             n_torn += 1;
         }
+        n_torn_in_place += u64::from(first.torn_in_place);
         if first.recovery.scan.n_records > first.n_acked {
             n_unacked_survivors += 1;
         }
     }
     // The workload must actually exercise torn tails and unacknowledged survivors.
     assert!(n_torn > N_SEEDS / 10, "only {n_torn} torn tails");
+    assert!(
+        n_torn_in_place > N_SEEDS / 20,
+        "only {n_torn_in_place} torn tails inside padding"
+    );
     assert!(n_unacked_survivors > 0);
 }
 
@@ -158,14 +191,14 @@ fn open_makes_what_a_crashed_writer_left_unsynced_durable() {
     // Reopened with segments as small as the tail already is, the next append rotates at once,
     // and its sync covers only the new segment: the old tail's unsynced records must already
     // be durable.
-    let tail_len = sim
-        .snapshot()
-        .values()
-        .map(Vec::len)
-        .max()
-        .expect("a segment");
+    let tail_len = records(&sim)
+        .1
+        .segments
+        .last()
+        .expect("a segment")
+        .valid_len;
     let small = WalOptions {
-        segment_bytes_max: tail_len as u64,
+        segment_bytes_max: tail_len,
         ..options.clone()
     };
     let (mut reopened, _) = Wal::open(sim.clone(), small).expect("reopens");

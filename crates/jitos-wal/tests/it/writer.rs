@@ -132,9 +132,22 @@ fn a_write_error_poisons_the_wal() {
         ..WalOptions::default()
     };
     let (mut wal, _) = Wal::open(sim.clone(), options).unwrap();
+    // Until the next record fits the preallocated zeros: its write is a write, not an
+    // extension (which fails the same way; see `padding.rs`).
+    let padding = |sim: &SimStorage| {
+        let (_, scan) = records(sim);
+        let tail = scan.segments.last().unwrap();
+        tail.padding_len
+    };
+    let next_len =
+        |wal: &Wal<SimStorage>| (RECORD_OVERHEAD_LEN + entry_for(wal.next_idx()).body.len()) as u64;
     append_synced(&mut wal, 2);
+    while padding(&sim) < next_len(&wal) && wal.next_idx() < 100 {
+        append_synced(&mut wal, 1);
+    }
+    let n = wal.next_idx();
     sim.fail_next_write();
-    let owned = entry_for(2);
+    let owned = entry_for(n);
     assert!(matches!(
         wal.append(owned.entry()),
         Err(WalError::Io { op: "write", .. })
@@ -143,37 +156,77 @@ fn a_write_error_poisons_the_wal() {
     drop(wal);
     let (wal, recovery) = Wal::open(sim.clone(), WalOptions::default()).unwrap();
     assert_eq!(recovery.action, RecoveryAction::None);
-    assert_eq!(wal.next_idx(), 2);
+    assert_eq!(wal.next_idx(), n);
 }
 
+/// The disk fills while the writer extends the segment: the extension fails, the `Wal` is
+/// poisoned, and the records of the failed batch were never written (they go over the
+/// extension); the zeros that did fit read as padding, so the next open finds a clean log.
 #[test]
-fn disk_full_poisons_and_the_next_open_cuts_the_partial_record() {
+fn disk_full_while_extending_poisons_and_the_next_open_finds_a_clean_log() {
     let sim = SimStorage::new();
     let (mut wal, _) = Wal::open(sim.clone(), WalOptions::default()).unwrap();
     append_synced(&mut wal, 4);
-    let used: usize = sim.snapshot().values().map(Vec::len).sum();
-    sim.set_capacity(Some(used + 100));
-    let owned: Vec<_> = (4..8).map(entry_for).collect();
+    let name = segment_name(0);
+    let file_len = sim.snapshot()[&name].len();
+    sim.set_capacity(Some(file_len + 100));
+    // Enough records to run past the preallocated bytes.
+    let owned: Vec<_> = (4..400).map(entry_for).collect();
     let entries: Vec<_> = owned.iter().map(|entry| entry.entry()).collect();
     let error = wal.append_batch(&entries).unwrap_err();
     assert!(
-        matches!(&error, WalError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull),
+        matches!(&error, WalError::Io { op: "extend", source, .. }
+            if source.kind() == std::io::ErrorKind::StorageFull),
         "{error:?}"
     );
     assert!(wal.is_poisoned());
+    assert!(matches!(wal.sync(), Err(WalError::Poisoned)));
     drop(wal);
+    let bytes = sim.snapshot()[&name].clone();
+    assert_eq!(bytes.len(), file_len + 100, "the zeros that fitted");
     sim.set_capacity(None);
     let (wal, recovery) = Wal::open(sim.clone(), WalOptions::default()).unwrap();
-    assert!(matches!(recovery.scan.end, ScanEnd::TornTail { .. }));
-    assert!(matches!(
-        recovery.action,
-        RecoveryAction::Cut {
-            dropped_bytes: 100,
-            ..
-        }
-    ));
+    assert_eq!(recovery.scan.end, ScanEnd::Clean);
+    assert_eq!(recovery.action, RecoveryAction::None);
     assert_eq!(wal.next_idx(), 4);
     assert_log_is(&sim, 4);
+}
+
+/// The disk fills while the first extension of a new segment is written: the file holds some
+/// zeros and no file header yet (the header goes over the extension with the first records),
+/// so the next open removes it as a torn tail at offset 0.
+#[test]
+fn disk_full_in_a_new_segment_leaves_a_headerless_file_that_the_next_open_removes() {
+    let sim = SimStorage::new();
+    let options = WalOptions {
+        // One record per segment: every append rotates and extends a new file.
+        segment_bytes_max: 16,
+        ..WalOptions::default()
+    };
+    let (mut wal, _) = Wal::open(sim.clone(), options.clone()).unwrap();
+    append_synced(&mut wal, 4);
+    let used: usize = sim.snapshot().values().map(Vec::len).sum();
+    sim.set_capacity(Some(used + 100));
+    let error = wal.append_batch(&[entry_for(4).entry()]).unwrap_err();
+    assert!(
+        matches!(&error, WalError::Io { op: "extend", source, .. }
+            if source.kind() == std::io::ErrorKind::StorageFull),
+        "{error:?}"
+    );
+    assert_eq!(sim.snapshot()[&segment_name(4)], vec![0; 100]);
+    drop(wal);
+    sim.set_capacity(None);
+    let (mut wal, recovery) = Wal::open(sim.clone(), options).unwrap();
+    assert!(
+        matches!(&recovery.action,
+            RecoveryAction::Cut { segment, offset: 0, dropped_bytes: 100, .. }
+                if *segment == segment_name(4)),
+        "{recovery:?}"
+    );
+    assert_eq!(wal.next_idx(), 4);
+    assert!(!sim.snapshot().contains_key(&segment_name(4)));
+    append_synced(&mut wal, 1);
+    assert_log_is(&sim, 5);
 }
 
 #[test]
@@ -301,10 +354,11 @@ fn fs_storage_round_trip_torn_tail_and_rotation() {
     let storage = FsStorage::open(&dir.0).unwrap();
     assert!(storage.list().unwrap().len() > 2);
     assert_log_is(&storage, 50);
-    // Tear the last record by hand, as a crash would.
+    // Tear the last record by hand, as a crash would: cut the file inside it (its padding
+    // goes with the cut).
     let last = storage.list().unwrap().pop().unwrap();
     let path = dir.0.join(&last);
-    let len = std::fs::metadata(&path).unwrap().len();
+    let len = records(&storage).1.segments.last().unwrap().valid_len;
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(len - 7).unwrap();
     let (wal, recovery) = Wal::open(storage, options).unwrap();
