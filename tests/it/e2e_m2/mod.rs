@@ -299,10 +299,10 @@ pub(crate) fn sorted_hex<'a>(ids: impl IntoIterator<Item = &'a Hash>) -> Vec<Str
 
 /// A small seeded generator (SplitMix64): the random cases replay identically from their seed.
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -311,7 +311,7 @@ impl SplitMix64 {
     }
 
     /// A number in `low..=high`.
-    fn range(&mut self, low: usize, high: usize) -> usize {
+    pub(crate) fn range(&mut self, low: usize, high: usize) -> usize {
         assert!(low <= high);
         let span = (high - low) as u64 + 1;
         low + usize::try_from(self.next_u64() % span).expect("a span that fits usize")

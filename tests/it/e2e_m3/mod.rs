@@ -44,7 +44,7 @@ macro_rules! receipt_fields {
 }
 
 /// `collapseSws`, every field of its payload.
-const COLLAPSE: &str = concat!(
+pub(crate) const COLLAPSE: &str = concat!(
     "mutation Collapse($input: CollapseSwsInput!) { collapseSws(input: $input) {
         committed systemSnapshotId systemDigest
         receipt { tickId rulePackId policyId events { id kind at meta } }
@@ -54,7 +54,7 @@ const COLLAPSE: &str = concat!(
 );
 
 /// `rebaseSws`, every field of its payload.
-const REBASE: &str = concat!(
+pub(crate) const REBASE: &str = concat!(
     "mutation Rebase($input: RebaseSwsInput!) { rebaseSws(input: $input) {
         rebased sws { id parentSnapshotId createdAt state meta } digest
         receipt { ",
@@ -63,11 +63,11 @@ const REBASE: &str = concat!(
 );
 
 /// `discardSws`.
-const DISCARD: &str =
+pub(crate) const DISCARD: &str =
     "mutation Discard($input: DiscardSwsInput!) { discardSws(input: $input) { discarded } }";
 
 /// Every field of `RewriteEvent`, as a selection.
-const EVENT_FIELDS: &str = concat!(
+pub(crate) const EVENT_FIELDS: &str = concat!(
     "id idx kind view { kind swsId snapshotId } at ops meta reason viewDigest receipt { ",
     receipt_fields!(),
     " }"

@@ -48,7 +48,7 @@ const CHECKPOINT_EVERY: &str = "64";
 /// Concurrent writers.
 const CLIENTS: u64 = 6;
 /// Shortest and longest time the clients write before the kill.
-const KILL_AFTER_MS: (u64, u64) = (2, 50);
+const KILL_AFTER_MS: (usize, usize) = (2, 50);
 /// Seed of the delays; client `c` of iteration `i` uses `SEED ^ (i << 8 | c)`.
 const SEED: u64 = 0x6b69_6c6c_2d39_0004;
 /// The biggest page of events the API serves.
@@ -203,8 +203,7 @@ impl Client {
 
     /// One of the client's SWSs, at random.
     fn pick(&mut self) -> usize {
-        let last = self.owned.len() as u64 - 1;
-        usize::try_from(self.rng.range(0, last)).expect("a small index")
+        self.rng.range(0, self.owned.len() - 1)
     }
 }
 
@@ -454,7 +453,8 @@ async fn a_killed_daemon_keeps_every_acknowledged_write() {
                 daemon.stop();
                 break;
             }
-            let delay = Duration::from_millis(rng.range(KILL_AFTER_MS.0, KILL_AFTER_MS.1));
+            let delay = rng.range(KILL_AFTER_MS.0, KILL_AFTER_MS.1);
+            let delay = Duration::from_millis(u64::try_from(delay).expect("a small delay"));
             known.acks = write_and_kill(daemon, iteration, delay).await;
             n_acks += known.acks.len();
         }

@@ -28,11 +28,12 @@ use serde_json::{Value, json};
 
 use crate::daemon::Daemon;
 use crate::e2e_kernel::data;
+pub(crate) use crate::e2e_m2::SplitMix64;
 use crate::e2e_m2::{
     Receipt, add_edge, add_node, apply_body, call, edge_id, list, node_id, remove_edge,
     remove_node, text, u64_of,
 };
-use crate::e2e_m3::add_demo;
+use crate::e2e_m3::{COLLAPSE, DISCARD, EVENT_FIELDS, REBASE, add_demo};
 
 /// The one segment the short logs here fill: the first record has idx 0.
 const SEGMENT_0: &str = "00000000000000000000.wal";
@@ -50,49 +51,9 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Interval between two writes to a daemon whose log failed.
 const EXIT_POLL: Duration = Duration::from_millis(50);
 
-/// Every field of `MergeReceipt`, as a selection.
-macro_rules! receipt_fields {
-    () => {
-        "kind eventIdx eventId swsId committed baseSnapshotId systemSnapshotId viewDigest
-        rulePackId policyId
-        conflicts { kind id subject overlayChange systemId systemSubject systemChange }
-        nodesAdded nodesRemoved edgesAdded edgesRemoved digest"
-    };
-}
-
-/// Every field of `RewriteEvent`, as a selection.
-const EVENT_FIELDS: &str = concat!(
-    "id idx kind view { kind swsId snapshotId } at ops meta reason viewDigest receipt { ",
-    receipt_fields!(),
-    " }"
-);
-
 /// `createSws`, every field of its payload.
 const CREATE: &str = "mutation Create($input: CreateSwsInput) {
     createSws(input: $input) { sws { id parentSnapshotId createdAt state meta } } }";
-
-/// `collapseSws`, every field of its payload.
-const COLLAPSE: &str = concat!(
-    "mutation Collapse($input: CollapseSwsInput!) { collapseSws(input: $input) {
-        committed systemSnapshotId systemDigest
-        receipt { tickId rulePackId policyId events { id kind at meta } }
-        collapseReceipt { ",
-    receipt_fields!(),
-    " } } }"
-);
-
-/// `rebaseSws`, every field of its payload.
-const REBASE: &str = concat!(
-    "mutation Rebase($input: RebaseSwsInput!) { rebaseSws(input: $input) {
-        rebased sws { id parentSnapshotId createdAt state meta } digest
-        receipt { ",
-    receipt_fields!(),
-    " } } }"
-);
-
-/// `discardSws`.
-const DISCARD: &str =
-    "mutation Discard($input: DiscardSwsInput!) { discardSws(input: $input) { discarded } }";
 
 /// `graph(view)` with every field, every node and every edge of a small view.
 const GRAPH: &str = "query Graph($view: ViewRefInput!) { graph(view: $view,
@@ -259,13 +220,18 @@ async fn storage(daemon: &Daemon) -> Value {
 
 /// The byte span of every record of a segment file, from the record headers' length fields
 /// (`docs/spec/wal.md`); checks the file and record magics, that idx values run 0, 1, 2, ...
-/// and that the records fill the file exactly.
+/// and that the records fill the file exactly, up to the zero padding the writer extends the
+/// active segment with ("Preallocation" in `docs/spec/wal.md`).
 fn record_spans(segment: &[u8]) -> Vec<Range<u64>> {
     assert!(segment.starts_with(b"JITOSWAL"), "no segment magic");
     let len = segment.len() as u64;
     let mut spans = Vec::new();
     let mut start = SEGMENT_HEADER_BYTES;
     while start < len {
+        let rest = &segment[usize::try_from(start).expect("a small file")..];
+        if rest.iter().all(|&byte| byte == 0) {
+            break;
+        }
         let at = usize::try_from(start).expect("a small file");
         let header = &segment[at..at + usize::try_from(RECORD_HEADER_BYTES).expect("128")];
         assert_eq!(&header[0..4], b"JWAL", "no record magic at byte {start}");
@@ -452,24 +418,4 @@ async fn expect_start_holds(data_dir: &Path, sws: u64, acked: &[Receipt]) {
 /// The `text` of a JSON string, owned.
 fn owned_text(value: &Value) -> String {
     text(value).to_owned()
-}
-
-/// A small seeded generator (SplitMix64): a run replays its choices from its seed.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `low..=high`.
-    fn range(&mut self, low: u64, high: u64) -> u64 {
-        assert!(low <= high);
-        low + self.next_u64() % (high - low + 1)
-    }
 }
