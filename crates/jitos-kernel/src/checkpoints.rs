@@ -12,6 +12,8 @@
 //!   are still decoded and header-checked, and every version it lists is checked against them.
 //! - A checkpoint that fails any check is reported and skipped (the next older one is tried,
 //!   then a full replay): a bad checkpoint costs time, never correctness.
+//! - A start that fails changes nothing on disk: the log is read ([`Wal::read`]), the state
+//!   rebuilt, and only then is the log repaired (a torn tail cut) and opened.
 //! - Files are never changed once written; pruning removes whole files, oldest first, and keeps
 //!   the newest `keep`.
 
@@ -108,7 +110,9 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     options: WalOptions,
 ) -> Result<Booted<S>, BootError> {
     let mut records = Vec::new();
-    let (wal, recovery) = Wal::open_visit(storage, options, &mut |decoded: &Decoded| {
+    // Read only: the log is repaired (a torn tail cut) once the state is rebuilt, so a boot
+    // that fails leaves the directory as it found it.
+    let opening = Wal::read(storage, options, &mut |decoded: &Decoded| {
         records.push((decoded.record.clone(), decoded.hash));
     })?;
     let mut skipped = Vec::new();
@@ -132,6 +136,7 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     for event in events.iter().skip(covered) {
         state.replay_one(event)?;
     }
+    let (wal, recovery) = opening.open()?;
     let n_events = events.len() as u64;
     let report = BootReport {
         n_events,

@@ -10,7 +10,8 @@
 //! # Invariants
 //! - `boot` replays the valid prefix of the log and nothing else: every record is decoded,
 //!   checked against its header (idx, pins, view digest) and re-made by its command
-//!   (`State::replay_one`); the first record that fails stops the boot with its idx.
+//!   (`State::replay_one`); the first record that fails stops the boot with its idx, before
+//!   anything on disk changed (the torn-tail cut waits for a replay that succeeded).
 //! - `append` returns only once the events' records are durable (one sync for the batch: group
 //!   commit); after a write or sync error the log is poisoned and nothing more is written.
 
@@ -83,22 +84,24 @@ pub fn changed_view_digest(event: &Event) -> Hash {
 /// Opens the log in `storage` and rebuilds the state from it.
 ///
 /// # Errors
-/// See [`BootError`]; the log is left as `Wal::open_visit` left it (a torn tail cut).
+/// See [`BootError`]. A boot that fails changes nothing on disk: the log is read and replayed
+/// first ([`Wal::read`]), and repaired (a torn tail cut) only once every record replayed.
 pub fn boot<S: Storage>(
     storage: S,
     options: WalOptions,
 ) -> Result<(State, Wal<S>, Recovery), BootError> {
     let mut state = State::new();
     let mut failure: Option<BootError> = None;
-    let (wal, recovery) = Wal::open_visit(storage, options, &mut |decoded| {
+    let opening = Wal::read(storage, options, &mut |decoded| {
         if failure.is_none() {
             failure = boot_record(&mut state, decoded).err();
         }
     })?;
-    match failure {
-        Some(error) => Err(error),
-        None => Ok((state, wal, recovery)),
+    if let Some(error) = failure {
+        return Err(error);
     }
+    let (wal, recovery) = opening.open()?;
+    Ok((state, wal, recovery))
 }
 
 fn boot_record(state: &mut State, decoded: &Decoded) -> Result<(), BootError> {

@@ -39,6 +39,6 @@ pub use segment::{FILE_HEADER_LEN, segment_name};
 pub use sim::{PowerCut, SimStorage, SplitMix64};
 pub use storage::{FsStorage, Storage};
 pub use wal::{
-    Appended, Entry, OpenError, PREALLOCATE_BYTES_MAX, Recover, Recovery, RecoveryAction, Wal,
-    WalError, WalOptions,
+    Appended, Entry, OpenError, Opening, PREALLOCATE_BYTES_MAX, Recover, Recovery, RecoveryAction,
+    Wal, WalError, WalOptions,
 };

@@ -1,4 +1,6 @@
 //! The writer: [`Wal::open`] recovers a log and [`Wal::append`] / [`Wal::sync`] extend it.
+//! An open can be split in two ([`Wal::read`], then [`Opening::open`]) so that a caller checks
+//! the records before anything on disk is repaired.
 //!
 //! Appends are encoded into an in-memory buffer that is written out when it fills, when a
 //! segment rotates, and on [`Wal::sync`], which then fsyncs every segment written since the last
@@ -31,6 +33,7 @@
 //!   write or to sync, poisons the `Wal` like any write error.
 //! - A sealed segment (not the last) holds exactly its file header and records: its padding was
 //!   cut off, durably, before the next segment was created.
+//! - [`Wal::read`] never writes; only [`Opening::open`] repairs.
 //! - `open` fsyncs the last segment it keeps (and the directory), so every record it reports
 //!   is durable, even one a crashed writer left unsynced in the page cache.
 
@@ -231,53 +234,41 @@ pub struct Wal<S: Storage> {
     poisoned: bool,
 }
 
-fn open_io(op: &'static str, name: &str) -> impl FnOnce(io::Error) -> OpenError {
-    let name = name.to_owned();
-    move |source| OpenError::Io { op, name, source }
+/// A log [`Wal::read`] has read and checked but not changed yet.
+#[derive(Debug)]
+#[must_use = "an Opening changes nothing until `open`"]
+pub struct Opening<S: Storage> {
+    storage: S,
+    options: WalOptions,
+    scan: Scan,
 }
 
-impl<S: Storage> Wal<S> {
-    /// Opens (recovering if needed) the log in `storage`.
-    ///
-    /// # Errors
-    /// See [`Wal::open_visit`].
-    pub fn open(storage: S, options: WalOptions) -> Result<(Wal<S>, Recovery), OpenError> {
-        Wal::open_visit(storage, options, &mut |_| {})
+impl<S: Storage> Opening<S> {
+    /// What the read found: the valid prefix and how the log ends.
+    pub fn scan(&self) -> &Scan {
+        &self.scan
     }
 
-    /// Opens the log, calling `visit` on every record of the valid prefix in order (replay).
-    ///
-    /// A torn tail is cut off. Corruption is refused unless `options.recover` is
-    /// [`Recover::Truncate`], which cuts it off too and deletes later segments. The visitor may
-    /// have seen records before a refusal; it has seen exactly the kept records on success.
+    /// Repairs what the read found (cuts a torn tail, or corruption under
+    /// [`Recover::Truncate`]), makes the records kept durable, and opens the log for appending.
     ///
     /// # Errors
-    /// The log cannot be read or repaired, or it is corrupt under [`Recover::CutTornTail`].
-    pub fn open_visit(
-        mut storage: S,
-        options: WalOptions,
-        visit: &mut dyn FnMut(&Decoded),
-    ) -> Result<(Wal<S>, Recovery), OpenError> {
-        let scan = scan_with(&storage, visit)?;
+    /// A repair or sync failed.
+    pub fn open(self) -> Result<(Wal<S>, Recovery), OpenError> {
+        let Opening {
+            mut storage,
+            options,
+            scan,
+        } = self;
         let action = match &scan.end {
             ScanEnd::Clean => RecoveryAction::None,
             ScanEnd::TornTail {
                 segment, offset, ..
             } => cut(&mut storage, segment, *offset, false)?,
+            // Refused by `Wal::read` unless `options.recover` is `Truncate`.
             ScanEnd::Corrupt {
-                segment,
-                offset,
-                reason,
-            } => {
-                if options.recover != Recover::Truncate {
-                    return Err(OpenError::Corrupt {
-                        segment: segment.clone(),
-                        offset: *offset,
-                        reason: reason.clone(),
-                    });
-                }
-                cut(&mut storage, segment, *offset, true)?
-            }
+                segment, offset, ..
+            } => cut(&mut storage, segment, *offset, true)?,
         };
         // A cut segment lost its padding with the damage (it is re-extended when written to);
         // a clean one keeps it, and the next record overwrites the first zeros.
@@ -308,6 +299,72 @@ impl<S: Storage> Wal<S> {
             poisoned: false,
         };
         Ok((wal, Recovery { scan, action }))
+    }
+}
+
+fn open_io(op: &'static str, name: &str) -> impl FnOnce(io::Error) -> OpenError {
+    let name = name.to_owned();
+    move |source| OpenError::Io { op, name, source }
+}
+
+impl<S: Storage> Wal<S> {
+    /// Opens (recovering if needed) the log in `storage`.
+    ///
+    /// # Errors
+    /// See [`Wal::open_visit`].
+    pub fn open(storage: S, options: WalOptions) -> Result<(Wal<S>, Recovery), OpenError> {
+        Wal::open_visit(storage, options, &mut |_| {})
+    }
+
+    /// Opens the log, calling `visit` on every record of the valid prefix in order (replay):
+    /// [`Wal::read`], then [`Opening::open`].
+    ///
+    /// A torn tail is cut off. Corruption is refused unless `options.recover` is
+    /// [`Recover::Truncate`], which cuts it off too and deletes later segments. The visitor may
+    /// have seen records before a refusal; it has seen exactly the kept records on success.
+    ///
+    /// # Errors
+    /// The log cannot be read or repaired, or it is corrupt under [`Recover::CutTornTail`].
+    pub fn open_visit(
+        storage: S,
+        options: WalOptions,
+        visit: &mut dyn FnMut(&Decoded),
+    ) -> Result<(Wal<S>, Recovery), OpenError> {
+        Wal::read(storage, options, visit)?.open()
+    }
+
+    /// Reads the log without changing anything, calling `visit` on every record of the valid
+    /// prefix in order: the first half of an open, for a caller that checks the records (a
+    /// boot replaying them) before anything on disk changes. Corruption is refused here, as by
+    /// [`Wal::open_visit`]; repairs wait for [`Opening::open`], so a caller that refuses the
+    /// records drops the [`Opening`] and leaves every file as it was.
+    ///
+    /// # Errors
+    /// The log cannot be read, or it is corrupt under [`Recover::CutTornTail`].
+    pub fn read(
+        storage: S,
+        options: WalOptions,
+        visit: &mut dyn FnMut(&Decoded),
+    ) -> Result<Opening<S>, OpenError> {
+        let scan = scan_with(&storage, visit)?;
+        if let ScanEnd::Corrupt {
+            segment,
+            offset,
+            reason,
+        } = &scan.end
+            && options.recover != Recover::Truncate
+        {
+            return Err(OpenError::Corrupt {
+                segment: segment.clone(),
+                offset: *offset,
+                reason: reason.clone(),
+            });
+        }
+        Ok(Opening {
+            storage,
+            options,
+            scan,
+        })
     }
 
     /// The idx the next append gets (= records in the log, durable or not).

@@ -1,6 +1,7 @@
 //! The log on (simulated) disk: boot gives back the state that wrote it; after a power cut it
 //! gives back exactly a prefix holding every acknowledged event; a failed sync acknowledges
-//! nothing and poisons the log; a record that disagrees with its event stops the boot.
+//! nothing and poisons the log; a record that disagrees with its event stops the boot, and a
+//! boot that stops changes nothing on disk.
 //!
 //! The seeded simulation (`simulation_*`) runs random mixes of every command kind in batches of
 //! random size, injects sync and write failures and a full disk, crashes (a power cut or a bare
@@ -239,6 +240,79 @@ fn records_that_disagree_with_their_events_stop_the_boot() {
             );
         }
     }
+}
+
+#[test]
+fn a_refused_boot_changes_nothing_on_disk_not_even_its_torn_tail() {
+    let state = run_durably(&SimStorage::new(), script(1));
+    let event = &state.events()[0];
+    let body = event.encode().expect("encodes");
+    let storage = SimStorage::new();
+    let (mut wal, _) = Wal::open(storage.clone(), WalOptions::default()).expect("opens");
+    let foreign = Entry {
+        policy_id: POLICY_ID + 1,
+        ..entry_of(event, &body)
+    };
+    wal.append_batch(&[foreign]).expect("durable");
+    drop(wal);
+    // Half of a second record after it: what a crash mid-write leaves.
+    let files = storage.snapshot();
+    let (segment, bytes) = files.last_key_value().expect("a segment");
+    let records_end = jitos_wal::FILE_HEADER_LEN
+        + jitos_wal::decode(&bytes[jitos_wal::FILE_HEADER_LEN..])
+            .expect("the foreign record")
+            .len;
+    let mut torn = bytes[..records_end].to_vec();
+    torn.extend_from_slice(&bytes[jitos_wal::FILE_HEADER_LEN..records_end][..40]);
+    storage.overwrite(segment, torn);
+    let before = storage.snapshot();
+
+    let refused = boot(storage.clone(), WalOptions::default()).expect_err("foreign pins");
+    assert!(
+        matches!(refused, BootError::Pins { idx: 0, .. }),
+        "{refused}"
+    );
+    assert_eq!(storage.snapshot(), before, "boot changed the directory");
+    let checkpoints = SimStorage::new();
+    let refused = crate::checkpoints::boot_with_checkpoints(
+        storage.clone(),
+        &checkpoints,
+        WalOptions::default(),
+    )
+    .expect_err("foreign pins");
+    assert!(
+        matches!(refused, BootError::Pins { idx: 0, .. }),
+        "{refused}"
+    );
+    assert_eq!(
+        storage.snapshot(),
+        before,
+        "the daemon's boot changed the directory"
+    );
+
+    // The same log with this kernel's pins boots, and only then is the torn tail cut.
+    let storage = SimStorage::new();
+    run_durably(&storage, vec![create()]);
+    let files = storage.snapshot();
+    let (segment, bytes) = files.last_key_value().expect("a segment");
+    let mut torn = bytes.clone();
+    let end = jitos_wal::FILE_HEADER_LEN
+        + jitos_wal::decode(&bytes[jitos_wal::FILE_HEADER_LEN..])
+            .expect("the record")
+            .len;
+    torn.truncate(end);
+    torn.extend_from_slice(&bytes[jitos_wal::FILE_HEADER_LEN..end][..40]);
+    storage.overwrite(segment, torn);
+    let (_, _, recovery) = boot(storage.clone(), WalOptions::default()).expect("boots");
+    assert!(
+        matches!(recovery.action, jitos_wal::RecoveryAction::Cut { .. }),
+        "{recovery:?}"
+    );
+    assert_eq!(
+        storage.snapshot()[segment].len(),
+        end,
+        "the torn tail is cut"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

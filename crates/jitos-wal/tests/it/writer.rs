@@ -1,4 +1,4 @@
-//! The writer: reopening, rotation, fail-stop after write and fsync errors, disk full,
+//! The writer: reopening, reading without repairing, rotation, fail-stop after write and fsync errors, disk full,
 //! refusing corruption with a named offset, `Recover::Truncate` across segments, `FsStorage`.
 //!
 //! # Invariants
@@ -286,6 +286,35 @@ fn corruption_is_refused_naming_the_segment_and_offset() {
         "{message}"
     );
     assert!(message.contains("--recover=truncate"), "{message}");
+}
+
+#[test]
+fn read_changes_nothing_until_open_repairs() {
+    // Corruption under `Recover::Truncate`, in the middle segment: a repair would cut it and
+    // delete the last segment.
+    let (sim, options) = three_segments();
+    let name = segment_name(scan(&sim).unwrap().segments[1].first_idx);
+    let mut bytes = sim.snapshot()[&name].clone();
+    bytes[16 + 5] ^= 0x01;
+    sim.overwrite(&name, bytes);
+    let truncate = WalOptions {
+        recover: Recover::Truncate,
+        ..options
+    };
+    let before = sim.snapshot();
+    let mut n_visited = 0;
+    let opening = Wal::read(sim.clone(), truncate.clone(), &mut |_| n_visited += 1).unwrap();
+    assert!(matches!(opening.scan().end, ScanEnd::Corrupt { .. }));
+    assert_eq!(n_visited, opening.scan().n_records);
+    drop(opening);
+    assert_eq!(sim.snapshot(), before, "a dropped read changed the log");
+    let (_, recovery) = Wal::read(sim.clone(), truncate, &mut |_| {})
+        .unwrap()
+        .open()
+        .unwrap();
+    assert!(matches!(recovery.action, RecoveryAction::Cut { .. }));
+    assert_ne!(sim.snapshot(), before, "open repaired the log");
+    assert_log_is(&sim, recovery.scan.n_records);
 }
 
 #[test]
