@@ -3,8 +3,9 @@
 //! and replay only the events after it.
 //!
 //! Files are named `{event_count:020}.ckpt` in their own directory (`CHECKPOINT_DIR`), written
-//! in place (create, write, fsync, fsync the directory). No rename is needed: a file torn by a
-//! crash fails its body hash and is skipped, like any file that does not check out.
+//! as `{name}.tmp`, fsynced, renamed and the directory fsynced, so no crash leaves a partial
+//! checkpoint under a checkpoint's name. A file that does not check out anyway (damage, another
+//! log's checkpoint) fails its checks and is skipped.
 //!
 //! # Invariants
 //! - A start uses a checkpoint only if the log holds at least `event_count` records and the
@@ -57,11 +58,19 @@ pub fn list_checkpoints<C: Storage + ?Sized>(storage: &C) -> io::Result<Vec<(u64
     Ok(found)
 }
 
+/// The suffix of a checkpoint being written: `{name}.tmp` until it is whole and durable.
+const WRITING_SUFFIX: &str = ".tmp";
+
 /// Writes `bytes` as the checkpoint covering `event_count` events and makes it durable,
 /// replacing a file of the same name; then removes all but the newest `keep` checkpoints.
 ///
+/// The bytes go to `{name}.tmp` first (written, fsynced), which is then renamed to `name` and
+/// the directory fsynced: a crash at any point leaves either no file of that name or the whole
+/// checkpoint, never a part of one. Leftover `.tmp` files of an interrupted write are removed
+/// here.
+///
 /// # Errors
-/// A create, write, sync or remove failed; a half-written file is refused by its hash later.
+/// A create, write, sync, rename or remove failed.
 pub fn write_checkpoint<C: Storage + ?Sized>(
     storage: &mut C,
     event_count: u64,
@@ -69,13 +78,22 @@ pub fn write_checkpoint<C: Storage + ?Sized>(
     keep: usize,
 ) -> io::Result<String> {
     let name = checkpoint_name(event_count);
-    if storage.list()?.contains(&name) {
-        storage.remove(&name)?;
+    let writing = format!("{name}{WRITING_SUFFIX}");
+    let stale: Vec<String> = storage
+        .list()?
+        .into_iter()
+        .filter(|file| *file == name || file.ends_with(WRITING_SUFFIX))
+        .collect();
+    for file in &stale {
+        storage.remove(file)?;
     }
-    storage.create(&name)?;
-    storage.sync_dir()?;
-    storage.append(&name, bytes)?;
-    storage.sync(&name)?;
+    if !stale.is_empty() {
+        storage.sync_dir()?;
+    }
+    storage.create(&writing)?;
+    storage.append(&writing, bytes)?;
+    storage.sync(&writing)?;
+    storage.rename(&writing, &name)?;
     for (_, old) in list_checkpoints(storage)?.into_iter().skip(keep.max(1)) {
         storage.remove(&old)?;
     }

@@ -456,4 +456,32 @@ impl Storage for SimStorage {
         }
         Ok(())
     }
+
+    fn rename(&mut self, from: &str, to: &str) -> io::Result<()> {
+        let mut state = self.state();
+        if state.files.get(to).is_some_and(|file| file.linked) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{to}: exists"),
+            ));
+        }
+        let file = linked_mut(&mut state, from)?;
+        // The new name holds the same contents (durable, written and pending alike: the same
+        // file) and is in the directory only once `sync_dir` says so; until then the old name
+        // is what a power cut brings back, if it was durable itself.
+        let moved = SimFile {
+            linked: true,
+            dir_durable: false,
+            ..file.clone()
+        };
+        file.linked = false;
+        if !file.dir_durable {
+            state.files.remove(from);
+        }
+        state.files.insert(to.to_owned(), moved);
+        if state.last_written.as_deref() == Some(from) {
+            state.last_written = Some(to.to_owned());
+        }
+        Ok(())
+    }
 }

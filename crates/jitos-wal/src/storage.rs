@@ -1,7 +1,7 @@
 //! The storage the WAL runs on: the [`Storage`] trait and [`FsStorage`], its `std::fs` form.
 //!
 //! A storage is one flat directory of named files. The WAL needs little from it: list, create,
-//! append, write at an offset, read, truncate, remove, and two kinds of sync.
+//! append, write at an offset, read, truncate, remove, rename, and two kinds of sync.
 //! [`crate::SimStorage`] implements the same trait in memory so a seeded simulation runs the
 //! very code the daemon runs.
 //!
@@ -14,6 +14,7 @@
 //! # Invariants
 //! - Nothing written is durable until `sync(name)` returned `Ok` for that file, and nothing
 //!   created, removed or renamed is durable in the directory until `sync_dir` returned `Ok`.
+//! - A rename never replaces a file: its target must not exist.
 //! - `write_at` never leaves a hole: its offset is at most the file's length (a storage may
 //!   refuse a larger one; [`crate::SimStorage`] does).
 //! - A failed `sync` says nothing about what reached the disk: callers treat it as fatal
@@ -83,6 +84,14 @@ pub trait Storage {
     /// # Errors
     /// The file does not exist or the file system refused.
     fn remove(&mut self, name: &str) -> io::Result<()>;
+
+    /// Gives the file `from` the name `to`, atomically: after a crash the directory holds the
+    /// file under one of the two names, never both, never neither. Not durable until
+    /// `sync_dir`. `to` must not exist (no storage replaces a file by renaming onto it).
+    ///
+    /// # Errors
+    /// `from` does not exist, `to` does, or the file system refused.
+    fn rename(&mut self, from: &str, to: &str) -> io::Result<()>;
 }
 
 /// [`Storage`] on a real directory through `std::fs`.
@@ -191,6 +200,21 @@ impl Storage for FsStorage {
     fn remove(&mut self, name: &str) -> io::Result<()> {
         self.handles.remove(name);
         std::fs::remove_file(self.path(name)?)
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> io::Result<()> {
+        let (from_path, to_path) = (self.path(from)?, self.path(to)?);
+        if to_path.try_exists()? {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{to}: exists"),
+            ));
+        }
+        std::fs::rename(from_path, to_path)?;
+        if let Some(file) = self.handles.remove(from) {
+            self.handles.insert(to.to_owned(), file);
+        }
+        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Unit tests of the small pieces: SplitMix64 against its reference output, segment names and
-//! file headers, the `SimStorage` durability model (appends and overwrites in place), and the
+//! file headers, the `SimStorage` durability model (appends, overwrites in place, renames),
+//! `FsStorage`'s rename, and the
 //! sizes the writer extends a segment file to.
 //!
 //! # Invariants
@@ -118,6 +119,64 @@ fn sim_tears_only_the_last_unsynced_write_and_reproduces_it() {
         })
         .collect();
     assert_eq!(images[0], images[1]);
+}
+
+#[test]
+fn sim_rename_is_durable_only_after_sync_dir_and_never_replaces() {
+    let mut sim = SimStorage::new();
+    sim.create("a").unwrap();
+    sim.append("a", b"whole").unwrap();
+    sim.sync("a").unwrap();
+    sim.sync_dir().unwrap();
+    sim.create("b").unwrap();
+    assert_eq!(
+        sim.rename("a", "b").unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    sim.remove("b").unwrap();
+    assert_eq!(
+        sim.rename("missing", "c").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+
+    // Renamed but not yet durable in the directory: a power cut brings back the old name.
+    sim.rename("a", "c").unwrap();
+    assert_eq!(sim.list().unwrap(), ["c"]);
+    assert_eq!(sim.read("c").unwrap(), b"whole");
+    let cut = sim.power_cut(1);
+    assert_eq!(cut.vanished, ["c"]);
+    assert_eq!(sim.list().unwrap(), ["a"]);
+    assert_eq!(sim.read("a").unwrap(), b"whole");
+
+    // Made durable: only the new name survives, with the contents.
+    sim.rename("a", "c").unwrap();
+    sim.sync_dir().unwrap();
+    sim.power_cut(2);
+    assert_eq!(sim.list().unwrap(), ["c"]);
+    assert_eq!(sim.read("c").unwrap(), b"whole");
+}
+
+#[test]
+fn fs_storage_rename_moves_the_file_and_never_replaces() {
+    let dir = std::env::temp_dir().join(format!("jitos-wal-rename-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut fs = crate::storage::FsStorage::open(&dir).unwrap();
+    fs.create("x.tmp").unwrap();
+    fs.append("x.tmp", b"bytes").unwrap();
+    fs.create("y").unwrap();
+    assert_eq!(
+        fs.rename("x.tmp", "y").unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    fs.rename("x.tmp", "x").unwrap();
+    fs.sync_dir().unwrap();
+    assert_eq!(fs.list().unwrap(), ["x", "y"]);
+    assert_eq!(fs.read("x").unwrap(), b"bytes");
+    // The handle followed the file: a write through the new name lands in it.
+    fs.append("x", b"+").unwrap();
+    assert_eq!(fs.read("x").unwrap(), b"bytes+");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

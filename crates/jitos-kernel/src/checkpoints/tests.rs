@@ -102,6 +102,33 @@ fn a_torn_checkpoint_is_skipped_for_the_one_before() {
 }
 
 #[test]
+fn an_interrupted_checkpoint_write_leaves_no_checkpoint_name_and_is_cleaned_up() {
+    let (original, storage, mut checkpoints) = written();
+    let before = list_checkpoints(&checkpoints).expect("lists");
+    let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+    let bytes = state.checkpoint_bytes(wal.last_hash()).expect("encodes");
+    let count = state.events().len() as u64;
+    // The fsync of the bytes fails: the write stops before the rename.
+    checkpoints.fail_next_sync();
+    write_checkpoint(&mut checkpoints, count, &bytes, 2).expect_err("the sync failed");
+    assert_eq!(list_checkpoints(&checkpoints).expect("lists"), before);
+    let leftover = format!("{}.tmp", super::checkpoint_name(count));
+    assert!(checkpoints.list().expect("lists").contains(&leftover));
+    // A power cut now loses the unsynced bytes; starts ignore the leftover either way.
+    checkpoints.power_cut(3);
+    let booted =
+        boot_with_checkpoints(storage.clone(), &checkpoints, WalOptions::default()).expect("boots");
+    assert!(booted.skipped.is_empty(), "{:?}", booted.skipped);
+    assert_same(&booted.state, &original);
+    // The next write removes the leftover and lands whole under its name.
+    let name = write_checkpoint(&mut checkpoints, count, &bytes, 2).expect("written");
+    assert!(!checkpoints.list().expect("lists").contains(&leftover));
+    assert_eq!(checkpoints.read(&name).expect("reads"), bytes);
+    checkpoints.power_cut(4);
+    assert_eq!(checkpoints.read(&name).expect("durable"), bytes);
+}
+
+#[test]
 fn checkpoints_of_a_longer_or_another_log_are_skipped() {
     let (_, _, checkpoints) = written();
     // A log of 15 events: the checkpoint of 20 is too new; the one of 10 belongs to it.
