@@ -422,18 +422,7 @@ impl<S: Storage> Wal<S> {
     /// # Errors
     /// As [`Wal::append`] and [`Wal::sync`].
     pub fn append_batch(&mut self, entries: &[Entry<'_>]) -> Result<Vec<Appended>, WalError> {
-        self.check_usable()?;
-        for entry in entries {
-            check_body(entry)?;
-        }
-        self.guard(|wal| {
-            let appended = entries
-                .iter()
-                .map(|entry| wal.append_unchecked(*entry))
-                .collect::<Result<Vec<_>, _>>()?;
-            wal.sync_unchecked()?;
-            Ok(appended)
-        })
+        self.append_all(entries, Wal::sync_unchecked)
     }
 
     /// Writes out the buffer and fsyncs every segment written since the last sync; returns the
@@ -458,6 +447,16 @@ impl<S: Storage> Wal<S> {
         &mut self,
         entries: &[Entry<'_>],
     ) -> Result<Vec<Appended>, WalError> {
+        self.append_all(entries, Wal::flush)
+    }
+
+    /// Checks every entry (refusing the batch without writing), appends them all, then
+    /// `finish`es (writes out, or writes out and syncs); an I/O error poisons.
+    fn append_all(
+        &mut self,
+        entries: &[Entry<'_>],
+        finish: fn(&mut Wal<S>) -> Result<(), WalError>,
+    ) -> Result<Vec<Appended>, WalError> {
         self.check_usable()?;
         for entry in entries {
             check_body(entry)?;
@@ -467,7 +466,7 @@ impl<S: Storage> Wal<S> {
                 .iter()
                 .map(|entry| wal.append_unchecked(*entry))
                 .collect::<Result<Vec<_>, _>>()?;
-            wal.flush()?;
+            finish(wal)?;
             Ok(appended)
         })
     }
