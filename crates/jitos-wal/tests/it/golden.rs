@@ -19,16 +19,12 @@ use jitos_wal::{
     Storage, Wal, WalOptions, decode, encode, scan, segment_name,
 };
 
-use crate::support::{assert_is_entry, entry_for, records, sim_with, update_expect};
+use crate::support::{
+    append_seeded_batches, assert_is_entry, entry_for, golden_dir, records, sim_with, update_expect,
+};
 
 const N_RECORDS: u64 = 300;
 const FILE_HEADER_LEN: usize = 16;
-
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("golden")
-}
 
 fn segment_path() -> PathBuf {
     golden_dir().join("wal-v1").join(segment_name(0))
@@ -57,14 +53,7 @@ impl Span {
 fn write_golden() -> Vec<u8> {
     let sim = SimStorage::new();
     let (mut wal, _) = Wal::open(sim.clone(), WalOptions::default()).unwrap();
-    let mut rng = SplitMix64::new(0x601d);
-    while wal.next_idx() < N_RECORDS {
-        let first = wal.next_idx();
-        let n = (1 + rng.below(16)).min(N_RECORDS - first);
-        let owned: Vec<_> = (first..first + n).map(entry_for).collect();
-        let entries: Vec<_> = owned.iter().map(|entry| entry.entry()).collect();
-        wal.append_batch(&entries).unwrap();
-    }
+    append_seeded_batches(&mut wal, N_RECORDS, 0x601d, 16);
     let files = sim.snapshot();
     assert_eq!(files.len(), 1, "the golden log fits one segment");
     let segment = &files[&segment_name(0)];

@@ -20,7 +20,9 @@ use jitos_wal::{
     SplitMix64, Storage, Wal, WalError, WalOptions, decode, encode, scan, segment_name,
 };
 
-use crate::support::{TempDir, assert_is_entry, entry_for, records, update_expect};
+use crate::support::{
+    TempDir, append_seeded_batches, assert_is_entry, entry_for, golden_dir, records, update_expect,
+};
 
 const FILE_HEADER_LEN: usize = 16;
 /// Records in the padded golden log.
@@ -34,12 +36,6 @@ fn options() -> WalOptions {
         segment_bytes_max: SEGMENT_BYTES_MAX,
         ..WalOptions::default()
     }
-}
-
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("golden")
 }
 
 fn segments_dir() -> PathBuf {
@@ -70,14 +66,7 @@ impl Span {
 fn write_padded() -> BTreeMap<String, Vec<u8>> {
     let sim = SimStorage::new();
     let (mut wal, _) = Wal::open(sim.clone(), options()).unwrap();
-    let mut rng = SplitMix64::new(0x09ad_d1e5);
-    while wal.next_idx() < N_RECORDS {
-        let first = wal.next_idx();
-        let n = (1 + rng.below(8)).min(N_RECORDS - first);
-        let owned: Vec<_> = (first..first + n).map(entry_for).collect();
-        let entries: Vec<_> = owned.iter().map(|entry| entry.entry()).collect();
-        wal.append_batch(&entries).unwrap();
-    }
+    append_seeded_batches(&mut wal, N_RECORDS, 0x09ad_d1e5, 8);
     sim.snapshot()
 }
 

@@ -8,7 +8,32 @@ use std::path::PathBuf;
 
 use jitos_core::cbor::{self, Value};
 use jitos_core::{Hash, hash_bytes};
-use jitos_wal::{Decoded, Entry, Record, SimStorage, Storage, scan_with};
+use jitos_wal::{Decoded, Entry, Record, SimStorage, SplitMix64, Storage, Wal, scan_with};
+
+/// The directory of the golden logs.
+pub(crate) fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+}
+
+/// Appends `entry_for(idx)` for every idx up to `n_records`, in batches of 1 to `batch_max`
+/// records drawn from `seed`, one `append_batch` (one sync) each: how the golden logs are made.
+pub(crate) fn append_seeded_batches<S: Storage>(
+    wal: &mut Wal<S>,
+    n_records: u64,
+    seed: u64,
+    batch_max: u64,
+) {
+    let mut rng = SplitMix64::new(seed);
+    while wal.next_idx() < n_records {
+        let first = wal.next_idx();
+        let n = (1 + rng.below(batch_max)).min(n_records - first);
+        let owned: Vec<_> = (first..first + n).map(entry_for).collect();
+        let entries: Vec<_> = owned.iter().map(|entry| entry.entry()).collect();
+        wal.append_batch(&entries).unwrap();
+    }
+}
 
 /// Whether the run should rewrite golden files instead of asserting them.
 pub(crate) fn update_expect() -> bool {
