@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{
-    Written, copy_data_dir, expect_no_more_acknowledgements, expect_start_holds, try_write,
+    copy_data_dir, expect_no_more_acknowledgements, expect_start_holds, expect_stderr_names,
+    write_until_refused,
 };
 use crate::daemon::{Daemon, Launch};
 use crate::e2e_m2::{add_node, apply_body, create_sws};
@@ -83,21 +84,9 @@ async fn a_full_disk_stops_the_daemon_and_nothing_after_it_is_acknowledged() {
     let mut daemon = Daemon::launch(&["--data-dir", data_arg], &launch);
 
     let sws = create_sws(&daemon).await;
-    let mut acked = Vec::new();
-    let failure = loop {
-        let n = acked.len() as u64;
-        assert!(
-            n < WRITES_MAX,
-            "{n} writes of {PAYLOAD_BYTES} bytes fit in {TMPFS_SIZE}"
-        );
-        match try_write(&daemon, &big_write(sws, n)).await {
-            Written::Acked(receipt) => acked.push(receipt),
-            Written::Refused(error) => break error,
-            Written::Gone => panic!(
-                "write {n} got no answer: the daemon went away without refusing it ({n} acknowledged)"
-            ),
-        }
-    };
+    let unrefused = format!("they fit in {TMPFS_SIZE}, {PAYLOAD_BYTES} bytes each");
+    let (acked, failure) =
+        write_until_refused(&daemon, WRITES_MAX, &unrefused, |n| big_write(sws, n)).await;
     assert!(
         acked.len() > 4,
         "the disk was full after {} writes: {failure}",
@@ -110,13 +99,10 @@ async fn a_full_disk_stops_the_daemon_and_nothing_after_it_is_acknowledged() {
     }
     let status = expect_no_more_acknowledgements(&mut daemon, sws).await;
     assert_eq!(status.code(), Some(1), "{status}");
-    let stderr = std::fs::read_to_string(&stderr_path).expect("the daemon's stderr");
-    for needle in ["jitosd: error", "write-ahead log", "No space left"] {
-        assert!(
-            stderr.contains(needle),
-            "no {needle:?} in the daemon's stderr:\n{stderr}"
-        );
-    }
+    expect_stderr_names(
+        &stderr_path,
+        &["jitosd: error", "write-ahead log", "No space left"],
+    );
     drop(daemon);
 
     let copy = dir.path().join("copy");

@@ -16,7 +16,9 @@
 
 use std::process::Command;
 
-use super::{Written, expect_no_more_acknowledgements, expect_start_holds, try_write};
+use super::{
+    expect_no_more_acknowledgements, expect_start_holds, expect_stderr_names, write_until_refused,
+};
 use crate::daemon::{Daemon, Launch};
 use crate::e2e_m2::{add_node, apply_body, create_sws};
 
@@ -59,26 +61,12 @@ async fn a_failed_fsync_stops_the_daemon_and_nothing_after_it_is_acknowledged() 
     let mut daemon = Daemon::launch(&["--data-dir", data_arg], &launch);
 
     let sws = create_sws(&daemon).await;
-    let mut acked = Vec::new();
-    let failure = loop {
-        let n = acked.len() as u64;
-        assert!(
-            n < INJECT_AT,
-            "no write failed: is fdatasync still the sync call?"
-        );
-        match try_write(
-            &daemon,
-            &apply_body(sws, &[add_node("doc", &n.to_le_bytes())]),
-        )
-        .await
-        {
-            Written::Acked(receipt) => acked.push(receipt),
-            Written::Refused(error) => break error,
-            Written::Gone => panic!(
-                "write {n} got no answer: the daemon went away without refusing it ({n} acknowledged)"
-            ),
-        }
-    };
+    // Fewer than INJECT_AT writes can be acknowledged (see the module doc).
+    let unrefused = "no write failed: is fdatasync still the sync call?";
+    let (acked, failure) = write_until_refused(&daemon, INJECT_AT, unrefused, |n| {
+        apply_body(sws, &[add_node("doc", &n.to_le_bytes())])
+    })
+    .await;
     // The creation and each write had an fdatasync of their own.
     assert!(
         !acked.is_empty(),
@@ -94,13 +82,10 @@ async fn a_failed_fsync_stops_the_daemon_and_nothing_after_it_is_acknowledged() 
     assert!(message.contains("write-ahead log"), "{failure}");
     let status = expect_no_more_acknowledgements(&mut daemon, sws).await;
     assert_eq!(status.code(), Some(1), "{status}");
-    let stderr = std::fs::read_to_string(&stderr_path).expect("the daemon's stderr");
-    for needle in ["jitosd: error", "write-ahead log", "Input/output error"] {
-        assert!(
-            stderr.contains(needle),
-            "no {needle:?} in the daemon's stderr:\n{stderr}"
-        );
-    }
+    expect_stderr_names(
+        &stderr_path,
+        &["jitosd: error", "write-ahead log", "Input/output error"],
+    );
     drop(daemon);
     expect_start_holds(&data_dir, sws, &acked).await;
 }

@@ -354,6 +354,41 @@ async fn try_write(daemon: &Daemon, body: &Value) -> Written {
 
 /// Checks that a daemon whose log failed acknowledges no more writes to SWS `sws` (each try
 /// gets `INTERNAL` or no answer) and exits on its own within [`EXIT_TIMEOUT`]; its status.
+/// Sends `write(n)` for n = 0, 1, 2, ... until one is refused, at most `writes_max` of them;
+/// returns the receipts of those acknowledged and the refusal. A write without an answer fails
+/// the test: the daemon must refuse before it goes away; so do `writes_max` acknowledged
+/// writes (`unrefused` says why that is wrong).
+async fn write_until_refused(
+    daemon: &Daemon,
+    writes_max: u64,
+    unrefused: &str,
+    write: impl Fn(u64) -> Value,
+) -> (Vec<Receipt>, Value) {
+    let mut acked = Vec::new();
+    loop {
+        let n = acked.len() as u64;
+        assert!(n < writes_max, "{n} writes acknowledged: {unrefused}");
+        match try_write(daemon, &write(n)).await {
+            Written::Acked(receipt) => acked.push(receipt),
+            Written::Refused(error) => return (acked, error),
+            Written::Gone => panic!(
+                "write {n} got no answer: the daemon went away without refusing it ({n} acknowledged)"
+            ),
+        }
+    }
+}
+
+/// Checks that the daemon's stderr, in `path`, holds every one of `needles`.
+fn expect_stderr_names(path: &Path, needles: &[&str]) {
+    let stderr = std::fs::read_to_string(path).expect("the daemon's stderr");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "no {needle:?} in the daemon's stderr:\n{stderr}"
+        );
+    }
+}
+
 async fn expect_no_more_acknowledgements(daemon: &mut Daemon, sws: u64) -> ExitStatus {
     let n_tries = EXIT_TIMEOUT.as_millis() / EXIT_POLL.as_millis();
     for attempt in 0..n_tries {
