@@ -26,7 +26,7 @@ use crate::view::ViewKey;
 pub(crate) const NODE_DATA_PAYLOAD_KEY: &str = "payload_b64";
 
 /// The kernel version `kernelInfo` reports.
-pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M3)");
+pub const KERNEL_VERSION: &str = concat!("jitos-kernel ", env!("CARGO_PKG_VERSION"), " (M4)");
 
 /// The policy in force: v0 fail-fast.
 pub const POLICY_ID: u32 = 0;

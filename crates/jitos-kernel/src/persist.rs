@@ -1,4 +1,4 @@
-//! The kernel's log on disk (M4, not yet wired into the daemon): each event is one record of
+//! The kernel's log on disk (M4): each event is one record of
 //! the write-ahead log (`crates/jitos-wal`, `docs/spec/wal.md`), and boot rebuilds the state by
 //! reading the records back.
 //!
