@@ -3,8 +3,9 @@
 //! A `Graph` is a value. Cloning it is O(1) and gives a snapshot: the mutating methods take
 //! `&mut self`, copy the few tree paths they change (O(log n) nodes) and leave every clone as
 //! it was. So a view derived from a large graph costs memory in proportion to what it changed,
-//! not to the graph: the node and edge maps are `imbl` B-trees and the two Merkle trees are the
-//! crit-bit trees of [`crate::smt`], all with `Arc`-shared nodes.
+//! not to the graph: the node and edge maps are the crit-bit maps of [`crate::critmap`] (binary, so a copied
+//! path is small: see its doc) and the two Merkle trees are the crit-bit trees of
+//! [`crate::smt`], all with `Arc`-shared nodes.
 //!
 //! Per op the digest costs about log2(n) `smt_inner` calls plus three or four hashes for the id,
 //! the tree key and the leaf; the commit digest is computed on first request for a version and
@@ -31,10 +32,10 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
-use imbl::{OrdMap, OrdSet};
 use jitos_core::Hash;
 use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
 
+use crate::critmap::CritMap;
 use crate::diff::{DiffStats, GraphDiff};
 use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
 use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
@@ -48,9 +49,6 @@ use crate::smt::{Change, LeafEntry, Smt, root_hash_of_sorted};
 /// this bound tests at scale stay linear while every small graph (all property tests) is
 /// checked after every single op. Release builds never run it.
 pub const DEBUG_DIGEST_CHECK_ENTRIES_MAX: usize = 1024;
-
-/// The largest hash, the upper end of an id range.
-const HASH_MAX: Hash = Hash::from_bytes([0xff; 32]);
 
 /// What an `add_node` or `add_edge` that succeeded did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,10 +90,10 @@ pub struct TreeStats {
 /// (GraphCommitDigestV0). Clone is O(1) and makes an independent snapshot.
 #[derive(Clone)]
 pub struct Graph {
-    nodes: OrdMap<NodeId, Node>,
-    edges: OrdMap<EdgeId, Edge>,
+    nodes: CritMap<NodeId, Node>,
+    edges: CritMap<EdgeId, Edge>,
     /// `(node, edge)` for each end of each edge; a self-loop has one entry.
-    incident: OrdSet<(NodeId, EdgeId)>,
+    incident: CritMap<(NodeId, EdgeId), ()>,
     node_tree: Smt,
     edge_tree: Smt,
     node_root: Hash,
@@ -162,18 +160,18 @@ impl Graph {
     #[must_use]
     pub fn new() -> Graph {
         Graph::from_parts(
-            OrdMap::new(),
-            OrdMap::new(),
-            OrdSet::new(),
+            CritMap::new(),
+            CritMap::new(),
+            CritMap::new(),
             Smt::default(),
             Smt::default(),
         )
     }
 
     fn from_parts(
-        nodes: OrdMap<NodeId, Node>,
-        edges: OrdMap<EdgeId, Edge>,
-        incident: OrdSet<(NodeId, EdgeId)>,
+        nodes: CritMap<NodeId, Node>,
+        edges: CritMap<EdgeId, Edge>,
+        incident: CritMap<(NodeId, EdgeId), ()>,
         node_tree: Smt,
         edge_tree: Smt,
     ) -> Graph {
@@ -226,13 +224,16 @@ impl Graph {
             edge_entries.push(tree_entry(id, edge_entry(&id, &edge)));
             edge_list.push((id, edge));
         }
-        let mut incident_list: Vec<(NodeId, EdgeId)> = Vec::with_capacity(2 * edge_list.len());
+        let mut incident_list: Vec<((NodeId, EdgeId), ())> =
+            Vec::with_capacity(2 * edge_list.len());
         for (id, edge) in &edge_list {
-            incident_list.push((*edge.from(), *id));
-            incident_list.push((*edge.to(), *id));
+            incident_list.push(((*edge.from(), *id), ()));
+            incident_list.push(((*edge.to(), *id), ()));
         }
-        incident_list.sort_unstable();
-        let incident: OrdSet<(NodeId, EdgeId)> = incident_list.into_iter().collect();
+        incident_list.sort_unstable_by_key(|(pair, ())| *pair);
+        // A self-loop has one entry.
+        incident_list.dedup_by_key(|(pair, ())| *pair);
+        let incident = CritMap::from_sorted(&incident_list);
         let edges = sorted_map(edge_list);
         let node_tree = tree_of(node_entries);
         let edge_tree = tree_of(edge_entries);
@@ -283,7 +284,7 @@ impl Graph {
         &self,
         after: Option<&NodeId>,
     ) -> impl Iterator<Item = (&NodeId, &Node)> + '_ {
-        self.nodes.range((lower_bound(after), Bound::Unbounded))
+        self.nodes.range_from(lower_bound(after))
     }
 
     /// The edges with an id strictly greater than `after` (all of them for `None`), in
@@ -292,15 +293,16 @@ impl Graph {
         &self,
         after: Option<&EdgeId>,
     ) -> impl Iterator<Item = (&EdgeId, &Edge)> + '_ {
-        self.edges.range((lower_bound(after), Bound::Unbounded))
+        self.edges.range_from(lower_bound(after))
     }
 
     /// The ids of the edges that start or end at `node`, ascending; a self-loop once.
     /// O(log n) to the first, O(1) amortised for each next.
     pub fn edges_touching(&self, node: &NodeId) -> impl Iterator<Item = &EdgeId> + '_ {
+        let node = *node;
         self.incident
-            .range((*node, Hash::ZERO)..=(*node, HASH_MAX))
-            .map(|(_, edge)| edge)
+            .range_from(Bound::Included(&(node, Hash::ZERO)))
+            .map_while(move |((end, edge), ())| (*end == node).then_some(edge))
     }
 
     /// GraphRootV1 (contract §2), maintained incrementally: O(1) to read.
@@ -434,12 +436,11 @@ impl Graph {
     pub fn add_node(&mut self, node: Node) -> Result<AddOutcome, AddNodeError> {
         check_node(&node)?;
         let id = node.id();
-        if self.nodes.contains_key(&id) {
+        let entry = tree_entry(id, node_entry(&id, &node));
+        if !self.nodes.insert_absent(id, node) {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
-        self.node_tree
-            .insert_in_place(tree_entry(id, node_entry(&id, &node)));
-        self.nodes.insert(id, node);
+        self.node_tree.insert_in_place(entry);
         self.changed();
         Ok(AddOutcome::Added { id })
     }
@@ -481,8 +482,8 @@ impl Graph {
         check_ends(&self.nodes, &edge)?;
         self.edge_tree
             .insert_in_place(tree_entry(id, edge_entry(&id, &edge)));
-        self.incident.insert((*edge.from(), id));
-        self.incident.insert((*edge.to(), id));
+        self.incident.insert((*edge.from(), id), ());
+        self.incident.insert((*edge.to(), id), ());
         self.edges.insert(id, edge);
         self.changed();
         Ok(AddOutcome::Added { id })
@@ -539,12 +540,12 @@ impl Graph {
 }
 
 /// `Excluded(after)`, or `Unbounded` for the first page.
-fn lower_bound(after: Option<&Hash>) -> Bound<Hash> {
-    after.map_or(Bound::Unbounded, |after| Bound::Excluded(*after))
+fn lower_bound(after: Option<&Hash>) -> Bound<&Hash> {
+    after.map_or(Bound::Unbounded, Bound::Excluded)
 }
 
 /// Both ends of `edge` are in `nodes`; the source is checked first.
-fn check_ends(nodes: &OrdMap<NodeId, Node>, edge: &Edge) -> Result<(), AddEdgeError> {
+fn check_ends(nodes: &CritMap<NodeId, Node>, edge: &Edge) -> Result<(), AddEdgeError> {
     if !nodes.contains_key(edge.from()) {
         return Err(AddEdgeError::MissingFrom { from: *edge.from() });
     }
@@ -568,11 +569,10 @@ fn hash_order(a: &Hash, b: &Hash) -> Ordering {
 }
 
 /// The map of `items`, keeping one of each id (equal ids mean equal content).
-fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> OrdMap<Hash, T> {
+fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> CritMap<Hash, T> {
     items.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
     items.dedup_by_key(|(id, _)| *id);
-    // Ascending inserts keep to the rightmost path of the B-tree.
-    items.into_iter().collect()
+    CritMap::from_sorted(&items)
 }
 
 /// The tree leaf of `id`, given its `(key, leaf hash)` from `node_entry` or `edge_entry`.

@@ -45,6 +45,7 @@
 //! - `digest()` always equals `digest_full()`, the O(n) recomputation from the node and edge
 //!   sets; debug builds assert it after every change while the graph is small.
 
+pub mod critmap;
 mod diff;
 pub mod digest;
 mod error;
@@ -52,6 +53,7 @@ mod graph;
 mod model;
 mod smt;
 
+pub use critmap::{CritKey, CritMap};
 pub use diff::{DiffStats, GraphDiff};
 pub use error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
 pub use graph::{AddOutcome, DEBUG_DIGEST_CHECK_ENTRIES_MAX, Graph, TreeStats};

@@ -40,7 +40,7 @@
 //!   `Graph::digest_full`).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use triomphe::Arc;
 
 use jitos_core::Hash;
 
@@ -53,21 +53,36 @@ pub(crate) const KEY_BITS: usize = 256;
 /// leaves, so the vector of a walk is allocated once.
 const PATH_CAPACITY: usize = 64;
 
-/// A node of the path-compressed tree. `Clone` copies one node (its children are shared): what
-/// `Arc::make_mut` does to a node another version still holds.
+/// A node of the path-compressed tree: a shared handle to a leaf or a branch, each its own
+/// allocation so that a branch, what a change copies most, takes 80 bytes and not the 128 of a
+/// leaf-sized node with a `std` `Arc` (`triomphe::Arc` has no weak count). `Clone` is a
+/// reference-count increment.
 #[derive(Debug, Clone)]
 pub(crate) enum TreeNode {
-    /// One leaf: its key, `smt_leaf(key, value)` and the id the key was computed from.
-    Leaf { key: Hash, hash: Hash, id: Hash },
-    /// At least two leaves that agree on bits `0..bit` and differ at bit `bit`.
-    Branch {
-        /// The critical bit, 0..=255 (bit 0 is the most significant bit of byte 0).
-        bit: u8,
-        /// The hash of this set of leaves at depth `bit`.
-        hash: Hash,
-        /// The 0-side and the 1-side of bit `bit`, both non-empty.
-        children: [Arc<TreeNode>; 2],
-    },
+    /// One leaf.
+    Leaf(Arc<LeafNode>),
+    /// At least two leaves.
+    Branch(Arc<BranchNode>),
+}
+
+/// One leaf: its key, `smt_leaf(key, value)` and the id the key was computed from.
+#[derive(Debug, Clone)]
+pub(crate) struct LeafNode {
+    pub(crate) key: Hash,
+    pub(crate) hash: Hash,
+    pub(crate) id: Hash,
+}
+
+/// At least two leaves that agree on bits `0..bit` and differ at bit `bit`. `Clone` copies the
+/// branch and shares its children: what `Arc::make_mut` does to a branch another version holds.
+#[derive(Debug, Clone)]
+pub(crate) struct BranchNode {
+    /// The critical bit, 0..=255 (bit 0 is the most significant bit of byte 0).
+    pub(crate) bit: u8,
+    /// The hash of this set of leaves at depth `bit`.
+    pub(crate) hash: Hash,
+    /// The 0-side and the 1-side of bit `bit`, both non-empty.
+    pub(crate) children: [TreeNode; 2],
 }
 
 /// One leaf's contents: what `insert` and `from_sorted` take and what [`Smt::diff`] reports.
@@ -123,27 +138,39 @@ pub(crate) fn extend(mut hash: Hash, key: &Hash, from: usize, to: usize) -> Hash
 impl TreeNode {
     /// The key of the leftmost leaf: a representative of every key prefix this node shares.
     fn any_key(&self) -> &Hash {
-        let mut node = self;
-        loop {
-            match node {
-                TreeNode::Leaf { key, .. } => return key,
-                TreeNode::Branch { children, .. } => node = &children[0],
-            }
-        }
+        leftmost_key(self).0
     }
 
     /// The hash this node stores: a leaf's hash, or a branch's hash at depth `bit`.
     fn own_hash(&self) -> &Hash {
         match self {
-            TreeNode::Leaf { hash, .. } | TreeNode::Branch { hash, .. } => hash,
+            TreeNode::Leaf(leaf) => &leaf.hash,
+            TreeNode::Branch(branch) => &branch.hash,
         }
     }
 
     /// The critical bit of a branch, `None` for a leaf.
     fn crit(&self) -> Option<u8> {
         match self {
-            TreeNode::Leaf { .. } => None,
-            TreeNode::Branch { bit, .. } => Some(*bit),
+            TreeNode::Leaf(_) => None,
+            TreeNode::Branch(branch) => Some(branch.bit),
+        }
+    }
+
+    /// Whether the two handles are the same allocation.
+    fn same(&self, other: &TreeNode) -> bool {
+        match (self, other) {
+            (TreeNode::Leaf(a), TreeNode::Leaf(b)) => Arc::ptr_eq(a, b),
+            (TreeNode::Branch(a), TreeNode::Branch(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// The address of the node's allocation, to count sharing.
+    fn addr(&self) -> usize {
+        match self {
+            TreeNode::Leaf(leaf) => std::ptr::from_ref::<LeafNode>(leaf).addr(),
+            TreeNode::Branch(branch) => std::ptr::from_ref::<BranchNode>(branch).addr(),
         }
     }
 
@@ -175,26 +202,26 @@ fn hash_from(own: Hash, crit: Option<u8>, depth: usize, rep: impl FnOnce() -> Ha
 }
 
 /// A branch at `bit` over `children` whose hashes at depth `bit + 1` are already known.
-fn branch_with(bit: u8, children: [Arc<TreeNode>; 2], hashes: [Hash; 2]) -> Arc<TreeNode> {
-    Arc::new(TreeNode::Branch {
+fn branch_with(bit: u8, children: [TreeNode; 2], hashes: [Hash; 2]) -> TreeNode {
+    TreeNode::Branch(Arc::new(BranchNode {
         bit,
         hash: smt_inner(&hashes[0], &hashes[1]),
         children,
-    })
+    }))
 }
 
-fn leaf(entry: LeafEntry) -> Arc<TreeNode> {
+fn leaf(entry: LeafEntry) -> TreeNode {
     let LeafEntry { key, hash, id } = entry;
-    Arc::new(TreeNode::Leaf { key, hash, id })
+    TreeNode::Leaf(Arc::new(LeafNode { key, hash, id }))
 }
 
 /// Walks from `root` along `key`'s bits to a leaf, recording the critical bit of every branch
 /// passed.
-fn walk<'a>(root: &'a Arc<TreeNode>, key: &Hash, bits: &mut Vec<u8>) -> &'a Arc<TreeNode> {
+fn walk<'a>(root: &'a TreeNode, key: &Hash, bits: &mut Vec<u8>) -> &'a TreeNode {
     let mut node = root;
-    while let TreeNode::Branch { bit, children, .. } = node.as_ref() {
-        bits.push(*bit);
-        node = &children[bit_at(key, usize::from(*bit))];
+    while let TreeNode::Branch(branch) = node {
+        bits.push(branch.bit);
+        node = &branch.children[bit_at(key, usize::from(branch.bit))];
     }
     node
 }
@@ -206,25 +233,25 @@ fn walk<'a>(root: &'a Arc<TreeNode>, key: &Hash, bits: &mut Vec<u8>) -> &'a Arc<
 ///
 /// The caller has walked the path: the `steps` nodes passed are branches.
 fn replace_along(
-    node: &mut Arc<TreeNode>,
+    node: &mut TreeNode,
     key: &Hash,
     steps: usize,
-    replace: impl FnOnce(Arc<TreeNode>) -> Arc<TreeNode>,
+    replace: impl FnOnce(TreeNode) -> TreeNode,
 ) {
     if steps == 0 {
-        let old = Arc::clone(node);
+        let old = node.clone();
         *node = replace(old);
         return;
     }
-    let TreeNode::Branch {
-        bit,
-        hash,
-        children,
-    } = Arc::make_mut(node)
-    else {
+    let TreeNode::Branch(branch) = node else {
         debug_assert!(false, "a walked path passes branches only");
         return;
     };
+    let BranchNode {
+        bit,
+        hash,
+        children,
+    } = Arc::make_mut(branch);
     let depth = usize::from(*bit) + 1;
     let side = bit_at(key, usize::from(*bit));
     replace_along(&mut children[side], key, steps - 1, replace);
@@ -234,7 +261,7 @@ fn replace_along(
 /// One version of a tree; cloning is O(1) and shares every node.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Smt {
-    root: Option<Arc<TreeNode>>,
+    root: Option<TreeNode>,
 }
 
 impl Smt {
@@ -248,23 +275,14 @@ impl Smt {
     /// The leaf stored under `key` (the graph reads its maps instead; tests read this).
     #[cfg(test)]
     pub(crate) fn get(&self, key: &Hash) -> Option<LeafEntry> {
-        let mut node = self.root.as_deref()?;
+        let mut node = self.root.as_ref()?;
         loop {
             match node {
-                TreeNode::Leaf {
-                    key: found,
-                    hash,
-                    id,
-                } => {
-                    let entry = LeafEntry {
-                        key: *found,
-                        hash: *hash,
-                        id: *id,
-                    };
-                    return (found == key).then_some(entry);
+                TreeNode::Leaf(leaf) => {
+                    return (leaf.key == *key).then_some(entry_of(leaf));
                 }
-                TreeNode::Branch { bit, children, .. } => {
-                    node = &children[bit_at(key, usize::from(*bit))];
+                TreeNode::Branch(branch) => {
+                    node = &branch.children[bit_at(key, usize::from(branch.bit))];
                 }
             }
         }
@@ -337,11 +355,11 @@ impl Smt {
             return true;
         };
         drop(path);
-        replace_along(root, key, parent_depth, |parent| match parent.as_ref() {
-            TreeNode::Branch { bit, children, .. } => {
-                Arc::clone(&children[1 - bit_at(key, usize::from(*bit))])
+        replace_along(root, key, parent_depth, |parent| match &parent {
+            TreeNode::Branch(branch) => {
+                branch.children[1 - bit_at(key, usize::from(branch.bit))].clone()
             }
-            TreeNode::Leaf { .. } => parent,
+            TreeNode::Leaf(_) => parent,
         });
         true
     }
@@ -413,13 +431,13 @@ impl Smt {
 
     /// Adds the address of every node of this tree to `addresses`.
     pub(crate) fn collect_addresses(&self, addresses: &mut BTreeSet<usize>) {
-        let mut stack: Vec<&Arc<TreeNode>> = self.root.iter().collect();
+        let mut stack: Vec<&TreeNode> = self.root.iter().collect();
         while let Some(node) = stack.pop() {
-            if !addresses.insert(Arc::as_ptr(node).addr()) {
+            if !addresses.insert(node.addr()) {
                 continue;
             }
-            if let TreeNode::Branch { children, .. } = node.as_ref() {
-                stack.extend(children.iter());
+            if let TreeNode::Branch(branch) = node {
+                stack.extend(branch.children.iter());
             }
         }
     }
@@ -436,7 +454,7 @@ impl Smt {
 
     /// The root node, for structural checks in tests.
     #[cfg(test)]
-    pub(crate) fn root(&self) -> Option<&Arc<TreeNode>> {
+    pub(crate) fn root(&self) -> Option<&TreeNode> {
         self.root.as_ref()
     }
 }
@@ -449,7 +467,7 @@ struct DiffWalk<'r, F> {
 
 impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
     /// Compares the subtrees `from` (of the first tree) and `to` (of the second).
-    fn pair(&mut self, from: Option<&Arc<TreeNode>>, to: Option<&Arc<TreeNode>>) {
+    fn pair(&mut self, from: Option<&TreeNode>, to: Option<&TreeNode>) {
         match (from, to) {
             (None, None) => {}
             (Some(from), None) => self.all(from, Change::Removed),
@@ -459,13 +477,13 @@ impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
     }
 
     /// Compares two subtrees, skipping them when they hold the same set.
-    fn both(&mut self, from: &Arc<TreeNode>, to: &Arc<TreeNode>) {
+    fn both(&mut self, from: &TreeNode, to: &TreeNode) {
         self.n_visited += 2;
-        if Arc::ptr_eq(from, to) || (from.crit() == to.crit() && from.own_hash() == to.own_hash()) {
+        if from.same(to) || (from.crit() == to.crit() && from.own_hash() == to.own_hash()) {
             return;
         }
-        let bit = match (from.crit(), to.crit()) {
-            (None, None) => {
+        let bit = match (from, to) {
+            (TreeNode::Leaf(from), TreeNode::Leaf(to)) => {
                 // Two different leaves, reported in key order.
                 let (from, to) = (entry_of(from), entry_of(to));
                 if from.key <= to.key {
@@ -477,8 +495,9 @@ impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
                 }
                 return;
             }
-            (Some(bit), None) | (None, Some(bit)) => bit,
-            (Some(from_bit), Some(to_bit)) => from_bit.min(to_bit),
+            (TreeNode::Branch(branch), TreeNode::Leaf(_))
+            | (TreeNode::Leaf(_), TreeNode::Branch(branch)) => branch.bit,
+            (TreeNode::Branch(from), TreeNode::Branch(to)) => from.bit.min(to.bit),
         };
         let [from_zero, from_one] = self.split(from, bit);
         let [to_zero, to_one] = self.split(to, bit);
@@ -487,11 +506,11 @@ impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
     }
 
     /// The 0-side and the 1-side of `node` at `bit`, which is at most its critical bit.
-    fn split<'n>(&mut self, node: &'n Arc<TreeNode>, bit: u8) -> [Option<&'n Arc<TreeNode>>; 2] {
-        match node.as_ref() {
-            TreeNode::Branch {
-                bit: own, children, ..
-            } if *own == bit => [Some(&children[0]), Some(&children[1])],
+    fn split<'n>(&mut self, node: &'n TreeNode, bit: u8) -> [Option<&'n TreeNode>; 2] {
+        match node {
+            TreeNode::Branch(branch) if branch.bit == bit => {
+                [Some(&branch.children[0]), Some(&branch.children[1])]
+            }
             _ => {
                 debug_assert!(node.crit().is_none_or(|own| own > bit), "split below {bit}");
                 // Every key below agrees on the bits before the node's critical bit: any one
@@ -508,32 +527,29 @@ impl<F: FnMut(Change, LeafEntry)> DiffWalk<'_, F> {
     }
 
     /// Reports every leaf of `node` as `change`, in key order.
-    fn all(&mut self, node: &Arc<TreeNode>, change: Change) {
+    fn all(&mut self, node: &TreeNode, change: Change) {
         // Children are pushed 1-side first, so the 0-side is popped first: key order. The
         // stack holds at most one pending sibling per level: at most 257 entries.
         let mut stack = vec![node];
         while let Some(node) = stack.pop() {
             self.n_visited += 1;
-            match node.as_ref() {
-                TreeNode::Leaf { .. } => (self.report)(change, entry_of(node)),
-                TreeNode::Branch { children, .. } => {
-                    stack.push(&children[1]);
-                    stack.push(&children[0]);
+            match node {
+                TreeNode::Leaf(leaf) => (self.report)(change, entry_of(leaf)),
+                TreeNode::Branch(branch) => {
+                    stack.push(&branch.children[1]);
+                    stack.push(&branch.children[0]);
                 }
             }
         }
     }
 }
 
-/// The entry of a leaf node.
-fn entry_of(node: &TreeNode) -> LeafEntry {
-    match node {
-        TreeNode::Leaf { key, hash, id } => LeafEntry {
-            key: *key,
-            hash: *hash,
-            id: *id,
-        },
-        TreeNode::Branch { .. } => unreachable!("entry_of is only called on leaves"),
+/// The entry of a leaf.
+fn entry_of(leaf: &LeafNode) -> LeafEntry {
+    LeafEntry {
+        key: leaf.key,
+        hash: leaf.hash,
+        id: leaf.id,
     }
 }
 
@@ -543,15 +559,15 @@ fn leftmost_key(node: &TreeNode) -> (&Hash, usize) {
     let mut n_read = 1;
     loop {
         match node {
-            TreeNode::Leaf { key, .. } => return (key, n_read),
-            TreeNode::Branch { children, .. } => node = &children[0],
+            TreeNode::Leaf(leaf) => return (&leaf.key, n_read),
+            TreeNode::Branch(branch) => node = &branch.children[0],
         }
         n_read += 1;
     }
 }
 
 /// The tree of a non-empty slice sorted strictly by key.
-fn build(entries: &[LeafEntry]) -> Arc<TreeNode> {
+fn build(entries: &[LeafEntry]) -> TreeNode {
     let (first, last) = match entries {
         [] => unreachable!("build is never called on an empty slice"),
         [entry] => return leaf(*entry),
@@ -596,15 +612,15 @@ pub(crate) fn root_hash_of_sorted(entries: &[(Hash, Hash)]) -> Hash {
     hash_at(entries, 0)
 }
 
-fn count_unshared(node: &Arc<TreeNode>, shared: &BTreeSet<usize>, n_nodes: &mut usize) {
+fn count_unshared(node: &TreeNode, shared: &BTreeSet<usize>, n_nodes: &mut usize) {
     let mut stack = vec![node];
     while let Some(node) = stack.pop() {
-        if shared.contains(&Arc::as_ptr(node).addr()) {
+        if shared.contains(&node.addr()) {
             continue;
         }
         *n_nodes += 1;
-        if let TreeNode::Branch { children, .. } = node.as_ref() {
-            stack.extend(children.iter());
+        if let TreeNode::Branch(branch) = node {
+            stack.extend(branch.children.iter());
         }
     }
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
-use jitos_graph::Graph;
+use jitos_graph::{CritMap, Graph};
 use jitos_schema::enums::EventKind;
 
 use crate::error::KernelError;
@@ -56,7 +56,7 @@ pub struct ViewHistory {
     versions: Vector<Version>,
     checkpoints: OrdMap<usize, Graph>,
     ops_since_checkpoint: usize,
-    first_version_of: OrdMap<Hash, usize>,
+    first_version_of: CritMap<Hash, usize>,
 }
 
 impl ViewHistory {
@@ -70,7 +70,7 @@ impl ViewHistory {
             event_idxs: made_by.into_iter().collect(),
             versions: Vector::unit(Version { made_by, digest }),
             ops_since_checkpoint: 0,
-            first_version_of: OrdMap::unit(digest, 0),
+            first_version_of: CritMap::from_sorted(&[(digest, 0)]),
         }
     }
 
@@ -106,9 +106,9 @@ impl ViewHistory {
             .get(&last)
             .cloned()
             .ok_or_else(|| KernelError::internal("a restored history lacks its live graph"))?;
-        let mut first_version_of = OrdMap::new();
+        let mut first_version_of = CritMap::new();
         for (version, v) in versions.iter().enumerate() {
-            first_version_of.entry(v.digest).or_insert(version);
+            first_version_of.insert_absent(v.digest, version);
         }
         Ok(ViewHistory {
             live,
@@ -205,7 +205,7 @@ impl ViewHistory {
             digest,
         });
         // One walk of the index: the first version with this digest stays.
-        self.first_version_of.entry(digest).or_insert(version);
+        self.first_version_of.insert_absent(digest, version);
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
             self.checkpoints.insert(version, graph.clone());

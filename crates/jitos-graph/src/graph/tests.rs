@@ -12,6 +12,9 @@ use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
 
 use super::*;
 
+/// The largest hash: a cursor after every id.
+const HASH_MAX: Hash = Hash::from_bytes([0xff; 32]);
+
 fn node(kind: &str, payload: &[u8]) -> Node {
     Node::new(kind, payload)
 }

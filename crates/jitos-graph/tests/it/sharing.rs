@@ -2,8 +2,9 @@
 //! O(1,000 × log n) new Merkle tree nodes, not O(n), and the original is untouched.
 //!
 //! Counting uses `Graph::tree_stats`, which walks both graphs' trees and compares node
-//! addresses; it needs no global allocator hook (and so no `unsafe`). The `imbl` maps are
-//! shared the same way by construction (path copying B-trees), which this test cannot count.
+//! addresses; it needs no global allocator hook (and so no `unsafe`). The id-ordered
+//! maps (`critmap`) are shared the same way by construction (path copying), which this test
+//! does not count.
 //!
 //! # Invariants
 //! - The bound checked is `1,000 × (log2(n) + 2)`: per insert one new leaf, one new branch and
