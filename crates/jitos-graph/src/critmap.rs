@@ -21,6 +21,7 @@
 //!   holds where it is; no other clone ever sees it.
 //! - The shape is a function of the key set, whatever order built it.
 
+use std::marker::PhantomData;
 use std::ops::Bound;
 use triomphe::Arc;
 
@@ -317,6 +318,126 @@ impl<K: CritKey, V: Clone> CritMap<K, V> {
         };
         self.len -= 1;
         Some(value)
+    }
+}
+
+impl<K: CritKey, V> CritMap<K, V> {
+    /// Reports every key of `self` that `other` lacks as [`DiffSide::Removed`] and every key of
+    /// `other` that `self` lacks as [`DiffSide::Added`], in ascending key order, and returns the
+    /// number of tree nodes read. Values are not compared: a key in both maps is no difference
+    /// (the graph's keys are content-addressed ids).
+    ///
+    /// The two trees are walked together as `Smt::diff` walks two Merkle trees, split at the
+    /// smaller critical bit of each pair, but a pair of subtrees is skipped only when it is the
+    /// same allocation (there is no hash to compare). So two maps derived from a common one cost
+    /// O(d log n) reads for d differences, and two maps built apart are read whole.
+    pub fn diff_keys<'a>(
+        &'a self,
+        other: &'a CritMap<K, V>,
+        report: &mut impl FnMut(DiffSide, &'a K),
+    ) -> usize {
+        let mut walk = KeyDiff {
+            report,
+            n_visited: 0,
+            trees: PhantomData,
+        };
+        walk.pair(self.root.as_ref(), other.root.as_ref());
+        walk.n_visited
+    }
+}
+
+/// The side of a [`CritMap::diff_keys`] difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffSide {
+    /// In the first map only.
+    Removed,
+    /// In the second map only.
+    Added,
+}
+
+/// The state of one [`CritMap::diff_keys`] walk over trees borrowed for `'a`.
+struct KeyDiff<'r, 'a, K, V, F> {
+    report: &'r mut F,
+    n_visited: usize,
+    trees: PhantomData<&'a Child<K, V>>,
+}
+
+impl<'a, K: CritKey, V, F: FnMut(DiffSide, &'a K)> KeyDiff<'_, 'a, K, V, F> {
+    fn pair(&mut self, from: Option<&'a Child<K, V>>, to: Option<&'a Child<K, V>>) {
+        match (from, to) {
+            (None, None) => {}
+            (Some(from), None) => self.all(from, DiffSide::Removed),
+            (None, Some(to)) => self.all(to, DiffSide::Added),
+            (Some(from), Some(to)) => self.both(from, to),
+        }
+    }
+
+    fn both(&mut self, from: &'a Child<K, V>, to: &'a Child<K, V>) {
+        self.n_visited += 2;
+        let bit = match (from, to) {
+            (Child::Leaf(a), Child::Leaf(b)) if Arc::ptr_eq(a, b) => return,
+            (Child::Branch(a), Child::Branch(b)) if Arc::ptr_eq(a, b) => return,
+            (Child::Leaf(a), Child::Leaf(b)) => {
+                if a.key != b.key {
+                    let (removed, added) = ((DiffSide::Removed, &a.key), (DiffSide::Added, &b.key));
+                    let (first, second) = if a.key < b.key {
+                        (removed, added)
+                    } else {
+                        (added, removed)
+                    };
+                    (self.report)(first.0, first.1);
+                    (self.report)(second.0, second.1);
+                }
+                return;
+            }
+            (Child::Branch(branch), Child::Leaf(_)) | (Child::Leaf(_), Child::Branch(branch)) => {
+                branch.bit
+            }
+            (Child::Branch(a), Child::Branch(b)) => a.bit.min(b.bit),
+        };
+        let [from_zero, from_one] = self.split(from, bit);
+        let [to_zero, to_one] = self.split(to, bit);
+        self.pair(from_zero, to_zero);
+        self.pair(from_one, to_one);
+    }
+
+    /// The 0-side and the 1-side of `node` at `bit`, which is at most its critical bit.
+    fn split(&mut self, node: &'a Child<K, V>, bit: u16) -> [Option<&'a Child<K, V>>; 2] {
+        if let Child::Branch(branch) = node
+            && branch.bit == bit
+        {
+            return [Some(&branch.children[0]), Some(&branch.children[1])];
+        }
+        // Every key below agrees on the bits before the node's critical bit: any one of them
+        // tells the side.
+        let mut leftmost = node;
+        while let Child::Branch(branch) = leftmost {
+            self.n_visited += 1;
+            leftmost = &branch.children[0];
+        }
+        let side = match leftmost {
+            Child::Leaf(leaf) => leaf.key.bit(bit),
+            Child::Branch(_) => 0,
+        };
+        if side == 0 {
+            [Some(node), None]
+        } else {
+            [None, Some(node)]
+        }
+    }
+
+    fn all(&mut self, node: &'a Child<K, V>, side: DiffSide) {
+        let mut pending = vec![node];
+        while let Some(node) = pending.pop() {
+            self.n_visited += 1;
+            match node {
+                Child::Leaf(leaf) => (self.report)(side, &leaf.key),
+                Child::Branch(branch) => {
+                    pending.push(&branch.children[1]);
+                    pending.push(&branch.children[0]);
+                }
+            }
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use std::sync::{Arc, OnceLock};
 use jitos_core::Hash;
 use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
 
-use crate::critmap::CritMap;
+use crate::critmap::{CritMap, DiffSide};
 use crate::diff::{DiffStats, GraphDiff};
 use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
 use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
@@ -94,13 +94,20 @@ pub struct Graph {
     edges: CritMap<EdgeId, Edge>,
     /// `(node, edge)` for each end of each edge; a self-loop has one entry.
     incident: CritMap<(NodeId, EdgeId), ()>,
-    node_tree: Smt,
-    edge_tree: Smt,
+    /// The two Merkle trees; `None` for a graph that dropped them ([`Graph::without_trees`]).
+    trees: Option<Trees>,
     node_root: Hash,
     edge_root: Hash,
     digest: Hash,
     /// Shared by the clones of one version; replaced by every change.
     commit_digest: Arc<OnceLock<Hash>>,
+}
+
+/// The node tree and the edge tree.
+#[derive(Clone, Default)]
+struct Trees {
+    node: Smt,
+    edge: Smt,
 }
 
 // Snapshots are handed to reader threads.
@@ -181,8 +188,10 @@ impl Graph {
             nodes,
             edges,
             incident,
-            node_tree,
-            edge_tree,
+            trees: Some(Trees {
+                node: node_tree,
+                edge: edge_tree,
+            }),
             node_root,
             edge_root,
             digest: graph_root(&node_root, &edge_root),
@@ -372,12 +381,57 @@ impl Graph {
     #[must_use]
     pub fn tree_stats(&self, base: &Graph) -> TreeStats {
         let mut shared = BTreeSet::new();
-        base.node_tree.collect_addresses(&mut shared);
-        base.edge_tree.collect_addresses(&mut shared);
+        let (trees, base_trees) = (self.trees_or_empty(), base.trees_or_empty());
+        base_trees.node.collect_addresses(&mut shared);
+        base_trees.edge.collect_addresses(&mut shared);
         TreeStats {
-            n_tree_nodes: self.node_tree.n_tree_nodes() + self.edge_tree.n_tree_nodes(),
-            n_tree_nodes_not_in_base: self.node_tree.n_tree_nodes_not_in(&shared)
-                + self.edge_tree.n_tree_nodes_not_in(&shared),
+            n_tree_nodes: trees.node.n_tree_nodes() + trees.edge.n_tree_nodes(),
+            n_tree_nodes_not_in_base: trees.node.n_tree_nodes_not_in(&shared)
+                + trees.edge.n_tree_nodes_not_in(&shared),
+        }
+    }
+
+    fn trees_or_empty(&self) -> Trees {
+        self.trees.clone().unwrap_or_default()
+    }
+
+    /// This graph without its Merkle trees: the same nodes, edges and digest, at the memory
+    /// cost of the id-ordered maps alone. O(1).
+    ///
+    /// A view's history keeps old versions this way: their trees would keep alive every tree
+    /// path changed since, about half of what a version costs, and a version long past is read
+    /// (pages, nodes, edges, digests, diffs) but never changed again. Such a graph can still be
+    /// changed, to rebuild a later version from it: the maps change, the digest does not, and
+    /// the caller, who knows the version's digest, sets it with [`Graph::assume_digest`].
+    /// [`Graph::diff`] with a graph without trees walks the maps instead (see there).
+    #[must_use]
+    pub fn without_trees(&self) -> Graph {
+        Graph {
+            trees: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the graph has its Merkle trees (see [`Graph::without_trees`]).
+    #[must_use]
+    pub fn has_trees(&self) -> bool {
+        self.trees.is_some()
+    }
+
+    /// Sets the digest of a graph without trees, changed since it dropped them, to `digest`,
+    /// which the caller knows is GraphRootV1 of its nodes and edges (a version's recorded
+    /// digest). Debug builds check it from scratch while the graph is small; a graph with trees
+    /// keeps its own digest.
+    pub fn assume_digest(&mut self, digest: Hash) {
+        if self.trees.is_some() {
+            debug_assert_eq!(self.digest, digest, "a graph with trees keeps its digest");
+            return;
+        }
+        self.digest = digest;
+        if cfg!(debug_assertions)
+            && self.n_nodes() + self.n_edges() <= DEBUG_DIGEST_CHECK_ENTRIES_MAX
+        {
+            debug_assert_eq!(self.digest_full(), digest, "assumed digest is wrong");
         }
     }
 
@@ -394,6 +448,9 @@ impl Graph {
     /// hash; see `docs/spec/graph.md` §4, "Diff"). For `d` differences that is O(d log n) tree
     /// node reads plus an O(d log d) sort into id order, whether the graphs share structure (one
     /// derived from the other) or were built separately; two equal graphs cost four reads.
+    /// When either graph has no trees ([`Graph::without_trees`]) the id-ordered maps are walked
+    /// the same way instead, skipping only shared subtrees: O(d log n) for graphs derived from
+    /// a common one (the versions of a history), O(n) for graphs built apart.
     #[must_use]
     pub fn diff(&self, other: &Graph) -> GraphDiff {
         self.diff_with_stats(other).0
@@ -402,10 +459,19 @@ impl Graph {
     /// [`Graph::diff`], with how many Merkle tree nodes the walk read.
     #[must_use]
     pub fn diff_with_stats(&self, other: &Graph) -> (GraphDiff, DiffStats) {
-        let (nodes_removed, nodes_added, n_node_visits) =
-            tree_diff(&self.node_tree, &other.node_tree);
-        let (edges_removed, edges_added, n_edge_visits) =
-            tree_diff(&self.edge_tree, &other.edge_tree);
+        let (
+            (nodes_removed, nodes_added, n_node_visits),
+            (edges_removed, edges_added, n_edge_visits),
+        ) = match (&self.trees, &other.trees) {
+            (Some(trees), Some(other_trees)) => (
+                tree_diff(&trees.node, &other_trees.node),
+                tree_diff(&trees.edge, &other_trees.edge),
+            ),
+            _ => (
+                map_diff(&self.nodes, &other.nodes),
+                map_diff(&self.edges, &other.edges),
+            ),
+        };
         let diff = GraphDiff {
             nodes_removed,
             nodes_added,
@@ -436,11 +502,17 @@ impl Graph {
     pub fn add_node(&mut self, node: Node) -> Result<AddOutcome, AddNodeError> {
         check_node(&node)?;
         let id = node.id();
-        let entry = tree_entry(id, node_entry(&id, &node));
+        // Hashed before the node moves into the map, and only for a graph with trees.
+        let entry = self
+            .trees
+            .is_some()
+            .then(|| tree_entry(id, node_entry(&id, &node)));
         if !self.nodes.insert_absent(id, node) {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
-        self.node_tree.insert_in_place(entry);
+        if let (Some(trees), Some(entry)) = (&mut self.trees, entry) {
+            trees.node.insert_in_place(entry);
+        }
         self.changed();
         Ok(AddOutcome::Added { id })
     }
@@ -461,8 +533,10 @@ impl Graph {
                 n_edges: self.edges_touching(id).count(),
             });
         }
-        let removed = self.node_tree.remove_in_place(&node_key(id));
-        debug_assert!(removed, "the node tree holds every node");
+        if let Some(trees) = &mut self.trees {
+            let removed = trees.node.remove_in_place(&node_key(id));
+            debug_assert!(removed, "the node tree holds every node");
+        }
         let node = self.nodes.remove(id).expect("presence checked above");
         self.changed();
         Ok(node)
@@ -480,8 +554,11 @@ impl Graph {
             return Ok(AddOutcome::AlreadyPresent { id });
         }
         check_ends(&self.nodes, &edge)?;
-        self.edge_tree
-            .insert_in_place(tree_entry(id, edge_entry(&id, &edge)));
+        if let Some(trees) = &mut self.trees {
+            trees
+                .edge
+                .insert_in_place(tree_entry(id, edge_entry(&id, &edge)));
+        }
         self.incident.insert((*edge.from(), id), ());
         self.incident.insert((*edge.to(), id), ());
         self.edges.insert(id, edge);
@@ -497,8 +574,10 @@ impl Graph {
         let Some(edge) = self.edges.remove(id) else {
             return Err(RemoveEdgeError::NotFound { id: *id });
         };
-        let removed = self.edge_tree.remove_in_place(&edge_key(id));
-        debug_assert!(removed, "the edge tree holds every edge");
+        if let Some(trees) = &mut self.trees {
+            let removed = trees.edge.remove_in_place(&edge_key(id));
+            debug_assert!(removed, "the edge tree holds every edge");
+        }
         self.incident.remove(&(*edge.from(), *id));
         self.incident.remove(&(*edge.to(), *id));
         self.changed();
@@ -507,10 +586,14 @@ impl Graph {
 
     /// Refreshes the roots and the digest after a change and drops the cached commit digest.
     fn changed(&mut self) {
-        self.node_root = self.node_tree.root_hash();
-        self.edge_root = self.edge_tree.root_hash();
-        self.digest = graph_root(&self.node_root, &self.edge_root);
         self.commit_digest = Arc::new(OnceLock::new());
+        // Without trees the digest waits for `assume_digest`.
+        let Some(trees) = &self.trees else {
+            return;
+        };
+        self.node_root = trees.node.root_hash();
+        self.edge_root = trees.edge.root_hash();
+        self.digest = graph_root(&self.node_root, &self.edge_root);
         self.debug_check_digest();
     }
 
@@ -573,6 +656,16 @@ fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> CritMap<Hash, T> {
     items.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
     items.dedup_by_key(|(id, _)| *id);
     CritMap::from_sorted(&items)
+}
+
+/// As [`tree_diff`], from the id-ordered maps: already in id order.
+fn map_diff<V>(map: &CritMap<Hash, V>, other: &CritMap<Hash, V>) -> (Vec<Hash>, Vec<Hash>, usize) {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let n_visited = map.diff_keys(other, &mut |side, id| match side {
+        DiffSide::Removed => removed.push(*id),
+        DiffSide::Added => added.push(*id),
+    });
+    (removed, added, n_visited)
 }
 
 /// The tree leaf of `id`, given its `(key, leaf hash)` from `node_entry` or `edge_entry`.

@@ -29,12 +29,13 @@ use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
-use jitos_graph::{CritMap, Graph};
+use jitos_graph::Graph;
 use jitos_schema::enums::EventKind;
 
 use crate::error::KernelError;
 use crate::event::Event;
 use crate::rewrite;
+use digest_index::DigestIndex;
 
 /// Ops applied between two checkpoints at most: a version rebuild replays fewer than this.
 pub const CHECKPOINT_OPS: usize = 64;
@@ -56,7 +57,9 @@ pub struct ViewHistory {
     versions: Vector<Version>,
     checkpoints: OrdMap<usize, Graph>,
     ops_since_checkpoint: usize,
-    first_version_of: CritMap<Hash, usize>,
+    /// The last checkpoint taken every `CHECKPOINT_OPS` ops, while it keeps its trees.
+    trees_kept_at: Option<usize>,
+    first_version_of: DigestIndex,
 }
 
 impl ViewHistory {
@@ -70,7 +73,8 @@ impl ViewHistory {
             event_idxs: made_by.into_iter().collect(),
             versions: Vector::unit(Version { made_by, digest }),
             ops_since_checkpoint: 0,
-            first_version_of: CritMap::from_sorted(&[(digest, 0)]),
+            trees_kept_at: None,
+            first_version_of: DigestIndex::of(&Vector::unit(Version { made_by, digest })),
         }
     }
 
@@ -106,16 +110,14 @@ impl ViewHistory {
             .get(&last)
             .cloned()
             .ok_or_else(|| KernelError::internal("a restored history lacks its live graph"))?;
-        let mut first_version_of = CritMap::new();
-        for (version, v) in versions.iter().enumerate() {
-            first_version_of.insert_absent(v.digest, version);
-        }
+        let first_version_of = DigestIndex::of(&versions);
         Ok(ViewHistory {
             live,
             event_idxs,
             versions,
             checkpoints,
             ops_since_checkpoint,
+            trees_kept_at: None,
             first_version_of,
         })
     }
@@ -190,7 +192,11 @@ impl ViewHistory {
     /// (System's version an SWS is based on).
     pub(crate) fn checkpoint_live(&mut self) {
         let live = self.versions.len() - 1;
-        if !self.checkpoints.contains_key(&live) {
+        if self.trees_kept_at == Some(live) {
+            // Already a checkpoint with its trees: now one that keeps them.
+            self.trees_kept_at = None;
+        } else if !self.checkpoints.contains_key(&live) {
+            self.drop_old_trees();
             self.checkpoints.insert(live, self.live.clone());
             self.ops_since_checkpoint = 0;
         }
@@ -204,14 +210,27 @@ impl ViewHistory {
             made_by: Some(idx),
             digest,
         });
-        // One walk of the index: the first version with this digest stays.
-        self.first_version_of.insert_absent(digest, version);
+        self.first_version_of.record_last(&self.versions);
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
+            self.drop_old_trees();
             self.checkpoints.insert(version, graph.clone());
             self.ops_since_checkpoint = 0;
+            // A rebase's version keeps its trees; a periodic checkpoint until the next one.
+            self.trees_kept_at = (!checkpoint).then_some(version);
         }
         self.live = graph;
+    }
+
+    /// Drops the Merkle trees of the last periodic checkpoint, now that a newer one will be
+    /// the start of every rebuild of the live version. Its trees would keep alive every tree
+    /// path the live graph changed since (see the module doc).
+    fn drop_old_trees(&mut self) {
+        if let Some(version) = self.trees_kept_at.take()
+            && let Some(graph) = self.checkpoints.get_mut(&version)
+        {
+            *graph = graph.without_trees();
+        }
     }
 
     /// The last version made at or before event `idx`, if the view existed then.
@@ -229,7 +248,7 @@ impl ViewHistory {
 
     /// The first version whose digest is `digest`, if the view ever had it.
     pub fn version_of(&self, digest: &Hash) -> Option<usize> {
-        self.first_version_of.get(digest).copied()
+        self.first_version_of.first(&self.versions, digest)
     }
 
     /// The idx of the events that targeted the view, ascending.
@@ -280,6 +299,10 @@ impl ViewHistory {
             graph = rewrite::apply(&graph, &event.ops)?;
         }
         let expected = self.versions.get(version).map(|v| v.digest);
+        if let (false, Some(expected)) = (graph.has_trees(), expected) {
+            // Replayed from a version kept without trees: the digest is the recorded one.
+            graph.assume_digest(expected);
+        }
         if expected != Some(graph.digest()) {
             return Err(KernelError::internal(format!(
                 "replaying to version {version} gave digest {}, not the recorded one",
@@ -336,5 +359,6 @@ fn no_anchor(event: &Event) -> Result<Graph, KernelError> {
     )))
 }
 
+mod digest_index;
 #[cfg(test)]
 mod tests;

@@ -348,7 +348,7 @@ fn height(tree: &Smt) -> usize {
             }
         }
     }
-    tree.root().map_or(0, |root| below(root))
+    tree.root().map_or(0, below)
 }
 
 /// A key of zeros with each bit of `idxs` set.

@@ -194,3 +194,75 @@ fn a_failed_change_in_place_restores_the_live_graph() {
         assert_ne!(next.view_digest, before);
     }
 }
+
+fn remove(n: u64) -> Op {
+    Op::RemoveNode(RemoveNode {
+        id: *jitos_graph::Node::new("h", n.to_be_bytes()).id().as_bytes(),
+    })
+}
+
+fn version_of(state: &State, digest: Hash) -> Option<usize> {
+    state.history(ViewKey::Sws(0))?.version_of(&digest)
+}
+
+#[test]
+fn clones_that_go_different_ways_each_find_their_own_first_versions() {
+    // The digest index is shared by clones (snapshots); one that moves another way than the
+    // index's line takes its own.
+    let (mut a, _) = state_with(1, 1);
+    let mut b = a.clone();
+    let snapshot = a.clone();
+    let x = a
+        .apply(rewrite(vec![add(5)]))
+        .expect("a: add 5")
+        .view_digest;
+    let y = b
+        .apply(rewrite(vec![add(6)]))
+        .expect("b: add 6")
+        .view_digest;
+    b.apply(rewrite(vec![add(5)])).expect("b: add 5");
+    let x_again = b.apply(rewrite(vec![remove(6)])).expect("b: remove 6");
+    assert_eq!(
+        x_again.view_digest, x,
+        "b reaches a's version 2 as its version 4"
+    );
+    assert_eq!(version_of(&a, x), Some(2));
+    assert_eq!(version_of(&b, x), Some(4));
+    assert_eq!(version_of(&b, y), Some(2));
+    assert_eq!(version_of(&a, y), None, "b's own digest is not a's");
+    assert_eq!(version_of(&snapshot, x), None, "made after the snapshot");
+    assert_eq!(read(&b, At::Snapshot(x)), x);
+    // A moves on, and still finds its versions.
+    let z = a
+        .apply(rewrite(vec![add(7)]))
+        .expect("a: add 7")
+        .view_digest;
+    assert_eq!((version_of(&a, z), version_of(&b, z)), (Some(3), None));
+}
+
+#[test]
+fn only_the_last_periodic_checkpoint_keeps_its_trees() {
+    let n_rewrites = 3 * CHECKPOINT_OPS as u64;
+    let (state, digests) = state_with(n_rewrites, 1);
+    let history = state.history(ViewKey::Sws(0)).expect("history");
+    let with_trees: Vec<usize> = history
+        .checkpoints
+        .iter()
+        .filter(|(_, graph)| graph.has_trees())
+        .map(|(version, _)| *version)
+        .collect();
+    // The SWS's first version (its base) and the newest periodic checkpoint.
+    let newest = *history.checkpoints.keys().next_back().expect("checkpoints");
+    assert_eq!(with_trees, vec![0, newest]);
+    assert!(history.checkpoints.len() >= 4);
+    // Versions rebuilt from checkpoints without trees read back with their digests.
+    for (version, digest) in digests.iter().enumerate() {
+        let graph = history.graph(version, state.events()).expect("rebuilds");
+        assert_eq!(graph.digest(), *digest, "version {version}");
+        assert_eq!(
+            graph.digest_full(),
+            *digest,
+            "version {version}, recomputed"
+        );
+    }
+}
