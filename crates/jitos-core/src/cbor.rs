@@ -33,7 +33,7 @@ mod float;
 mod value;
 
 pub use decode::{DecodeError, decode};
-pub use encode::{EncodeError, encode, encode_into};
+pub use encode::{EncodeError, encode, encode_into, encode_nested_into, write};
 pub use float::CANONICAL_NAN_BITS;
 pub use value::{Map, Value};
 

@@ -221,7 +221,12 @@ fn walk<'a>(root: &'a TreeNode, key: &Hash, bits: &mut Vec<u8>) -> &'a TreeNode 
     let mut node = root;
     while let TreeNode::Branch(branch) = node {
         bits.push(branch.bit);
-        node = &branch.children[bit_at(key, usize::from(branch.bit))];
+        let side = bit_at(key, usize::from(branch.bit));
+        // Read the sibling's hash now, which the rehash on the way back up needs: the load does
+        // not hold up the walk (it goes on through `side`), so the cache misses of the siblings
+        // overlap with those of the path instead of coming one by one during the rehash.
+        std::hint::black_box(branch.children[1 - side].own_hash().as_bytes()[0]);
+        node = &branch.children[side];
     }
     node
 }

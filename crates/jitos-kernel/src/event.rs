@@ -10,7 +10,7 @@
 //! - Every byte string (payloads, digests) is a CBOR byte string, never text or an int array.
 
 use base64::Engine as _;
-use jitos_core::cbor::{self, Value};
+use jitos_core::cbor::{self, Value, write};
 use jitos_core::{EncodeError, Hash};
 use jitos_schema::Json;
 use jitos_schema::enums::EventKind;
@@ -160,30 +160,47 @@ impl Event {
 
     /// The canonical CBOR of the event (without its id, which is the hash of these bytes).
     ///
+    /// Written straight into the buffer in canonical key order, without building a `Value`
+    /// tree (the hot path of every write); the meta and the outcome, which have no fixed
+    /// shape, go through `Value`. `tests::streamed_encoding_is_the_value_encoding` checks the
+    /// bytes against encoding the same event as a `Value` map, which sorts its keys itself.
+    ///
     /// # Errors
     /// When the meta cannot be encoded canonically (too deep).
     pub fn encode(&self) -> Result<Vec<u8>, EventEncodeError> {
-        let text = |t: &str| Value::text(t);
-        let entries = vec![
-            (text("v"), Value::from(EVENT_FORMAT_VERSION)),
-            (text("idx"), Value::from(self.idx)),
-            (text("kind"), text(self.kind.as_str())),
-            (text("view"), self.view.to_cbor()),
-            (text("ops"), Value::array(self.ops.iter().map(op_to_cbor))),
-            (text("meta"), meta_to_cbor(self.meta.as_ref())?),
-            (text("reason"), optional_text(self.reason.as_deref())),
-            (
-                text("idempotency_key"),
-                optional_text(self.idempotency_key.as_deref()),
-            ),
-            (
-                text("outcome"),
-                self.outcome.as_ref().map_or(Value::Null, Outcome::to_cbor),
-            ),
-            (text("view_digest"), Value::from(self.view_digest)),
-        ];
-        let value = Value::map(entries).map_err(EventEncodeError::Meta)?;
-        cbor::encode(&value).map_err(EventEncodeError::Meta)
+        let payload_bytes: usize = self.ops.iter().map(op_payload_len).sum();
+        let mut out = Vec::with_capacity(192 + payload_bytes);
+        write::map_head(&mut out, 10);
+        write::text(&mut out, "v");
+        write::uint(&mut out, EVENT_FORMAT_VERSION);
+        write::text(&mut out, "idx");
+        write::uint(&mut out, self.idx);
+        write::text(&mut out, "ops");
+        write::array_head(&mut out, self.ops.len());
+        for op in &self.ops {
+            write_op(&mut out, op);
+        }
+        write::text(&mut out, "kind");
+        write::text(&mut out, self.kind.as_str());
+        write::text(&mut out, "meta");
+        // Inside the event map: one container deep, as the depth limit counts it.
+        cbor::encode_nested_into(&meta_to_cbor(self.meta.as_ref())?, &mut out, 1)
+            .map_err(EventEncodeError::Meta)?;
+        write::text(&mut out, "view");
+        write_view(&mut out, self.view);
+        write::text(&mut out, "reason");
+        write_optional_text(&mut out, self.reason.as_deref());
+        write::text(&mut out, "outcome");
+        match &self.outcome {
+            Some(outcome) => cbor::encode_nested_into(&outcome.to_cbor(), &mut out, 1)
+                .map_err(EventEncodeError::Meta)?,
+            None => write::null(&mut out),
+        }
+        write::text(&mut out, "view_digest");
+        write::bytes(&mut out, self.view_digest.as_bytes());
+        write::text(&mut out, "idempotency_key");
+        write_optional_text(&mut out, self.idempotency_key.as_deref());
+        Ok(out)
     }
 
     /// Whether the event belongs to `view`'s history, as `rewrites(view)` lists it: the view it
@@ -258,6 +275,99 @@ fn canonical_meta(meta: &Json) -> Result<Json, EventEncodeError> {
     let value = json_to_cbor(meta).map_err(EventEncodeError::Meta)?;
     // Every CBOR value made from JSON converts back; the fallback is unreachable.
     Ok(crate::decode::cbor_to_json(&value, "meta").unwrap_or_else(|_| meta.clone()))
+}
+
+/// The payload bytes an op carries, to size an encoding buffer.
+fn op_payload_len(op: &Op) -> usize {
+    match op {
+        Op::AddNode(add) => add.payload.len(),
+        Op::AddEdge(add) => add.payload.as_ref().map_or(0, Vec::len),
+        Op::RemoveNode(_) | Op::RemoveEdge(_) => 0,
+    }
+}
+
+/// Writes [`op_to_cbor`]'s encoding: `{"op": name, "data": {...}}`, keys in canonical order
+/// (shorter first: "op" before "data"; "to", "from", "kind", "payload").
+fn write_op(out: &mut Vec<u8>, op: &Op) {
+    write::map_head(out, 2);
+    write::text(out, "op");
+    write::text(out, op.name());
+    write::text(out, "data");
+    match op {
+        Op::AddNode(add) => {
+            write::map_head(out, 2);
+            write::text(out, "kind");
+            write::text(out, &add.kind);
+            write::text(out, "payload");
+            write::bytes(out, &add.payload);
+        }
+        Op::AddEdge(add) => {
+            write::map_head(out, 4);
+            write::text(out, "to");
+            write::bytes(out, &add.to);
+            write::text(out, "from");
+            write::bytes(out, &add.from);
+            write::text(out, "kind");
+            write::text(out, &add.kind);
+            write::text(out, "payload");
+            match &add.payload {
+                Some(payload) => write::bytes(out, payload),
+                None => write::null(out),
+            }
+        }
+        Op::RemoveNode(remove) => {
+            write::map_head(out, 1);
+            write::text(out, "id");
+            write::bytes(out, &remove.id);
+        }
+        Op::RemoveEdge(remove) => {
+            write::map_head(out, 1);
+            write::text(out, "id");
+            write::bytes(out, &remove.id);
+        }
+    }
+}
+
+/// Writes [`ViewKey::to_cbor`]'s encoding.
+fn write_view(out: &mut Vec<u8>, view: ViewKey) {
+    match view {
+        ViewKey::System => {
+            write::map_head(out, 1);
+            write::text(out, "kind");
+            write::text(out, "SYSTEM");
+        }
+        ViewKey::Sws(id) => {
+            write::map_head(out, 2);
+            write::text(out, "kind");
+            write::text(out, "SWS");
+            write::text(out, "sws_id");
+            write::uint(out, id);
+        }
+    }
+}
+
+fn write_optional_text(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => write::text(out, text),
+        None => write::null(out),
+    }
+}
+
+/// Whether an event holding `meta` encodes, checked before a command changes anything: the
+/// meta is encoded nested in a map, one level deep, as an event holds it, so this fails
+/// exactly when [`Event::new`] would.
+///
+/// # Errors
+/// As [`Event::new`].
+pub(crate) fn check_meta(meta: Option<&Json>) -> Result<(), EventEncodeError> {
+    let Some(meta) = meta else {
+        return Ok(());
+    };
+    let held = Value::map(vec![(Value::text("meta"), meta_to_cbor(Some(meta))?)])
+        .map_err(EventEncodeError::Meta)?;
+    cbor::encode(&held)
+        .map(drop)
+        .map_err(EventEncodeError::Meta)
 }
 
 fn meta_to_cbor(meta: Option<&Json>) -> Result<Value, EventEncodeError> {
@@ -346,3 +456,6 @@ fn json_to_cbor_at(json: &Json, depth: usize) -> Result<Value, EncodeError> {
 pub(crate) fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests;

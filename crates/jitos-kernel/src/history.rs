@@ -57,8 +57,6 @@ pub struct ViewHistory {
     versions: Vector<Version>,
     checkpoints: OrdMap<usize, Graph>,
     ops_since_checkpoint: usize,
-    /// The last checkpoint taken every `CHECKPOINT_OPS` ops, while it keeps its trees.
-    trees_kept_at: Option<usize>,
     first_version_of: DigestIndex,
 }
 
@@ -73,7 +71,6 @@ impl ViewHistory {
             event_idxs: made_by.into_iter().collect(),
             versions: Vector::unit(Version { made_by, digest }),
             ops_since_checkpoint: 0,
-            trees_kept_at: None,
             first_version_of: DigestIndex::of(&Vector::unit(Version { made_by, digest })),
         }
     }
@@ -117,7 +114,6 @@ impl ViewHistory {
             versions,
             checkpoints,
             ops_since_checkpoint,
-            trees_kept_at: None,
             first_version_of,
         })
     }
@@ -176,7 +172,8 @@ impl ViewHistory {
             }
             Err(error) => {
                 drop(graph);
-                self.live = self.rebuild(self.versions.len() - 1, log, &no_anchor)?;
+                let rebuilt = self.rebuild(self.versions.len() - 1, log, &no_anchor)?;
+                self.live = with_trees(&rebuilt)?;
                 Err(error)
             }
         }
@@ -192,13 +189,12 @@ impl ViewHistory {
     /// (System's version an SWS is based on).
     pub(crate) fn checkpoint_live(&mut self) {
         let live = self.versions.len() - 1;
-        if self.trees_kept_at == Some(live) {
-            // Already a checkpoint with its trees: now one that keeps them.
-            self.trees_kept_at = None;
-        } else if !self.checkpoints.contains_key(&live) {
-            self.drop_old_trees();
+        if !self.checkpoints.get(&live).is_some_and(Graph::has_trees) {
+            if !self.checkpoints.contains_key(&live) {
+                self.ops_since_checkpoint = 0;
+            }
+            // With its trees: merges diff against an SWS's base.
             self.checkpoints.insert(live, self.live.clone());
-            self.ops_since_checkpoint = 0;
         }
     }
 
@@ -213,24 +209,11 @@ impl ViewHistory {
         self.first_version_of.record_last(&self.versions);
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
-            self.drop_old_trees();
-            self.checkpoints.insert(version, graph.clone());
+            // Without its trees, so the live graph's trees stay its own and change in place.
+            self.checkpoints.insert(version, graph.without_trees());
             self.ops_since_checkpoint = 0;
-            // A rebase's version keeps its trees; a periodic checkpoint until the next one.
-            self.trees_kept_at = (!checkpoint).then_some(version);
         }
         self.live = graph;
-    }
-
-    /// Drops the Merkle trees of the last periodic checkpoint, now that a newer one will be
-    /// the start of every rebuild of the live version. Its trees would keep alive every tree
-    /// path the live graph changed since (see the module doc).
-    fn drop_old_trees(&mut self) {
-        if let Some(version) = self.trees_kept_at.take()
-            && let Some(graph) = self.checkpoints.get_mut(&version)
-        {
-            *graph = graph.without_trees();
-        }
     }
 
     /// The last version made at or before event `idx`, if the view existed then.
@@ -349,6 +332,32 @@ impl ViewHistory {
             .cloned()
             .ok_or_else(|| KernelError::internal(format!("version {version} has no event")))
     }
+}
+
+/// `graph` with its Merkle trees: itself, or rebuilt from its maps in O(n log n) when it has
+/// none (a live graph restored after a failed change, rebuilt from a checkpoint kept without
+/// trees: a path no request can take, since the kernel checks a command before it changes a
+/// graph).
+///
+/// # Errors
+/// `INTERNAL` if the rebuilt trees do not give the graph's recorded digest.
+fn with_trees(graph: &Graph) -> Result<Graph, KernelError> {
+    if graph.has_trees() {
+        return Ok(graph.clone());
+    }
+    let nodes = graph.nodes_after(None).map(|(_, node)| node.clone());
+    let edges = graph.edges_after(None).map(|(_, edge)| edge.clone());
+    let built = Graph::build(nodes, edges).map_err(|error| {
+        KernelError::internal(format!("a graph's contents do not build: {error}"))
+    })?;
+    if built.digest() != graph.digest() {
+        return Err(KernelError::internal(format!(
+            "rebuilt trees give digest {}, not the recorded {}",
+            built.digest(),
+            graph.digest()
+        )));
+    }
+    Ok(built)
 }
 
 /// The anchor of a history that needs none: every version it may rebuild from is a checkpoint.

@@ -27,7 +27,7 @@ use jitos_schema::enums::EventKind;
 use jitos_schema::ops::Op;
 
 use crate::error::KernelError;
-use crate::event::{Event, EventEncodeError, EventParts, Outcome, Request};
+use crate::event::{Event, EventEncodeError, EventParts, Outcome, Request, check_meta};
 use crate::history::ViewHistory;
 use crate::merge::{self, Merge};
 use crate::rewrite;
@@ -584,6 +584,8 @@ impl State {
             mut outcome,
             overlay_digest,
         } = self.merge_sws(id)?;
+        // Before System changes: undoing a change in place is a rebuild.
+        check_meta(meta.as_ref()).map_err(|error| meta_error("input", &error))?;
         let committed = outcome.committed;
         let change = if committed {
             Some(rewrite::check(self.system(), &ops).map_err(|e| unmergeable(id, &e))?)
@@ -701,6 +703,8 @@ impl State {
         };
         self.active_sws(id, "view.swsId")?;
         let change = rewrite::check(self.graph(view, "view")?, &ops)?;
+        // Before the graph changes: undoing a change in place is a rebuild.
+        check_meta(meta.as_ref()).map_err(|error| meta_error("rewrite", &error))?;
         let n_ops = ops.len();
         let parts = EventParts {
             kind: EventKind::RewriteApplied,

@@ -54,19 +54,72 @@ pub fn encode_into(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> 
     result
 }
 
+/// Appends the canonical encoding of `value` as an item inside `depth` enclosing containers
+/// that the caller writes itself (a streaming writer, [`write`]): the depth limit counts them.
+///
+/// # Errors
+/// As [`encode`]; on error `out` is left as it was.
+pub fn encode_nested_into(
+    value: &Value,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), EncodeError> {
+    let len_before = out.len();
+    let result = encode_item(value, out, depth);
+    if result.is_err() {
+        out.truncate(len_before);
+    }
+    result
+}
+
+/// Writers of single canonical items and container heads, for encoders that stream a fixed
+/// shape without building a [`Value`] (the kernel's events). The caller owns the canonical
+/// rules these cannot check: map keys in canonical order, lengths that match what follows,
+/// and the depth limit (see [`encode_nested_into`]).
+pub mod write {
+    use super::{MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED, NULL};
+    use super::{len_u64, write_head};
+
+    /// An unsigned integer.
+    pub fn uint(out: &mut Vec<u8>, n: u64) {
+        write_head(out, MAJOR_UNSIGNED, n);
+    }
+
+    /// A text string.
+    pub fn text(out: &mut Vec<u8>, text: &str) {
+        write_head(out, MAJOR_TEXT, len_u64(text.len()));
+        out.extend_from_slice(text.as_bytes());
+    }
+
+    /// A byte string.
+    pub fn bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+        write_head(out, MAJOR_BYTES, len_u64(bytes.len()));
+        out.extend_from_slice(bytes);
+    }
+
+    /// `null`.
+    pub fn null(out: &mut Vec<u8>) {
+        out.push(NULL);
+    }
+
+    /// The head of an array of `len` items.
+    pub fn array_head(out: &mut Vec<u8>, len: usize) {
+        write_head(out, MAJOR_ARRAY, len_u64(len));
+    }
+
+    /// The head of a map of `len` entries.
+    pub fn map_head(out: &mut Vec<u8>, len: usize) {
+        write_head(out, MAJOR_MAP, len_u64(len));
+    }
+}
+
 /// Writes one item; `depth` is the number of containers enclosing it.
 fn encode_item(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), EncodeError> {
     match value {
-        Value::Unsigned(n) => write_head(out, MAJOR_UNSIGNED, *n),
+        Value::Unsigned(n) => write::uint(out, *n),
         Value::Negative(n) => write_head(out, MAJOR_NEGATIVE, *n),
-        Value::Bytes(bytes) => {
-            write_head(out, MAJOR_BYTES, len_u64(bytes.len()));
-            out.extend_from_slice(bytes);
-        }
-        Value::Text(text) => {
-            write_head(out, MAJOR_TEXT, len_u64(text.len()));
-            out.extend_from_slice(text.as_bytes());
-        }
+        Value::Bytes(bytes) => write::bytes(out, bytes),
+        Value::Text(text) => write::text(out, text),
         Value::Array(items) => {
             let depth_inner = enter(depth)?;
             write_head(out, MAJOR_ARRAY, len_u64(items.len()));
@@ -84,7 +137,7 @@ fn encode_item(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Enc
         }
         Value::Bool(false) => out.push(FALSE),
         Value::Bool(true) => out.push(TRUE),
-        Value::Null => out.push(NULL),
+        Value::Null => write::null(out),
         Value::Float(float) => match float_form(*float) {
             FloatForm::Unsigned(n) => write_head(out, MAJOR_UNSIGNED, n),
             FloatForm::Negative(n) => write_head(out, MAJOR_NEGATIVE, n),

@@ -187,6 +187,7 @@ fn a_failed_change_in_place_restores_the_live_graph() {
             before,
             "after {n_rewrites} rewrites"
         );
+        assert!(history.live().has_trees(), "rebuilt with its trees");
         assert_eq!(history.n_versions(), n_versions);
         assert_eq!(state.events().len(), n_events);
         // The next rewrite applies to the restored graph.
@@ -241,7 +242,7 @@ fn clones_that_go_different_ways_each_find_their_own_first_versions() {
 }
 
 #[test]
-fn only_the_last_periodic_checkpoint_keeps_its_trees() {
+fn periodic_checkpoints_keep_no_trees() {
     let n_rewrites = 3 * CHECKPOINT_OPS as u64;
     let (state, digests) = state_with(n_rewrites, 1);
     let history = state.history(ViewKey::Sws(0)).expect("history");
@@ -251,10 +252,11 @@ fn only_the_last_periodic_checkpoint_keeps_its_trees() {
         .filter(|(_, graph)| graph.has_trees())
         .map(|(version, _)| *version)
         .collect();
-    // The SWS's first version (its base) and the newest periodic checkpoint.
-    let newest = *history.checkpoints.keys().next_back().expect("checkpoints");
-    assert_eq!(with_trees, vec![0, newest]);
+    // Only the SWS's first version (its base, shared with System) keeps its trees; the live
+    // graph's are its own.
+    assert_eq!(with_trees, vec![0]);
     assert!(history.checkpoints.len() >= 4);
+    assert!(history.live().has_trees());
     // Versions rebuilt from checkpoints without trees read back with their digests.
     for (version, digest) in digests.iter().enumerate() {
         let graph = history.graph(version, state.events()).expect("rebuilds");
@@ -265,4 +267,61 @@ fn only_the_last_periodic_checkpoint_keeps_its_trees() {
             "version {version}, recomputed"
         );
     }
+}
+
+/// A JSON value nested `depth` arrays deep.
+fn nested(depth: usize) -> jitos_schema::Json {
+    (0..depth).fold(jitos_schema::Json::Null, |inner, _| {
+        jitos_schema::Json::Array(vec![inner])
+    })
+}
+
+#[test]
+fn a_meta_too_deep_to_encode_is_refused_before_the_graph_changes() {
+    let (mut state, digests) = state_with(3, 1);
+    let n_events = state.events().len();
+    let n_versions = state.history(ViewKey::Sws(0)).expect("sws").n_versions();
+    let limit = jitos_core::limits::CBOR_DEPTH_MAX;
+    let mut refused_at = None;
+    for depth in limit.saturating_sub(3)..=limit + 2 {
+        let meta = Some(nested(depth));
+        // The early check agrees with encoding the event itself.
+        let parts = crate::event::EventParts {
+            kind: jitos_schema::enums::EventKind::RewriteApplied,
+            view: ViewKey::Sws(0),
+            ops: vec![add(1)],
+            meta: meta.clone(),
+            reason: None,
+            idempotency_key: None,
+            outcome: None,
+        };
+        let encodes = crate::event::Event::new(99, parts, Hash::ZERO).is_ok();
+        assert_eq!(
+            crate::event::check_meta(meta.as_ref()).is_ok(),
+            encodes,
+            "depth {depth}"
+        );
+        if !encodes && refused_at.is_none() {
+            refused_at = Some(depth);
+            let command = Command::ApplyRewrite {
+                view: ViewKey::Sws(0),
+                ops: vec![add(10_000)],
+                meta,
+                idempotency_key: None,
+            };
+            let error = state.apply(command).expect_err("too deep");
+            assert_eq!(error.field.as_deref(), Some("rewrite.meta"));
+            assert_eq!(error.code, jitos_schema::ErrorCode::InvalidInput);
+        }
+    }
+    assert!(
+        refused_at.is_some(),
+        "some depth up to the limit + 2 is refused"
+    );
+    let history = state.history(ViewKey::Sws(0)).expect("sws");
+    assert_eq!(history.live().digest(), *digests.last().expect("digests"));
+    assert_eq!(
+        (history.n_versions(), state.events().len()),
+        (n_versions, n_events)
+    );
 }
