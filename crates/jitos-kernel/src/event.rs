@@ -14,7 +14,7 @@ use jitos_core::cbor::{self, Value, write};
 use jitos_core::{EncodeError, Hash};
 use jitos_schema::Json;
 use jitos_schema::enums::EventKind;
-use jitos_schema::ops::Op;
+use jitos_schema::ops::{Op, RemoveEdge, RemoveNode};
 
 use crate::merge::Conflict;
 use crate::view::ViewKey;
@@ -315,15 +315,10 @@ fn write_op(out: &mut Vec<u8>, op: &Op) {
                 None => write::null(out),
             }
         }
-        Op::RemoveNode(remove) => {
+        Op::RemoveNode(RemoveNode { id }) | Op::RemoveEdge(RemoveEdge { id }) => {
             write::map_head(out, 1);
             write::text(out, "id");
-            write::bytes(out, &remove.id);
-        }
-        Op::RemoveEdge(remove) => {
-            write::map_head(out, 1);
-            write::text(out, "id");
-            write::bytes(out, &remove.id);
+            write::bytes(out, id);
         }
     }
 }

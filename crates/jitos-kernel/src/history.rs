@@ -6,18 +6,27 @@
 //! replaying the ops of the events in between, fewer than `CHECKPOINT_OPS` of them. So reading a
 //! version from long ago costs at most that replay, whatever its age.
 //!
-//! Memory: a checkpoint keeps alive the tree paths its ops copied since the previous one. Node
-//! ids are hashes, so those ops touch unrelated paths and checkpoints save only about a third
-//! of what keeping every version would cost: measured about 4 KiB per op at 1M nodes, most of
-//! the kernel's memory (`docs/spec/snapshots.md`, `docs/PERFORMANCE.md`).
+//! Memory: a checkpoint keeps alive the paths of the id-ordered maps its ops copied since the
+//! previous one (node ids are hashes, so 64 ops touch 64 unrelated paths: about 0.8 KiB per op
+//! at 1M nodes with the binary `CritMap`). It keeps no Merkle trees ([`Graph::without_trees`]):
+//! a checkpoint is read and replayed from, never merged, so the live graph's trees are its own
+//! and change in place, and the trees' paths (more than half of what a version used to cost)
+//! are neither copied nor retained. Only the versions a merge diffs against keep their trees:
+//! a view's first version (an SWS's base is System's graph) and System's versions pinned as
+//! bases ([`ViewHistory::checkpoint_live`]). `docs/spec/snapshots.md`, `docs/PERFORMANCE.md`.
 //!
 //! # Invariants
 //! - `versions[0]` is the view's first version and is always a checkpoint; `live` is the graph
 //!   of the last version.
 //! - Versions are in event order: their `made_by` idx values strictly increase (`None`, System's
 //!   genesis, comes first).
-//! - Replaying the events from a checkpoint reproduces each version's digest exactly; a
-//!   mismatch is reported as `INTERNAL`, never served.
+//! - Replaying the events from a checkpoint with trees reproduces each version's digest
+//!   exactly; a mismatch is reported as `INTERNAL`, never served. A version replayed from a
+//!   checkpoint without trees takes the digest recorded when it was made (computed then by the
+//!   live graph's trees; debug builds recompute it from scratch while the graph is small).
+//! - The live graph always has its trees; after a failed change it is rebuilt with them.
+//! - `first_version_of` is shared by the history's clones and only added to; a clone that goes
+//!   another way takes its own (`digest_index`).
 //! - A version made by a REBASE is always a checkpoint: its graph is System plus the merged
 //!   ops, not the version before plus the ops, so it is never replayed from the version before.
 //! - A history restored from a checkpoint file ([`ViewHistory::restore`]) keeps graphs only of
