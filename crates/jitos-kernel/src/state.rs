@@ -1,9 +1,11 @@
 //! The kernel state and the one function that changes it, `State::apply`.
 //!
 //! The state is made of persistent structures (`Graph`, `imbl` maps and vectors), so a clone is
-//! O(1) and shares everything: the command loop publishes a clone after every command, and reads
-//! are served from those immutable snapshots. Each view keeps its whole history
-//! ([`ViewHistory`]), so any snapshot or past moment can be read again.
+//! O(1) and shares everything: the command loop publishes a clone after every batch of
+//! commands, and reads are served from those immutable snapshots. Each view keeps its whole
+//! history ([`ViewHistory`]), so any snapshot or past moment can be read again. (One part is
+//! shared and only added to rather than persistent: a history's digest → first version table,
+//! which each snapshot reads only for the versions it has.)
 //!
 //! # Invariants
 //! - `apply` either appends exactly one event and changes the state accordingly, or returns an
