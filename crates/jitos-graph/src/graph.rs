@@ -3,9 +3,10 @@
 //! A `Graph` is a value. Cloning it is O(1) and gives a snapshot: the mutating methods take
 //! `&mut self`, copy the few tree paths they change (O(log n) nodes) and leave every clone as
 //! it was. So a view derived from a large graph costs memory in proportion to what it changed,
-//! not to the graph: the node and edge maps are the crit-bit maps of [`crate::critmap`] (binary, so a copied
-//! path is small: see its doc) and the two Merkle trees are the crit-bit trees of
-//! [`crate::smt`], all with `Arc`-shared nodes.
+//! not to the graph: the node and edge maps are the crit-bit maps of [`crate::critmap`] (binary,
+//! so a copied path is small: see its doc) and the two Merkle trees are the crit-bit trees of
+//! [`crate::smt`], all with `Arc`-shared nodes. A graph may drop its trees
+//! ([`Graph::without_trees`]): what a view's history keeps of versions it only reads.
 //!
 //! Per op the digest costs about log2(n) `smt_inner` calls plus three or four hashes for the id,
 //! the tree key and the leaf; the commit digest is computed on first request for a version and
@@ -14,17 +15,21 @@
 //!
 //! [`Graph::diff`] reads the two trees of two graphs together and skips every pair of subtrees
 //! with the same hash (`Smt::diff`), so its cost follows the number of differences; the ids it
-//! finds come from the trees' leaves, in key order, and are sorted into id order.
+//! finds come from the trees' leaves, in key order, and are sorted into id order. Without trees
+//! on either side it walks the two maps the same way, skipping the subtrees they share.
 //!
 //! # Invariants
-//! - `nodes`, `edges`, `incident` and the two trees describe the same sets: every node (edge)
-//!   is in its tree under `node_key(id)` (`edge_key(id)`) with its leaf hash and its id, and
-//!   every edge appears in `incident` under both of its ends.
-//! - `diff` reads nothing but the trees, and each list it returns is ascending by id.
+//! - `nodes`, `edges`, `incident` and the two trees (when the graph has them) describe the same
+//!   sets: every node (edge) is in its tree under `node_key(id)` (`edge_key(id)`) with its leaf
+//!   hash and its id, and every edge appears in `incident` under both of its ends.
+//! - `diff` reads nothing but the trees (the maps when a side has no trees), and each list it
+//!   returns is ascending by id.
 //! - Every edge's `from` and `to` are nodes of the graph.
-//! - `digest == graph_root(node_tree root, edge_tree root) == digest_full()`; in debug builds
-//!   every change asserts the second equality while the graph has at most
-//!   [`DEBUG_DIGEST_CHECK_ENTRIES_MAX`] nodes plus edges.
+//! - With trees, `digest == graph_root(node_tree root, edge_tree root) == digest_full()`; in
+//!   debug builds every change asserts the second equality while the graph has at most
+//!   [`DEBUG_DIGEST_CHECK_ENTRIES_MAX`] nodes plus edges. Without trees, `digest` is the one the
+//!   graph had when it dropped them, or the one [`Graph::assume_digest`] set after changes
+//!   (checked against `digest_full()` the same way in debug builds).
 //! - An operation that returns an error has changed nothing.
 
 use std::cmp::Ordering;
@@ -410,6 +415,21 @@ impl Graph {
             trees: None,
             ..self.clone()
         }
+    }
+
+    /// This graph with its Merkle trees: a clone (O(1)) if it has them, else rebuilt from its
+    /// maps (`Graph::build`, O(n log n)). The rebuilt digest is computed, not assumed: the
+    /// caller can compare it with the one the graph carried.
+    ///
+    /// # Errors
+    /// As [`Graph::build`], which a graph's own contents never fail.
+    pub fn with_trees(&self) -> Result<Graph, BuildError> {
+        if self.has_trees() {
+            return Ok(self.clone());
+        }
+        let nodes = self.nodes.values().cloned();
+        let edges = self.edges.values().cloned();
+        Graph::build(nodes, edges)
     }
 
     /// Whether the graph has its Merkle trees (see [`Graph::without_trees`]).

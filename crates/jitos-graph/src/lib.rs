@@ -43,7 +43,9 @@
 //!   and edge sets, independent of insertion order and of history.
 //! - Every edge's two ends are nodes of the same graph; a node with edges cannot be removed.
 //! - `digest()` always equals `digest_full()`, the O(n) recomputation from the node and edge
-//!   sets; debug builds assert it after every change while the graph is small.
+//!   sets; debug builds assert it after every change while the graph is small. A graph without
+//!   its trees ([`Graph::without_trees`]) keeps this only through its caller: after changes it
+//!   takes the digest [`Graph::assume_digest`] gives it.
 
 pub mod critmap;
 mod diff;

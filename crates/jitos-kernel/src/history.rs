@@ -198,12 +198,13 @@ impl ViewHistory {
     /// (System's version an SWS is based on).
     pub(crate) fn checkpoint_live(&mut self) {
         let live = self.versions.len() - 1;
-        if !self.checkpoints.get(&live).is_some_and(Graph::has_trees) {
-            if !self.checkpoints.contains_key(&live) {
-                self.ops_since_checkpoint = 0;
-            }
-            // With its trees: merges diff against an SWS's base.
-            self.checkpoints.insert(live, self.live.clone());
+        if self.checkpoints.get(&live).is_some_and(Graph::has_trees) {
+            return;
+        }
+        // With its trees (a periodic checkpoint here has none): merges diff against an
+        // SWS's base.
+        if self.checkpoints.insert(live, self.live.clone()).is_none() {
+            self.ops_since_checkpoint = 0;
         }
     }
 
@@ -343,20 +344,14 @@ impl ViewHistory {
     }
 }
 
-/// `graph` with its Merkle trees: itself, or rebuilt from its maps in O(n log n) when it has
-/// none (a live graph restored after a failed change, rebuilt from a checkpoint kept without
-/// trees: a path no request can take, since the kernel checks a command before it changes a
-/// graph).
+/// `graph` with its Merkle trees, rebuilt if it has none (a live graph restored after a failed
+/// change from a checkpoint kept without trees: a path no request can take, since the kernel
+/// checks a command before it changes a graph).
 ///
 /// # Errors
 /// `INTERNAL` if the rebuilt trees do not give the graph's recorded digest.
 fn with_trees(graph: &Graph) -> Result<Graph, KernelError> {
-    if graph.has_trees() {
-        return Ok(graph.clone());
-    }
-    let nodes = graph.nodes_after(None).map(|(_, node)| node.clone());
-    let edges = graph.edges_after(None).map(|(_, edge)| edge.clone());
-    let built = Graph::build(nodes, edges).map_err(|error| {
+    let built = graph.with_trees().map_err(|error| {
         KernelError::internal(format!("a graph's contents do not build: {error}"))
     })?;
     if built.digest() != graph.digest() {

@@ -207,6 +207,10 @@ proptest! {
         prop_assert!(!left_bare.has_trees());
         prop_assert_eq!(left_bare.digest(), left.digest_full());
         prop_assert_eq!(left_bare.commit_digest(), left.commit_digest());
+        let regrown = left_bare.with_trees().expect("a graph's contents build");
+        prop_assert!(regrown.has_trees());
+        prop_assert_eq!(regrown.digest(), left.digest());
+        prop_assert!(regrown.diff(&left).is_empty());
         let bare_pairs = [
             (&base_bare, &left_bare),
             (&left_bare, &base),
