@@ -58,5 +58,7 @@ mod smt;
 pub use critmap::{CritKey, CritMap};
 pub use diff::{DiffStats, GraphDiff};
 pub use error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
-pub use graph::{AddOutcome, DEBUG_DIGEST_CHECK_ENTRIES_MAX, Graph, TreeStats};
+pub use graph::{
+    AddOutcome, DEBUG_DIGEST_CHECK_ENTRIES_MAX, Graph, TREES_FROM_BASE_SHARE_MAX, TreeStats,
+};
 pub use model::{Edge, EdgeId, Node, NodeId};

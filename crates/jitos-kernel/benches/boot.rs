@@ -75,7 +75,7 @@ fn replay_from_memory(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(BenchmarkId::from_parameter(100_000), |b| {
         b.iter(|| {
-            State::replay(events.iter().map(|event| &**event))
+            State::replay(events.iter().cloned())
                 .expect("replays")
                 .events()
                 .len()

@@ -28,6 +28,7 @@ use jitos_wal::{Decoded, Record, Recovery, Storage, Wal, WalOptions};
 use crate::event::Event;
 use crate::journal::BootReport;
 use crate::persist::{BootError, check_record};
+use crate::replay::Replay;
 use crate::state::{Checkpoint, CheckpointError, State, decode_checkpoint};
 
 /// The file name of the checkpoint covering the first `event_count` events.
@@ -150,10 +151,12 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     let newest =
         newest.map(|joined| joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
     let restored = restore_newest(newest, &candidates, &events, &hashes, &mut skipped);
-    let (mut state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
+    let (state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
+    let mut replay = Replay::new(state);
     for event in events.iter().skip(covered) {
-        state.replay_one(event)?;
+        replay.push(Arc::clone(event))?;
     }
+    let state = replay.finish()?;
     let (wal, recovery) = opening.open()?;
     let n_events = events.len() as u64;
     let report = BootReport {

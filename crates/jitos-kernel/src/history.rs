@@ -24,7 +24,9 @@
 //!   exactly; a mismatch is reported as `INTERNAL`, never served. A version replayed from a
 //!   checkpoint without trees takes the digest recorded when it was made (computed then by the
 //!   live graph's trees; debug builds recompute it from scratch while the graph is small).
-//! - The live graph always has its trees; after a failed change it is rebuilt with them.
+//! - The live graph always has its trees; after a failed change it is rebuilt with them. The
+//!   one exception is a replay's bare run ([`ViewHistory::begin_bare`] to
+//!   [`ViewHistory::end_bare`]), which the replay ends before anything else reads the view.
 //! - `first_version_of` is shared by the history's clones and only added to; a clone that goes
 //!   another way takes its own (`digest_index`).
 //! - A version made by a REBASE is always a checkpoint: its graph is System plus the merged
@@ -176,7 +178,8 @@ impl ViewHistory {
         let mut graph = std::mem::take(&mut self.live);
         match change(&mut graph) {
             Ok(made) => {
-                self.push_version(idx, graph, n_ops, false);
+                let digest = graph.digest();
+                self.push_version(idx, graph, digest, n_ops, false);
                 Ok(made)
             }
             Err(error) => {
@@ -191,7 +194,8 @@ impl ViewHistory {
     /// Records event `idx`, which made `graph` the view's new version some other way than
     /// applying its ops to the version before (a rebase): the version is a checkpoint.
     pub(crate) fn record_checkpoint(&mut self, idx: u64, graph: Graph) {
-        self.push_version(idx, graph, 0, true);
+        let digest = graph.digest();
+        self.push_version(idx, graph, digest, 0, true);
     }
 
     /// Makes the live version a checkpoint, so reading it stays O(1) after the view moves on
@@ -208,9 +212,61 @@ impl ViewHistory {
         }
     }
 
-    fn push_version(&mut self, idx: u64, graph: Graph, n_ops: usize, checkpoint: bool) {
+    /// Starts a bare run of a replay: the live graph goes on without its trees, changed by
+    /// [`ViewHistory::apply_bare`] until [`ViewHistory::end_bare`] grows them back from the
+    /// returned graph (the live graph as it was, with its trees).
+    pub(crate) fn begin_bare(&mut self) -> Graph {
+        let base = self.live.clone();
+        self.live = base.without_trees();
+        base
+    }
+
+    /// In a bare run, makes the view's new version, made by event `idx` applying `n_ops` ops
+    /// and recorded with `digest`: `change` changes the live graph's maps, and the version
+    /// takes `digest` unchecked ([`ViewHistory::end_bare`] checks the last one). Checkpoints
+    /// are taken exactly as [`ViewHistory::apply_live`] takes them.
+    ///
+    /// # Errors
+    /// `change`'s error; the history is then left half changed, for a replay to discard.
+    pub(crate) fn apply_bare(
+        &mut self,
+        idx: u64,
+        n_ops: usize,
+        digest: Hash,
+        change: impl FnOnce(&mut Graph) -> Result<(), KernelError>,
+    ) -> Result<(), KernelError> {
+        debug_assert!(!self.live.has_trees(), "apply_bare outside a bare run");
+        change(&mut self.live)?;
+        let graph = std::mem::take(&mut self.live);
+        self.push_version(idx, graph, digest, n_ops, false);
+        Ok(())
+    }
+
+    /// Ends a bare run begun with `base`: the live graph gets its trees back, grown from
+    /// `base`'s, and its digest is computed.
+    ///
+    /// # Errors
+    /// The computed digest when it is not the one the last version recorded; the live graph
+    /// is then left without its trees, for a replay to discard.
+    pub(crate) fn end_bare(&mut self, base: &Graph) -> Result<(), Hash> {
+        let live = self.live.with_trees_from(base);
+        let recorded = self.versions.back().map(|version| version.digest);
+        if recorded != Some(live.digest()) {
+            return Err(live.digest());
+        }
+        self.live = live;
+        Ok(())
+    }
+
+    fn push_version(
+        &mut self,
+        idx: u64,
+        graph: Graph,
+        digest: Hash,
+        n_ops: usize,
+        checkpoint: bool,
+    ) {
         let version = self.versions.len();
-        let digest = graph.digest();
         self.event_idxs.push_back(idx);
         self.versions.push_back(Version {
             made_by: Some(idx),
@@ -351,9 +407,7 @@ impl ViewHistory {
 /// # Errors
 /// `INTERNAL` if the rebuilt trees do not give the graph's recorded digest.
 fn with_trees(graph: &Graph) -> Result<Graph, KernelError> {
-    let built = graph.with_trees().map_err(|error| {
-        KernelError::internal(format!("a graph's contents do not build: {error}"))
-    })?;
+    let built = graph.with_trees();
     if built.digest() != graph.digest() {
         return Err(KernelError::internal(format!(
             "rebuilt trees give digest {}, not the recorded {}",

@@ -53,7 +53,7 @@ pub use persist::{
     AppendError, BootError, CHECKPOINT_DIR, WAL_DIR, append, boot, changed_view_digest,
 };
 pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
-pub use replay::ReplayError;
+pub use replay::{Replay, ReplayError};
 pub use service::{GROUP_COMMIT_MAX, Kernel, SUBSCRIBER_LAG_MAX};
 pub use state::{
     CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointError, Command, ResolvedView, State,

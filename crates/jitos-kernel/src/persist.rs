@@ -9,8 +9,9 @@
 //!
 //! # Invariants
 //! - `boot` replays the valid prefix of the log and nothing else: every record is decoded,
-//!   checked against its header (idx, pins, view digest) and re-made by its command
-//!   (`State::replay_one`); the first record that fails stops the boot with its idx, before
+//!   checked against its header (idx, pins, view digest) and replayed (`Replay`: re-made by
+//!   its command, or, within a run of rewrites into one SWS, applied with the run's last
+//!   digest checked); the first record that fails stops the boot with its idx, before
 //!   anything on disk changed (the torn-tail cut waits for a replay that succeeded).
 //! - `append` returns only once the events' records are durable (one sync for the batch: group
 //!   commit); after a write or sync error the log is poisoned and nothing more is written.
@@ -24,7 +25,7 @@ use jitos_wal::{Decoded, Entry, OpenError, Record, Recovery, Storage, Wal, WalEr
 use crate::decode::{EventDecodeError, decode_event};
 use crate::event::{Event, EventEncodeError};
 use crate::output::{POLICY_ID, rule_pack_id};
-use crate::replay::ReplayError;
+use crate::replay::{Replay, ReplayError};
 use crate::state::State;
 
 /// The subdirectory of a data directory that holds the WAL's segments.
@@ -90,23 +91,24 @@ pub fn boot<S: Storage>(
     storage: S,
     options: WalOptions,
 ) -> Result<(State, Wal<S>, Recovery), BootError> {
-    let mut state = State::new();
+    let mut replay = Replay::new(State::new());
     let mut failure: Option<BootError> = None;
     let opening = Wal::read(storage, options, &mut |decoded| {
         if failure.is_none() {
-            failure = boot_record(&mut state, decoded).err();
+            failure = boot_record(&mut replay, decoded).err();
         }
     })?;
     if let Some(error) = failure {
         return Err(error);
     }
+    let state = replay.finish()?;
     let (wal, recovery) = opening.open()?;
     Ok((state, wal, recovery))
 }
 
-fn boot_record(state: &mut State, decoded: &Decoded) -> Result<(), BootError> {
+fn boot_record(replay: &mut Replay, decoded: &Decoded) -> Result<(), BootError> {
     let event = check_record(&decoded.record)?;
-    state.replay_one(&event)?;
+    replay.push(Arc::new(event))?;
     Ok(())
 }
 

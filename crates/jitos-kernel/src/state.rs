@@ -727,6 +727,44 @@ impl State {
         })
     }
 
+    /// Whether a replay may apply `event` in a bare run ([`State::replay_bare`]): a rewrite
+    /// into an ACTIVE SWS without an idempotency key (a retry would answer an earlier event)
+    /// and with a meta that encodes, so that only its ops can refuse it.
+    pub(crate) fn replays_bare(&self, event: &Event) -> bool {
+        event.kind == EventKind::RewriteApplied
+            && event.idempotency_key.is_none()
+            && matches!(event.view, ViewKey::Sws(id)
+                if self.sws(id).is_some_and(|record| record.state == SwsState::Active))
+            && check_meta(event.meta.as_ref()).is_ok()
+    }
+
+    /// Applies `event`, the next event of the log, for which [`State::replays_bare`] holds,
+    /// in the bare run on its view: the ops change the graph's maps as `apply` would (and
+    /// refuse as it would), the version takes the digest the event recorded, and the event
+    /// is appended as it is, not made again.
+    ///
+    /// # Errors
+    /// The ops' refusal; the state is then to be discarded.
+    pub(crate) fn replay_bare(&mut self, event: Arc<Event>) -> Result<(), KernelError> {
+        let history = self.history_of(event.view)?;
+        let change = rewrite::check(history.live(), &event.ops)?;
+        history.apply_bare(event.idx, event.ops.len(), event.view_digest, |graph| {
+            change.apply_to(graph)
+        })?;
+        self.events.push_back(event);
+        Ok(())
+    }
+
+    /// The history of `view`, to change.
+    ///
+    /// # Errors
+    /// `INTERNAL` when the view has none.
+    pub(crate) fn history_of(&mut self, view: ViewKey) -> Result<&mut ViewHistory, KernelError> {
+        self.views
+            .get_mut(&view)
+            .ok_or_else(|| KernelError::internal(format!("{view} has no history")))
+    }
+
     fn active_sws(&self, id: u64, path: &str) -> Result<&Arc<SwsRecord>, KernelError> {
         let record = self.sws(id).ok_or_else(|| unknown_sws(id, path))?;
         if record.state != SwsState::Active {

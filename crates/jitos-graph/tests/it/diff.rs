@@ -207,10 +207,14 @@ proptest! {
         prop_assert!(!left_bare.has_trees());
         prop_assert_eq!(left_bare.digest(), left.digest_full());
         prop_assert_eq!(left_bare.commit_digest(), left.commit_digest());
-        let regrown = left_bare.with_trees().expect("a graph's contents build");
+        let regrown = left_bare.with_trees();
         prop_assert!(regrown.has_trees());
         prop_assert_eq!(regrown.digest(), left.digest());
         prop_assert!(regrown.diff(&left).is_empty());
+        // Grown from the base's trees instead: updated or rebuilt, the same graph.
+        let regrown_from_base = left_bare.with_trees_from(&base);
+        prop_assert_eq!(regrown_from_base.digest(), left.digest());
+        prop_assert!(regrown_from_base.diff(&left).is_empty());
         let bare_pairs = [
             (&base_bare, &left_bare),
             (&left_bare, &base),

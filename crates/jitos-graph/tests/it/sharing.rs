@@ -55,3 +55,38 @@ fn a_clone_with_1000_more_nodes_shares_the_rest() {
     assert_eq!(rebuilt.digest(), view.digest());
     assert_eq!(rebuilt.digest_full(), view.digest());
 }
+
+/// A view changed without its trees and given them back from its base's: the trees share all
+/// but the changed paths with the base's, as if it had been changed with them.
+#[test]
+fn trees_grown_from_the_base_share_the_rest() {
+    let base = Graph::build((0..N_BASE).map(node), []).expect("valid nodes");
+    let mut bare = base.without_trees();
+    for idx in N_BASE..N_BASE + N_ADDED {
+        let _ = bare.add_node(node(idx)).expect("valid node");
+    }
+    let view = bare.with_trees_from(&base);
+    let rebuilt = Graph::build((0..N_BASE + N_ADDED).map(node), []).expect("valid nodes");
+    assert_eq!(view.digest(), rebuilt.digest());
+    let stats = view.tree_stats(&base);
+    let log2_n = u64::from((N_BASE + N_ADDED).ilog2()) + 1;
+    let fresh = stats.n_tree_nodes_not_in_base as u64;
+    assert!(
+        fresh <= N_ADDED * (log2_n + 2),
+        "{fresh} new tree nodes: updated, not rebuilt"
+    );
+
+    // Too many changes for an update: built from the maps, the same digest, nothing shared.
+    let mut grown = base.without_trees();
+    for idx in N_BASE..2 * N_BASE {
+        let _ = grown.add_node(node(idx)).expect("valid node");
+    }
+    let built = grown.with_trees_from(&base);
+    let expected = Graph::build((0..2 * N_BASE).map(node), []).expect("valid nodes");
+    assert_eq!(built.digest(), expected.digest());
+    assert_eq!(
+        built.tree_stats(&base).n_tree_nodes_not_in_base,
+        built.tree_stats(&base).n_tree_nodes,
+        "built from scratch"
+    );
+}

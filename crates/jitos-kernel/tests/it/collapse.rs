@@ -551,13 +551,33 @@ proptest! {
         let again = run_checked(&steps)?;
         prop_assert_eq!(log_bytes(&first), log_bytes(&again));
         // History is the system: the log alone rebuilds the same state.
-        let replayed = State::replay(first.events().iter().map(|event| &**event));
+        let replayed = State::replay(first.events().iter().cloned());
         let replayed = replayed.map_err(|error| TestCaseError::fail(error.to_string()))?;
         prop_assert_eq!(log_bytes(&replayed), log_bytes(&first));
         for (event, bytes) in first.events().iter().zip(log_bytes(&first)) {
             prop_assert_eq!(&decode_event(&bytes).expect("decodes"), &**event);
         }
         prop_assert_eq!(replayed.system().digest(), first.system().digest());
+        // Every version of every view, with the counters and checkpoints a file records.
+        prop_assert_eq!(
+            replayed.checkpoint_bytes(Hash::ZERO).ok(),
+            first.checkpoint_bytes(Hash::ZERO).ok()
+        );
+        let views = first.all_sws().map(|record| ViewKey::Sws(record.id));
+        for view in std::iter::once(ViewKey::System).chain(views) {
+            let (history, again) = (first.history(view), replayed.history(view));
+            let (history, again) = (history.expect("a view"), again.expect("replayed view"));
+            prop_assert_eq!(again.n_versions(), history.n_versions());
+            for version in 0..history.n_versions() {
+                prop_assert_eq!(again.version(version), history.version(version));
+                let graph = again.graph(version, replayed.events());
+                let graph = graph.map_err(|error| TestCaseError::fail(error.to_string()))?;
+                prop_assert_eq!(
+                    Some(graph.digest_full()),
+                    history.version(version).map(|v| v.digest)
+                );
+            }
+        }
         for record in first.all_sws() {
             let view = ViewKey::Sws(record.id);
             let digest = |state: &State| state.graph(view, "view").map(|graph| graph.digest());
