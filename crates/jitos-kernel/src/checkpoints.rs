@@ -136,29 +136,12 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     })?;
     let mut skipped = Vec::new();
     let candidates = candidates(checkpoints, records.len(), &mut skipped);
-    // Decoding dominates a start that has a checkpoint: the records are decoded on every core,
-    // while the newest candidate checkpoint is decoded beside them.
-    let (events, newest) = std::thread::scope(|scope| {
-        let newest = candidates
-            .first()
-            .map(|(name, bytes)| scope.spawn(move || (name.clone(), decode_checkpoint(bytes))));
-        let events = decode_all(&records);
-        (events, newest.map(|thread| thread.join()))
-    });
-    let events = events?;
     let hashes: Vec<Hash> = records.iter().map(|(_, hash)| *hash).collect();
+    let (replay, covered) = restore_and_replay(&records, &candidates, &hashes, &mut skipped)?;
     drop(records);
-    let newest =
-        newest.map(|joined| joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-    let restored = restore_newest(newest, &candidates, &events, &hashes, &mut skipped);
-    let (state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
-    let mut replay = Replay::new(state);
-    for event in events.iter().skip(covered) {
-        replay.push(Arc::clone(event))?;
-    }
     let state = replay.finish()?;
     let (wal, recovery) = opening.open()?;
-    let n_events = events.len() as u64;
+    let n_events = hashes.len() as u64;
     let report = BootReport {
         n_events,
         n_replayed: n_events - covered as u64,
@@ -174,36 +157,120 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     })
 }
 
-/// Checks and decodes every record, in parallel chunks; the error of the first bad record.
-fn decode_all(records: &[(Record, Hash)]) -> Result<Vector<Arc<Event>>, BootError> {
-    let n_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk_len = records.len().div_ceil(n_threads).max(1024);
-    let chunks: Vec<Result<Vec<Arc<Event>>, BootError>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = records
-            .chunks(chunk_len)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(record, _)| check_record(record).map(Arc::new))
-                        .collect()
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|thread| {
+/// The state restored from the newest of `candidates` that checks out against the log
+/// (`records`, their `hashes`), or an empty one, in a replay that has taken every event after
+/// it; with the number of events the checkpoint covered. Tried checkpoints that fail go to
+/// `skipped`.
+fn restore_and_replay(
+    records: &[(Record, Hash)],
+    candidates: &[(String, Vec<u8>)],
+    hashes: &[Hash],
+    skipped: &mut Vec<(String, String)>,
+) -> Result<(Replay, usize), BootError> {
+    // The newest candidate is tried once every event it covers is decoded; older ones cover
+    // fewer.
+    let needed = candidates
+        .first()
+        .and_then(|(name, _)| parse_checkpoint_name(name))
+        .map_or(0, |count| usize::try_from(count).unwrap_or(usize::MAX))
+        .min(records.len());
+    // Records are decoded on every core, chunk by chunk, while this thread restores the
+    // checkpoint (decoded beside them) and replays the chunks already decoded.
+    std::thread::scope(|scope| {
+        let mut newest = candidates
+            .first()
+            .map(|(name, bytes)| scope.spawn(move || (name.clone(), decode_checkpoint(bytes))));
+        let mut decoded = Vector::new();
+        let mut started: Option<(Replay, usize)> = None;
+        let mut start = |decoded: &Vector<Arc<Event>>| -> Result<(Replay, usize), BootError> {
+            let newest = newest.take().map(|thread| {
                 thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            let restored = restore_newest(newest, candidates, decoded, hashes, skipped);
+            let (state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
+            let mut replay = Replay::new(state);
+            for event in decoded.iter().skip(covered) {
+                replay.push(Arc::clone(event))?;
+            }
+            Ok((replay, covered))
+        };
+        decode_in_order(records, &mut |chunk| {
+            match &mut started {
+                Some((replay, _)) => {
+                    for event in chunk {
+                        replay.push(event)?;
+                    }
+                }
+                None => {
+                    decoded.extend(chunk);
+                    if decoded.len() >= needed {
+                        started = Some(start(&decoded)?);
+                        decoded = Vector::new();
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        match started {
+            Some(started) => Ok(started),
+            None => start(&decoded),
+        }
+    })
+}
+
+/// Records decoded per chunk: a decoder's unit of work, and what the consumer takes at once.
+const DECODE_CHUNK_RECORDS: usize = 4096;
+
+/// Chunks a decoder may have ready before the consumer takes them: bounds the memory of
+/// decoded events waiting.
+const DECODE_CHUNKS_AHEAD: usize = 2;
+
+/// Checks and decodes every record on one thread per core, a chunk at a time (chunk `i` on
+/// thread `i % n`), and hands the chunks to `consume` in log order as they are ready, so that
+/// what `consume` does with one chunk overlaps the decoding of the next ones. Stops at the
+/// first record that fails (its error, after every chunk before it was consumed) or the first
+/// error `consume` returns.
+fn decode_in_order(
+    records: &[(Record, Hash)],
+    consume: &mut dyn FnMut(Vec<Arc<Event>>) -> Result<(), BootError>,
+) -> Result<(), BootError> {
+    let n_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let n_chunks = records.len().div_ceil(DECODE_CHUNK_RECORDS);
+    std::thread::scope(|scope| {
+        let decoders: Vec<_> = (0..n_threads.min(n_chunks))
+            .map(|first| {
+                let (ready, taken) = std::sync::mpsc::sync_channel(DECODE_CHUNKS_AHEAD);
+                scope.spawn(move || {
+                    let chunks = records.chunks(DECODE_CHUNK_RECORDS);
+                    for chunk in chunks.skip(first).step_by(n_threads) {
+                        let decoded: Result<Vec<Arc<Event>>, BootError> = chunk
+                            .iter()
+                            .map(|(record, _)| check_record(record).map(Arc::new))
+                            .collect();
+                        let failed = decoded.is_err();
+                        // A consumer that stopped takes nothing more; neither is there more
+                        // to give after a failed record.
+                        if ready.send(decoded).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+                taken
             })
-            .collect()
-    });
-    let mut events = Vector::new();
-    for chunk in chunks {
-        events.extend(chunk?);
-    }
-    Ok(events)
+            .collect();
+        for chunk_idx in 0..n_chunks {
+            // A decoder sends every chunk of its share up to its first failure, which comes
+            // here before any later chunk is asked for; a closed channel is a decoder that
+            // panicked, and the scope re-raises its panic.
+            let Ok(chunk) = decoders[chunk_idx % decoders.len()].recv() else {
+                break;
+            };
+            consume(chunk?)?;
+        }
+        Ok(())
+    })
 }
 
 /// The checkpoint files that may belong to a log of `n_records` records, newest first, with
