@@ -7,7 +7,7 @@
 //! which decodes on every core while it replays (`boot/n` decodes and replays record by record).
 //!
 //! Run: `cargo bench -p jitos-kernel --bench boot`; `JITOS_BOOT_BENCH_N=1000000` sets the size
-//! of the checkpoint comparison (default 100,000).
+//! of the large boots and of the checkpoint comparison (default 100,000).
 
 use std::sync::Arc;
 
@@ -53,10 +53,18 @@ fn wal_of(n: u64) -> SimStorage {
     storage
 }
 
+/// `JITOS_BOOT_BENCH_N`, the size of the large runs (default 100,000).
+fn large_n() -> u64 {
+    std::env::var("JITOS_BOOT_BENCH_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
+
 fn boot_from_wal(c: &mut Criterion) {
     let mut group = c.benchmark_group("boot");
     group.sample_size(10);
-    for n in [10_000u64, 100_000] {
+    for n in [10_000u64, large_n()] {
         let storage = wal_of(n);
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter_with_large_drop(|| {
@@ -94,10 +102,7 @@ fn replay_from_memory(c: &mut Criterion) {
 
 /// Boot of the same log with and without a checkpoint covering all of it.
 fn boot_with_and_without_checkpoint(c: &mut Criterion) {
-    let n: u64 = std::env::var("JITOS_BOOT_BENCH_N")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
+    let n = large_n();
     let storage = wal_of(n);
     let (state, wal, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
     let mut checkpoints = SimStorage::new();
