@@ -464,30 +464,22 @@ impl Graph {
             return self.with_trees();
         }
         let mut trees = base_trees.clone();
-        for id in &nodes_removed {
-            let removed = trees.node.remove_in_place(&node_key(id));
-            debug_assert!(removed, "the base's node tree holds the base's nodes");
-        }
-        for (id, node) in nodes_added
-            .iter()
-            .filter_map(|id| self.nodes.get(id).map(|n| (id, n)))
-        {
-            trees
-                .node
-                .insert_in_place(tree_entry(*id, node_entry(id, node)));
-        }
-        for id in &edges_removed {
-            let removed = trees.edge.remove_in_place(&edge_key(id));
-            debug_assert!(removed, "the base's edge tree holds the base's edges");
-        }
-        for (id, edge) in edges_added
-            .iter()
-            .filter_map(|id| self.edges.get(id).map(|e| (id, e)))
-        {
-            trees
-                .edge
-                .insert_in_place(tree_entry(*id, edge_entry(id, edge)));
-        }
+        update_tree(
+            &mut trees.node,
+            &self.nodes,
+            &nodes_removed,
+            &nodes_added,
+            node_key,
+            node_entry,
+        );
+        update_tree(
+            &mut trees.edge,
+            &self.edges,
+            &edges_removed,
+            &edges_added,
+            edge_key,
+            edge_entry,
+        );
         self.with_these_trees(trees)
     }
 
@@ -761,6 +753,28 @@ fn map_diff<V>(map: &CritMap<Hash, V>, other: &CritMap<Hash, V>) -> (Vec<Hash>, 
 /// The tree leaf of `id`, given its `(key, leaf hash)` from `node_entry` or `edge_entry`.
 fn tree_entry(id: Hash, (key, hash): (Hash, Hash)) -> LeafEntry {
     LeafEntry { key, hash, id }
+}
+
+/// Changes `tree`, a base's tree, into the tree of `map`, which lacks the base's `removed` ids
+/// and has the `added` ones (`key` and `entry` give an id's tree key and an item's entry).
+fn update_tree<T>(
+    tree: &mut Smt,
+    map: &CritMap<Hash, T>,
+    removed: &[Hash],
+    added: &[Hash],
+    key: fn(&Hash) -> Hash,
+    entry: fn(&Hash, &T) -> (Hash, Hash),
+) {
+    for id in removed {
+        let was_there = tree.remove_in_place(&key(id));
+        debug_assert!(was_there, "the base's tree holds the base's items");
+    }
+    for (id, item) in added
+        .iter()
+        .filter_map(|id| map.get(id).map(|item| (id, item)))
+    {
+        tree.insert_in_place(tree_entry(*id, entry(id, item)));
+    }
 }
 
 /// Below this many items [`entries_of`] hashes on the calling thread alone: a thread costs
