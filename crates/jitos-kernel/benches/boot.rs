@@ -1,8 +1,9 @@
 //! Boot benchmark: rebuilding the state from a WAL of n `AddNode` events (one SWS), in memory
 //! (`SimStorage`, so the figure is the kernel's replay, not the disk): every record verified,
 //! decoded, checked against its header and re-applied. Reported as time per boot, without
-//! dropping the state afterwards (a start keeps it); divide n by it for events per second. `boot-checkpoint/n` is the same log with a checkpoint covering all
-//! of it: records verified and decoded, the checkpoint checked and restored, nothing replayed.
+//! dropping the state afterwards (a start keeps it); divide n by it for events per second.
+//! `boot-checkpoint/n` is the same log with a checkpoint covering all of it: records verified
+//! and decoded, the checkpoint checked and restored, nothing replayed.
 //! `boot/start/n` is the daemon's start on the log without a checkpoint: `boot_with_checkpoints`,
 //! which decodes on every core while it replays (`boot/n` decodes and replays record by record).
 //!

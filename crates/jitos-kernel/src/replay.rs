@@ -174,9 +174,6 @@ impl State {
     }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// A replay in progress: the next events of a log go in one by one ([`Replay::push`]), the
 /// state comes out at the end ([`Replay::finish`]).
 #[derive(Debug)]
@@ -303,3 +300,6 @@ fn diverged(event: &Event, found: Hash) -> ReplayError {
 fn to_position(idx: u64) -> usize {
     usize::try_from(idx).unwrap_or(usize::MAX)
 }
+
+#[cfg(test)]
+mod tests;
