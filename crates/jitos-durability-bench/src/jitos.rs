@@ -151,6 +151,10 @@ impl Sink for CountingSink {
         self.journal.idle()
     }
 
+    fn write_is_durable(&self) -> bool {
+        self.journal.write_is_durable()
+    }
+
     fn published(&mut self, state: &Arc<State>) {
         self.journal.published(state);
     }

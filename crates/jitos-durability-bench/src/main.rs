@@ -13,6 +13,11 @@ use std::time::Duration;
 use clap::Parser;
 use jitos_durability_bench::{CLIENTS_MAX, Options, ROUNDS_MAX, System, Timing, run};
 
+/// The allocator `jitosd` runs on, so the kernel's side is measured as the daemon runs it;
+/// redb's allocations go through it too (SQLite keeps its own `malloc`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AFTER_HELP: &str = "\
 For each round, client count and system, in that nesting, the system commits for --warmup
 (not counted) and then --duration, on fresh files; the systems' order rotates by one per round,

@@ -46,6 +46,13 @@ pub trait Sink: Send {
     /// As `write`.
     fn idle(&mut self) -> Result<(), AppendError>;
 
+    /// Whether `write` returns only once the events are durable (it waits for the device), so
+    /// that `idle` never has anything left to do after it. Only then may the kernel commit a
+    /// light command on its caller's thread: the hand-offs to and from the loop thread are
+    /// then most of what a lone client waits for besides the flush, and there is no flush for
+    /// batching to share when writes do not wait for one.
+    fn write_is_durable(&self) -> bool;
+
     /// `state`, holding every event written so far, was published.
     fn published(&mut self, _state: &Arc<State>) {}
 
@@ -109,6 +116,10 @@ impl<S: Storage + Send> Sink for Journal<S> {
             self.wal.sync()?;
         }
         Ok(())
+    }
+
+    fn write_is_durable(&self) -> bool {
+        self.fsync == FsyncPolicy::Always
     }
 
     fn published(&mut self, state: &Arc<State>) {

@@ -54,7 +54,7 @@ pub use persist::{
 };
 pub use receipt::{OpCounts, RECEIPT_FORMAT_VERSION, Receipt};
 pub use replay::{Replay, ReplayError};
-pub use service::{GROUP_COMMIT_MAX, Kernel, SUBSCRIBER_LAG_MAX};
+pub use service::{GROUP_COMMIT_MAX, INLINE_OPS_MAX, Kernel, SUBSCRIBER_LAG_MAX};
 pub use state::{
     CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointError, Command, ResolvedView, State,
     SwsRecord, SwsState, decode_checkpoint,

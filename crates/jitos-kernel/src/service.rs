@@ -1,31 +1,47 @@
 //! The single-writer command loop and the handle that talks to it.
 //!
-//! Writes travel through one bounded queue to one thread that owns the state. The thread takes
+//! One [`Writer`] owns the state, behind one lock; whoever holds the lock is the only one
+//! applying commands. Commands go into one bounded queue that the loop thread drains: it takes
 //! every command waiting (up to [`GROUP_COMMIT_MAX`]), applies them in order, makes the events
 //! they appended durable with one write and one fsync (group commit, through the [`Sink`]), then
-//! publishes an immutable snapshot, broadcasts the events and replies. Reads never enter the
-//! queue: they take the latest snapshot.
+//! publishes an immutable snapshot, broadcasts the events and replies. Reads never take the
+//! lock: they take the latest snapshot.
+//!
+//! **Inline commits.** When the sink's writes wait for the device (`--fsync always`), a light
+//! command (see [`runs_inline`]) submitted while the lock is free and nothing is queued is
+//! committed by its caller, on the caller's thread, exactly as a batch of one: no hand-off to
+//! the loop thread and no wake-up on the way back, which is most of what a lone client waits
+//! for besides the flush. Commands that arrive meanwhile find the lock taken and queue, so
+//! group commit is unchanged under load. Without a flush on the path (in memory, or
+//! `--fsync batch`) every command goes through the loop thread, whose batches share one
+//! published snapshot: a snapshot per command costs more path copying than the hand-offs save
+//! once clients overlap (`docs/PERFORMANCE.md`).
 //!
 //! # Invariants
-//! - Commands apply one at a time, in the order they entered the queue.
+//! - Commands apply one at a time. Queued commands apply in the order they were queued, and an
+//!   inline command never overtakes a queued one (it runs only when the queue is empty).
 //! - A reply is sent only after the events of its batch are durable under the fsync policy and
 //!   the snapshot that contains its effect is published, so a client that got an answer and then
 //!   reads sees its own write, and a restart keeps it.
 //! - Fail-stop: when the sink fails, no command of the batch is acknowledged (each gets
-//!   `INTERNAL`), nothing of the batch is published or broadcast, the loop stops for good and
-//!   [`Kernel::failure`] reports why. Readers never see an event the log does not hold.
+//!   `INTERNAL`), nothing of the batch is published or broadcast, the writer is dropped for good,
+//!   queued commands get `INTERNAL`, and [`Kernel::failure`] reports why. Readers never see an
+//!   event the log does not hold. A panic while applying ends the loop the same way.
 //! - The queue holds at most `COMMAND_QUEUE_MAX` commands; senders wait for room.
+//! - An inline commit blocks its caller's thread for one command (at most [`INLINE_OPS_MAX`]
+//!   ops) and one durable write, and leaves `Sink::idle` nothing to do.
 //! - A snapshot is published and events broadcast only when a batch appended some; retries that
 //!   returned earlier events publish nothing.
 //! - The version cache holds rebuilt graphs of past versions, which never change, so an entry
 //!   is valid in every snapshot; it is bounded and never reaches anything canonical.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::thread::Thread;
 
 use jitos_core::limits::COMMAND_QUEUE_MAX;
 use jitos_graph::Graph;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, oneshot, watch};
 
 use crate::error::KernelError;
 use crate::event::Event;
@@ -38,6 +54,11 @@ pub const SUBSCRIBER_LAG_MAX: usize = 1024;
 
 /// The most commands one batch (one fsync, one published snapshot) takes from the queue.
 pub const GROUP_COMMIT_MAX: usize = 256;
+
+/// The most ops an `applyRewrite` may hold and still be committed on its caller's thread;
+/// larger ones (up to `REWRITE_OPS_MAX`) go to the loop thread, so that no caller's thread (an
+/// async runtime's worker, in the daemon) is blocked for long.
+pub const INLINE_OPS_MAX: usize = 64;
 
 type Reply = oneshot::Sender<Result<Arc<Event>, KernelError>>;
 
@@ -52,6 +73,88 @@ enum Envelope {
     },
 }
 
+/// An envelope in the queue, with the room it takes there.
+struct Queued {
+    envelope: Envelope,
+    _room: OwnedSemaphorePermit,
+}
+
+/// The commands waiting for the loop thread.
+struct Queue {
+    waiting: VecDeque<Queued>,
+    /// Whether the loop still takes commands: false once it ended (stopped, failed) or every
+    /// [`Kernel`] handle is gone.
+    open: bool,
+}
+
+/// What the handles, inline callers and the loop thread share.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// One permit per command the queue may still take.
+    room: Arc<Semaphore>,
+    /// `None` once the loop ended. Whoever holds this lock is the only one applying commands.
+    writer: Mutex<Option<Writer>>,
+    /// Whether light commands may be committed by their callers: only when the sink's writes
+    /// wait for the device (see [`Sink::write_is_durable`]).
+    inline: bool,
+}
+
+impl Shared {
+    /// Ends the loop for good: no command is taken any more, and the queued ones are dropped
+    /// (their callers get `INTERNAL`).
+    fn close(&self) {
+        let dropped = {
+            let mut queue = lock(&self.queue);
+            queue.open = false;
+            std::mem::take(&mut queue.waiting)
+        };
+        self.room.close();
+        // Dropped outside the lock: a dropped reply wakes its caller.
+        drop(dropped);
+    }
+
+    fn has_waiting(&self) -> bool {
+        !lock(&self.queue).waiting.is_empty()
+    }
+}
+
+/// The writer's lock, held. A panic while it is held (in `State::apply`, say) drops the writer,
+/// which reports the panic as the loop's failure, and closes the queue.
+struct Held<'a> {
+    slot: MutexGuard<'a, Option<Writer>>,
+    shared: &'a Shared,
+}
+
+impl Held<'_> {
+    /// Ends the loop: drops the writer (a stop, or after its failure was reported) and closes
+    /// the queue.
+    fn end(&mut self) {
+        self.slot.take();
+        self.shared.close();
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.slot.is_some() {
+            self.end();
+        }
+    }
+}
+
+/// Ends the loop when the last [`Kernel`] handle is dropped.
+struct Owner {
+    shared: Arc<Shared>,
+    thread: Thread,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        lock(&self.shared.queue).open = false;
+        self.thread.unpark();
+    }
+}
+
 /// How many rebuilt past versions the kernel keeps, most recently used first.
 const VERSION_CACHE_ENTRIES_MAX: usize = 32;
 
@@ -61,7 +164,7 @@ type VersionCache = VecDeque<((ViewKey, usize), Graph)>;
 /// A handle to a running kernel. Cheap to clone; every clone talks to the same loop.
 #[derive(Clone)]
 pub struct Kernel {
-    commands: mpsc::Sender<Envelope>,
+    owner: Arc<Owner>,
     snapshots: watch::Receiver<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
     versions: Arc<Mutex<VersionCache>>,
@@ -75,6 +178,10 @@ impl std::fmt::Debug for Kernel {
             .field("n_events", &self.snapshot().events().len())
             .finish()
     }
+}
+
+fn stopped() -> KernelError {
+    KernelError::internal("the kernel loop has stopped")
 }
 
 impl Kernel {
@@ -96,10 +203,10 @@ impl Kernel {
     }
 
     fn start_with(state: State, sink: Option<Box<dyn Sink>>, status: StorageStatus) -> Kernel {
-        let (commands, queue) = mpsc::channel(COMMAND_QUEUE_MAX);
         let (publish, snapshots) = watch::channel(Arc::new(state.clone()));
         let (events, _) = broadcast::channel(SUBSCRIBER_LAG_MAX);
         let (fail, failure) = watch::channel(None);
+        let inline = sink.as_ref().is_some_and(|sink| sink.write_is_durable());
         let writer = Writer {
             state,
             sink,
@@ -107,13 +214,25 @@ impl Kernel {
             events: events.clone(),
             fail,
         };
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                waiting: VecDeque::new(),
+                open: true,
+            }),
+            room: Arc::new(Semaphore::new(COMMAND_QUEUE_MAX)),
+            writer: Mutex::new(Some(writer)),
+            inline,
+        });
+        let loop_shared = Arc::clone(&shared);
         // A thread, not a task: an fsync blocks, and must not stall the runtime's workers.
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("jitos-kernel".to_owned())
-            .spawn(move || writer.run(queue))
-            .expect("the operating system refused to start the kernel thread");
+            .spawn(move || run(&loop_shared))
+            .expect("the operating system refused to start the kernel thread")
+            .thread()
+            .clone();
         Kernel {
-            commands,
+            owner: Arc::new(Owner { shared, thread }),
             snapshots,
             events,
             versions: Arc::default(),
@@ -135,12 +254,12 @@ impl Kernel {
         failure.wait_for(Option::is_some).await.ok()?.clone()
     }
 
-    /// Stops the loop after the commands already taken: their events are made durable
+    /// Stops the loop after the commands already queued: their events are made durable
     /// (including the fsync the `BATCH` policy still owes) and answered; later commands get
     /// `INTERNAL`. Returns once the loop has ended.
     pub async fn stop(&self) {
         let (done, stopped) = oneshot::channel();
-        if self.commands.send(Envelope::Stop { done }).await.is_ok() {
+        if self.enqueue(Envelope::Stop { done }).await.is_ok() {
             let _ = stopped.await;
         }
     }
@@ -158,10 +277,7 @@ impl Kernel {
             return state.graph_of(view);
         }
         let key = (view.key, view.version);
-        let mut cache = self
-            .versions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = lock(&self.versions);
         if let Some(at) = cache.iter().position(|(cached, _)| *cached == key) {
             let entry = cache.remove(at).expect("position is in range");
             let graph = entry.1.clone();
@@ -181,19 +297,77 @@ impl Kernel {
         Arc::clone(&self.snapshots.borrow())
     }
 
-    /// Runs `command` in the loop and waits for its event.
+    /// Runs `command` and waits for its event: on this thread when it is light and nothing else
+    /// is being applied or waiting, otherwise in the loop thread.
     ///
     /// # Errors
     /// The command's refusal, or `INTERNAL` when the loop has stopped.
     pub async fn submit(&self, command: Command) -> Result<Arc<Event>, KernelError> {
+        let command = match self.try_inline(command) {
+            Ok(answer) => return answer,
+            Err(command) => command,
+        };
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Envelope::Command { command, reply })
-            .await
-            .map_err(|_| KernelError::internal("the kernel loop has stopped"))?;
+        self.enqueue(Envelope::Command { command, reply }).await?;
         answer
             .await
             .map_err(|_| KernelError::internal("the kernel loop dropped a command"))?
+    }
+
+    /// Commits `command` on this thread if it is light, the writer is free and no command is
+    /// queued (a queued one goes first); gives it back otherwise.
+    fn try_inline(&self, command: Command) -> Result<Result<Arc<Event>, KernelError>, Command> {
+        let shared = &*self.owner.shared;
+        if !shared.inline || !runs_inline(&command) {
+            return Err(command);
+        }
+        let slot = match shared.writer.try_lock() {
+            Ok(slot) => slot,
+            // The panic that poisoned the lock took the writer out (`Held`): it reads `None`.
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Err(command),
+        };
+        let mut held = Held { slot, shared };
+        let Some(writer) = held.slot.as_mut() else {
+            return Ok(Err(stopped()));
+        };
+        if shared.has_waiting() {
+            return Err(command);
+        }
+        let (reply, mut answer) = oneshot::channel();
+        // A durable write leaves `Sink::idle` nothing to do, so the loop thread is not needed.
+        if let Err(why) = writer.commit(&mut vec![Envelope::Command { command, reply }]) {
+            writer.fail_stop(&why);
+            held.end();
+            // Wakes the loop thread, which finds the writer gone and ends.
+            self.owner.thread.unpark();
+        }
+        drop(held);
+        Ok(answer
+            .try_recv()
+            .unwrap_or_else(|_| Err(KernelError::internal("the kernel dropped a command"))))
+    }
+
+    /// Puts `envelope` in the queue (waiting for room) and wakes the loop thread.
+    async fn enqueue(&self, envelope: Envelope) -> Result<(), KernelError> {
+        let shared = &self.owner.shared;
+        let room = Arc::clone(&shared.room)
+            .acquire_owned()
+            .await
+            .map_err(|_| stopped())?;
+        {
+            let mut queue = lock(&shared.queue);
+            if !queue.open {
+                return Err(stopped());
+            }
+            queue.waiting.push_back(Queued {
+                envelope,
+                _room: room,
+            });
+        }
+        // Cheap when the thread is not parked: no system call.
+        self.owner.thread.unpark();
+        Ok(())
     }
 
     /// Every event appended from now on, in order.
@@ -202,13 +376,81 @@ impl Kernel {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Whether `command` is light enough to be committed on its caller's thread: creates, discards
+/// and rewrites of at most [`INLINE_OPS_MAX`] ops. Collapses and rebases, whose cost grows with
+/// an SWS's overlay, always go to the loop thread.
+fn runs_inline(command: &Command) -> bool {
+    match command {
+        Command::CreateSws { .. } | Command::DiscardSws { .. } => true,
+        Command::ApplyRewrite { ops, .. } => ops.len() <= INLINE_OPS_MAX,
+        Command::CollapseSws { .. } | Command::RebaseSws { .. } => false,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The loop's side: the state and where its results go.
+/// The loop thread: drains the queue in batches. Ends when the loop is stopped or fails, or when every handle is gone and the queue is empty.
+fn run(shared: &Shared) {
+    loop {
+        let (is_open, has_waiting) = {
+            let queue = lock(&shared.queue);
+            (queue.open, !queue.waiting.is_empty())
+        };
+        if !has_waiting {
+            if !is_open {
+                // Every handle is gone: nothing can be submitted any more.
+                lock(&shared.writer).take();
+                return;
+            }
+            // An `unpark` between the check and here makes this return at once.
+            std::thread::park();
+            continue;
+        }
+        let mut held = Held {
+            slot: lock(&shared.writer),
+            shared,
+        };
+        let Some(writer) = held.slot.as_mut() else {
+            return;
+        };
+        let mut batch: Vec<Envelope> = {
+            let mut queue = lock(&shared.queue);
+            let n_taken = queue.waiting.len().min(GROUP_COMMIT_MAX);
+            queue
+                .waiting
+                .drain(..n_taken)
+                .map(|queued| queued.envelope)
+                .collect()
+        };
+        let stop = match writer.commit(&mut batch) {
+            Ok(stop) => stop,
+            Err(why) => {
+                writer.fail_stop(&why);
+                return held.end();
+            }
+        };
+        if (stop.is_some() || !shared.has_waiting())
+            && let Some(Err(error)) = writer.sink.as_mut().map(|sink| sink.idle())
+        {
+            writer.fail_stop(&format!("the write-ahead log failed: {error}"));
+            return held.end();
+        }
+        if let Some(done) = stop {
+            if let Some(sink) = &mut writer.sink {
+                sink.close(&writer.publish.borrow().clone());
+            }
+            held.end();
+            let _ = done.send(());
+            return;
+        }
+    }
+}
+
+/// The state and where its results go.
 struct Writer {
     state: State,
     sink: Option<Box<dyn Sink>>,
@@ -218,35 +460,6 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, mut queue: mpsc::Receiver<Envelope>) {
-        let mut batch = Vec::new();
-        while let Some(first) = queue.blocking_recv() {
-            batch.push(first);
-            while batch.len() < GROUP_COMMIT_MAX {
-                match queue.try_recv() {
-                    Ok(envelope) => batch.push(envelope),
-                    Err(_) => break,
-                }
-            }
-            let stop = match self.commit(&mut batch) {
-                Ok(stop) => stop,
-                Err(why) => return self.fail_stop(&why),
-            };
-            if (stop.is_some() || queue.is_empty())
-                && let Some(Err(error)) = self.sink.as_mut().map(|sink| sink.idle())
-            {
-                return self.fail_stop(&format!("the write-ahead log failed: {error}"));
-            }
-            if let Some(done) = stop {
-                if let Some(sink) = &mut self.sink {
-                    sink.close(&self.publish.borrow().clone());
-                }
-                let _ = done.send(());
-                return;
-            }
-        }
-    }
-
     /// Applies the batch's commands, makes their events durable, publishes, and answers; returns
     /// the stop request the batch held, or why the sink failed (nothing was then answered Ok).
     fn commit(&mut self, batch: &mut Vec<Envelope>) -> Result<Option<oneshot::Sender<()>>, String> {

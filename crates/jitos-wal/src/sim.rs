@@ -29,6 +29,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crate::storage::Storage;
 
@@ -133,6 +134,7 @@ struct SimState {
     fail_next_write: bool,
     capacity_bytes: Option<usize>,
     n_syncs: u64,
+    sync_latency: Option<Duration>,
 }
 
 /// An in-memory [`Storage`] with durable and written images, power cuts and fault injection.
@@ -177,6 +179,13 @@ impl SimStorage {
     /// no room). `None` removes the limit.
     pub fn set_capacity(&self, capacity_bytes: Option<usize>) {
         self.state().capacity_bytes = capacity_bytes;
+    }
+
+    /// Makes every `sync` take at least `latency` of wall time, slept before it takes the lock, as
+    /// a disk's flush does: tests of group commit then see commands queue behind an fsync.
+    /// `None` (the default) syncs at once. What becomes durable does not change.
+    pub fn set_sync_latency(&self, latency: Option<Duration>) {
+        self.state().sync_latency = latency;
     }
 
     /// Cancels pending injected faults and removes the capacity limit.
@@ -415,6 +424,10 @@ impl Storage for SimStorage {
     }
 
     fn sync(&mut self, name: &str) -> io::Result<()> {
+        let latency = self.state().sync_latency;
+        if let Some(latency) = latency {
+            std::thread::sleep(latency);
+        }
         let mut state = self.state();
         linked_mut(&mut state, name)?;
         if std::mem::take(&mut state.fail_next_sync) {
