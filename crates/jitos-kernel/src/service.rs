@@ -8,11 +8,11 @@
 //! lock: they take the latest snapshot.
 //!
 //! **Inline commits.** When the sink's writes wait for the device (`--fsync always`), a light
-//! command (see [`runs_inline`]) submitted while the lock is free and nothing is queued is
-//! committed by its caller, on the caller's thread, exactly as a batch of one: no hand-off to
-//! the loop thread and no wake-up on the way back, which is most of what a lone client waits
-//! for besides the flush. Commands that arrive meanwhile find the lock taken and queue, so
-//! group commit is unchanged under load. Without a flush on the path (in memory, or
+//! command (see [`runs_inline`]) submitted while no other submit is under way, the lock is free
+//! and nothing is queued is committed by its caller, on the caller's thread, exactly as a batch
+//! of one: no hand-off to the loop thread and no wake-up on the way back, which is most of what
+//! a lone client waits for besides the flush. Commands that arrive meanwhile see it under way
+//! and queue, so group commit is unchanged under load. Without a flush on the path (in memory, or
 //! `--fsync batch`) every command goes through the loop thread, whose batches share one
 //! published snapshot: a snapshot per command costs more path copying than the hand-offs save
 //! once clients overlap (`docs/PERFORMANCE.md`).
@@ -36,6 +36,7 @@
 //!   is valid in every snapshot; it is bounded and never reaches anything canonical.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::thread::Thread;
 
@@ -97,6 +98,8 @@ struct Shared {
     /// Whether light commands may be committed by their callers: only when the sink's writes
     /// wait for the device (see [`Sink::write_is_durable`]).
     inline: bool,
+    /// Calls to [`Kernel::submit`] under way.
+    n_submitting: AtomicUsize,
 }
 
 impl Shared {
@@ -139,6 +142,33 @@ impl Drop for Held<'_> {
         if std::thread::panicking() && self.slot.is_some() {
             self.end();
         }
+    }
+}
+
+/// One call to [`Kernel::submit`], counted until it returns or its future is dropped.
+struct Submitting<'a> {
+    shared: &'a Shared,
+    /// Whether no other call was under way when this one began: queued, being applied, or
+    /// answered and not yet returned (its task not yet run again). Only then may the command
+    /// run inline: when many clients were just answered by one batch, the first of them to
+    /// come back must not commit alone ahead of the others (one fsync each, and, in the daemon,
+    /// a runtime worker blocked in it while the others' requests wait).
+    is_alone: bool,
+}
+
+impl Submitting<'_> {
+    fn enter(shared: &Shared) -> Submitting<'_> {
+        let n_others = shared.n_submitting.fetch_add(1, Ordering::AcqRel);
+        Submitting {
+            shared,
+            is_alone: n_others == 0,
+        }
+    }
+}
+
+impl Drop for Submitting<'_> {
+    fn drop(&mut self) {
+        self.shared.n_submitting.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -222,6 +252,7 @@ impl Kernel {
             room: Arc::new(Semaphore::new(COMMAND_QUEUE_MAX)),
             writer: Mutex::new(Some(writer)),
             inline,
+            n_submitting: AtomicUsize::new(0),
         });
         let loop_shared = Arc::clone(&shared);
         // A thread, not a task: an fsync blocks, and must not stall the runtime's workers.
@@ -303,9 +334,14 @@ impl Kernel {
     /// # Errors
     /// The command's refusal, or `INTERNAL` when the loop has stopped.
     pub async fn submit(&self, command: Command) -> Result<Arc<Event>, KernelError> {
-        let command = match self.try_inline(command) {
-            Ok(answer) => return answer,
-            Err(command) => command,
+        let submitting = Submitting::enter(&self.owner.shared);
+        let command = if submitting.is_alone {
+            match self.try_inline(command) {
+                Ok(answer) => return answer,
+                Err(command) => command,
+            }
+        } else {
+            command
         };
         let (reply, answer) = oneshot::channel();
         self.enqueue(Envelope::Command { command, reply }).await?;

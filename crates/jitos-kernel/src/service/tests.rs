@@ -255,3 +255,50 @@ async fn dropping_every_handle_ends_the_loop_thread() {
     }
     panic!("the loop thread outlived its last handle");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_and_queued_commands_interleave_into_one_gapless_log() {
+    let storage = SimStorage::new();
+    let kernel = durable_kernel(&storage, FsyncPolicy::Always);
+    const N_PER_CLIENT: usize = 20;
+    let n_clients: u64 = 8;
+    for _ in 0..n_clients {
+        kernel.submit(create()).await.expect("created");
+    }
+    let clients: Vec<_> = (0..n_clients)
+        .map(|client| {
+            let kernel = kernel.clone();
+            tokio::spawn(async move {
+                let mut idxs = Vec::new();
+                for i in 0..N_PER_CLIENT {
+                    // Every third command is too large to run inline: the two paths interleave.
+                    let n_ops = if i % 3 == 0 {
+                        super::INLINE_OPS_MAX + 1
+                    } else {
+                        1
+                    };
+                    let command = rewrite(client, n_ops, i);
+                    idxs.push(kernel.submit(command).await.expect("accepted").idx);
+                }
+                idxs
+            })
+        })
+        .collect();
+    let mut idxs = Vec::new();
+    for client in clients {
+        let client_idxs = client.await.expect("the task ran");
+        assert!(
+            client_idxs.is_sorted(),
+            "one client's commands apply in its order"
+        );
+        idxs.extend(client_idxs);
+    }
+    idxs.sort_unstable();
+    let n_events = n_clients + n_clients * N_PER_CLIENT as u64;
+    assert_eq!(idxs, (n_clients..n_events).collect::<Vec<_>>());
+    assert_eq!(kernel.snapshot().events().len() as u64, n_events);
+
+    storage.power_cut(13);
+    let (booted, _, _) = boot(storage, WalOptions::default()).expect("boots");
+    assert_eq!(log(&booted), log(&kernel.snapshot()));
+}
