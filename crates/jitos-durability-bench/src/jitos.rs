@@ -1,5 +1,5 @@
 //! The jitos side: a durable kernel on a real WAL, clients as tokio tasks, and a profile of the
-//! single writer (batches per fsync, time in the sink, the writer thread's CPU).
+//! single writer (batches per fsync, time in the sink, the loop thread's CPU).
 //!
 //! The kernel is started exactly as the daemon starts it (`boot` over [`FsStorage`],
 //! `Kernel::start_durable` with a [`Journal`] under `FsyncPolicy::Always`), except that the
@@ -54,8 +54,9 @@ pub struct WriterProfile {
     pub fsync_us_mean: f64,
     /// Share of the windows the writer spent in the sink.
     pub sink_share: f64,
-    /// Share of the windows the writer thread was on a CPU (apply, encode, publish, and the
-    /// CPU side of the writes), from `/proc`; `None` where it cannot be read.
+    /// Share of the windows the kernel's loop thread was on a CPU (apply, encode, publish, and
+    /// the CPU side of the writes), from `/proc`; `None` where it cannot be read. Commands
+    /// committed inline, on a client's thread (a lone client's), are not in it.
     pub writer_cpu_share: Option<f64>,
 }
 
