@@ -328,8 +328,9 @@ impl Kernel {
         Arc::clone(&self.snapshots.borrow())
     }
 
-    /// Runs `command` and waits for its event: on this thread when it is light and nothing else
-    /// is being applied or waiting, otherwise in the loop thread.
+    /// Runs `command` and waits for its event: on this thread when writes wait for the flush,
+    /// the command is light and nothing else is under way (see the module doc), otherwise in
+    /// the loop thread.
     ///
     /// # Errors
     /// The command's refusal, or `INTERNAL` when the loop has stopped.
@@ -429,7 +430,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The loop thread: drains the queue in batches. Ends when the loop is stopped or fails, or when every handle is gone and the queue is empty.
+/// The loop thread: drains the queue in batches. Ends when the loop is stopped or fails, or
+/// when every handle is gone and the queue is empty.
 fn run(shared: &Shared) {
     loop {
         let (is_open, has_waiting) = {
