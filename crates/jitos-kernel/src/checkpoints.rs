@@ -1,6 +1,6 @@
-//! Checkpoint files on disk, and a start that uses them: read the whole log (chain, headers,
-//! decode, on every core), take the newest checkpoint that belongs to it (decoded alongside),
-//! and replay only the events after it.
+//! Checkpoint files on disk, and a start that uses them: read the log (chain, checksums) on one
+//! thread while its records are checked and decoded on every core, take the newest checkpoint
+//! that belongs to it (decoded alongside), and replay only the events after it, as they come.
 //!
 //! Files are named `{event_count:020}.ckpt` in their own directory (`CHECKPOINT_DIR`), written
 //! as `{name}.tmp`, fsynced, renamed and the directory fsynced, so no crash leaves a partial
@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use imbl::Vector;
 use jitos_core::Hash;
-use jitos_wal::{Decoded, Record, Recovery, Storage, Wal, WalOptions};
+use jitos_wal::{Decoded, Opening, Record, Recovery, Storage, Wal, WalOptions};
 
 use crate::event::Event;
 use crate::journal::BootReport;
@@ -122,23 +122,22 @@ pub struct Booted<S: Storage> {
 ///
 /// # Errors
 /// As [`crate::boot`]: the log cannot be opened, a record fails its checks, or an event after
-/// the checkpoint does not replay.
-pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
+/// the checkpoint does not replay. A log that cannot be read is reported before any record's
+/// failure, as if it had been read first.
+pub fn boot_with_checkpoints<S: Storage + Send, C: Storage + ?Sized>(
     storage: S,
     checkpoints: &C,
     options: WalOptions,
 ) -> Result<Booted<S>, BootError> {
-    let mut records = Vec::new();
+    let mut skipped = Vec::new();
+    let candidates = candidates(checkpoints, &mut skipped);
+    let mut hashes = Vec::new();
     // Read only: the log is repaired (a torn tail cut) once the state is rebuilt, so a boot
     // that fails leaves the directory as it found it.
-    let opening = Wal::read(storage, options, &mut |decoded: &Decoded| {
-        records.push((decoded.record.clone(), decoded.hash));
-    })?;
-    let mut skipped = Vec::new();
-    let candidates = candidates(checkpoints, records.len(), &mut skipped);
-    let hashes: Vec<Hash> = records.iter().map(|(_, hash)| *hash).collect();
-    let (replay, covered) = restore_and_replay(&records, &candidates, &hashes, &mut skipped)?;
-    drop(records);
+    let (opening, replayed) =
+        restore_and_replay(storage, options, &candidates, &mut hashes, &mut skipped);
+    let opening = opening?;
+    let (replay, covered) = replayed?;
     let state = replay.finish()?;
     let (wal, recovery) = opening.open()?;
     let n_events = hashes.len() as u64;
@@ -157,127 +156,179 @@ pub fn boot_with_checkpoints<S: Storage, C: Storage + ?Sized>(
     })
 }
 
-/// The state restored from the newest of `candidates` that checks out against the log
-/// (`records`, their `hashes`), or an empty one, in a replay that has taken every event after
-/// it; with the number of events the checkpoint covered. Tried checkpoints that fail go to
-/// `skipped`.
-fn restore_and_replay(
-    records: &[(Record, Hash)],
+/// A replay that has taken every event after the checkpoint it started from, and the number of
+/// events that checkpoint covered (0 without one).
+type Restored = (Replay, usize);
+
+/// The log in `storage`, read ([`Wal::read`]) on its own thread; and the state restored from the
+/// newest of `candidates` that checks out against the log's records, or an empty one, in a
+/// replay that has taken every event after it, with the number of events the checkpoint
+/// covered. The records' hashes go to `hashes`, tried checkpoints that fail to `skipped`. The
+/// read's failure comes first, whatever the replay met.
+fn restore_and_replay<S: Storage + Send>(
+    storage: S,
+    options: WalOptions,
     candidates: &[(String, Vec<u8>)],
-    hashes: &[Hash],
+    hashes: &mut Vec<Hash>,
     skipped: &mut Vec<(String, String)>,
-) -> Result<(Replay, usize), BootError> {
+) -> (Result<Opening<S>, BootError>, Result<Restored, BootError>) {
     // The newest candidate is tried once every event it covers is decoded; older ones cover
-    // fewer.
+    // fewer. A log shorter than that is known only at its end, where every candidate is tried.
     let needed = candidates
         .first()
         .and_then(|(name, _)| parse_checkpoint_name(name))
-        .map_or(0, |count| usize::try_from(count).unwrap_or(usize::MAX))
-        .min(records.len());
-    // Records are decoded on every core, chunk by chunk, while this thread restores the
-    // checkpoint (decoded beside them) and replays the chunks already decoded.
+        .map_or(0, |count| usize::try_from(count).unwrap_or(usize::MAX));
+    // Records are read on one thread and decoded on every core, chunk by chunk, while this
+    // thread restores the checkpoint (decoded beside them) and replays the chunks already
+    // decoded.
     std::thread::scope(|scope| {
         let mut newest = candidates
             .first()
             .map(|(name, bytes)| scope.spawn(move || (name.clone(), decode_checkpoint(bytes))));
         let mut decoded = Vector::new();
-        let mut started: Option<(Replay, usize)> = None;
-        let mut start = |decoded: &Vector<Arc<Event>>| -> Result<(Replay, usize), BootError> {
-            let newest = newest.take().map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        let mut started: Option<Restored> = None;
+        let mut start =
+            |decoded: &Vector<Arc<Event>>, hashes: &[Hash]| -> Result<Restored, BootError> {
+                let newest = newest.take().map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                });
+                let restored = restore_newest(newest, candidates, decoded, hashes, skipped);
+                let (state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
+                let mut replay = Replay::new(state);
+                for event in decoded.iter().skip(covered) {
+                    replay.push(Arc::clone(event))?;
+                }
+                Ok((replay, covered))
+            };
+        let (opening, consumed) =
+            read_and_decode(storage, options, &mut |(chunk, chunk_hashes)| {
+                hashes.extend(chunk_hashes);
+                match &mut started {
+                    Some((replay, _)) => {
+                        for event in chunk {
+                            replay.push(event)?;
+                        }
+                    }
+                    None => {
+                        decoded.extend(chunk);
+                        if decoded.len() >= needed {
+                            started = Some(start(&decoded, hashes)?);
+                            decoded = Vector::new();
+                        }
+                    }
+                }
+                Ok(())
             });
-            let restored = restore_newest(newest, candidates, decoded, hashes, skipped);
-            let (state, covered) = restored.unwrap_or_else(|| (State::new(), 0));
-            let mut replay = Replay::new(state);
-            for event in decoded.iter().skip(covered) {
-                replay.push(Arc::clone(event))?;
-            }
-            Ok((replay, covered))
-        };
-        decode_in_order(records, &mut |chunk| {
-            match &mut started {
-                Some((replay, _)) => {
-                    for event in chunk {
-                        replay.push(event)?;
-                    }
-                }
-                None => {
-                    decoded.extend(chunk);
-                    if decoded.len() >= needed {
-                        started = Some(start(&decoded)?);
-                        decoded = Vector::new();
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        match started {
+        let replayed = consumed.and_then(|()| match started {
             Some(started) => Ok(started),
-            None => start(&decoded),
-        }
+            None => start(&decoded, hashes),
+        });
+        (opening, replayed)
     })
 }
 
-/// Records decoded per chunk: a decoder's unit of work, and what the consumer takes at once.
+/// Records read and decoded per chunk: a decoder's unit of work, and what the consumer takes
+/// at once.
 const DECODE_CHUNK_RECORDS: usize = 4096;
 
-/// Chunks a decoder may have ready before the consumer takes them: bounds the memory of
-/// decoded events waiting.
+/// Chunks a decoder may have waiting, to decode and decoded, before the reader or the consumer
+/// take them: bounds the memory of records and events in flight.
 const DECODE_CHUNKS_AHEAD: usize = 2;
 
-/// Checks and decodes every record on one thread per core, a chunk at a time (chunk `i` on
-/// thread `i % n`), and hands the chunks to `consume` in log order as they are ready, so that
-/// what `consume` does with one chunk overlaps the decoding of the next ones. Stops at the
-/// first record that fails (its error, after every chunk before it was consumed) or the first
-/// error `consume` returns.
-fn decode_in_order(
-    records: &[(Record, Hash)],
-    consume: &mut dyn FnMut(Vec<Arc<Event>>) -> Result<(), BootError>,
-) -> Result<(), BootError> {
-    let n_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let n_chunks = records.len().div_ceil(DECODE_CHUNK_RECORDS);
+/// Chunks of records on their way to a decoder, and of events (with their records' hashes) on
+/// their way back.
+type RecordChunk = Vec<(Record, Hash)>;
+type EventChunk = (Vec<Arc<Event>>, Vec<Hash>);
+
+/// Reads the log in `storage` on one thread, cutting its records into chunks that one decoder
+/// per core checks and decodes (chunk `i` on decoder `i % n`), and hands the chunks to
+/// `consume` in log order as they are ready, so that reading, decoding and what `consume` does
+/// overlap. Returns what the read gave, and `Ok` or the first failure of a record (after every
+/// chunk before it was consumed) or of `consume`, which stop the decoding but not the read.
+fn read_and_decode<S: Storage + Send>(
+    storage: S,
+    options: WalOptions,
+    consume: &mut dyn FnMut(EventChunk) -> Result<(), BootError>,
+) -> (Result<Opening<S>, BootError>, Result<(), BootError>) {
+    let n_decoders = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     std::thread::scope(|scope| {
-        let decoders: Vec<_> = (0..n_threads.min(n_chunks))
-            .map(|first| {
-                let (ready, taken) = std::sync::mpsc::sync_channel(DECODE_CHUNKS_AHEAD);
+        let (to_decoders, decoded): (Vec<_>, Vec<_>) = (0..n_decoders)
+            .map(|_| {
+                let (give, take) =
+                    std::sync::mpsc::sync_channel::<RecordChunk>(DECODE_CHUNKS_AHEAD);
+                let (ready, taken) = std::sync::mpsc::sync_channel::<Result<EventChunk, BootError>>(
+                    DECODE_CHUNKS_AHEAD,
+                );
                 scope.spawn(move || {
-                    let chunks = records.chunks(DECODE_CHUNK_RECORDS);
-                    for chunk in chunks.skip(first).step_by(n_threads) {
-                        let decoded: Result<Vec<Arc<Event>>, BootError> = chunk
+                    for chunk in take {
+                        let hashes = chunk.iter().map(|(_, hash)| *hash).collect();
+                        let events: Result<Vec<Arc<Event>>, BootError> = chunk
                             .iter()
                             .map(|(record, _)| check_record(record).map(Arc::new))
                             .collect();
-                        let failed = decoded.is_err();
+                        let failed = events.is_err();
                         // A consumer that stopped takes nothing more; neither is there more
                         // to give after a failed record.
-                        if ready.send(decoded).is_err() || failed {
+                        if ready.send(events.map(|events| (events, hashes))).is_err() || failed {
                             return;
                         }
                     }
                 });
-                taken
+                (give, taken)
             })
             .collect();
-        for chunk_idx in 0..n_chunks {
-            // A decoder sends every chunk of its share up to its first failure, which comes
-            // here before any later chunk is asked for; a closed channel is a decoder that
-            // panicked, and the scope re-raises its panic.
-            let Ok(chunk) = decoders[chunk_idx % decoders.len()].recv() else {
-                break;
+        let reader = scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(DECODE_CHUNK_RECORDS);
+            let mut n_chunks = 0;
+            // A decoder that stopped (a failed record, or a consumer that stopped) takes no
+            // more chunks; the read goes on to the end all the same, so that whether the log
+            // reads is known whatever the records hold.
+            let mut give = |chunk: RecordChunk| {
+                let _ = to_decoders[n_chunks % n_decoders].send(chunk);
+                n_chunks += 1;
             };
-            consume(chunk?)?;
-        }
-        Ok(())
+            let opening = Wal::read(storage, options, &mut |record: &Decoded| {
+                chunk.push((record.record.clone(), record.hash));
+                if chunk.len() == DECODE_CHUNK_RECORDS {
+                    give(std::mem::replace(
+                        &mut chunk,
+                        Vec::with_capacity(DECODE_CHUNK_RECORDS),
+                    ));
+                }
+            });
+            if !chunk.is_empty() {
+                give(chunk);
+            }
+            opening.map_err(BootError::from)
+        });
+        let consumed = (|| {
+            // Chunk `i` comes from decoder `i % n`: a decoder that has closed its channel has
+            // no chunk `i`, and none after it (the reader is done, or that decoder stopped at
+            // a failure it sent first); one that panicked is re-raised by the scope.
+            for chunk_idx in 0.. {
+                let Ok(chunk) = decoded[chunk_idx % n_decoders].recv() else {
+                    return Ok(());
+                };
+                consume(chunk?)?;
+            }
+            Ok(())
+        })();
+        // Stops the decoders: the reader's later chunks are dropped.
+        drop(decoded);
+        let opening = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (opening, consumed)
     })
 }
 
-/// The checkpoint files that may belong to a log of `n_records` records, newest first, with
-/// their bytes; the others go to `skipped`.
+/// The checkpoint files that may belong to the log, newest first, with their bytes (whether the
+/// log holds the events one covers is known once it is read: [`restore_newest`]); the others go
+/// to `skipped`.
 fn candidates<C: Storage + ?Sized>(
     checkpoints: &C,
-    n_records: usize,
     skipped: &mut Vec<(String, String)>,
 ) -> Vec<(String, Vec<u8>)> {
     let listed = match list_checkpoints(checkpoints) {
@@ -289,10 +340,8 @@ fn candidates<C: Storage + ?Sized>(
     };
     let mut found = Vec::new();
     for (event_count, name) in listed {
-        let covered = usize::try_from(event_count).unwrap_or(usize::MAX);
-        if covered == 0 || covered > n_records {
-            let why = format!("covers {event_count} events; the log holds {n_records}");
-            skipped.push((name, why));
+        if event_count == 0 {
+            skipped.push((name, "covers no event".to_owned()));
             continue;
         }
         match checkpoints.read(&name) {
@@ -304,8 +353,8 @@ fn candidates<C: Storage + ?Sized>(
 }
 
 /// The state of the newest checkpoint that checks out against the log's `events` (and their
-/// record `hashes`), with the number of events it covers. `newest` is the first candidate,
-/// already decoded.
+/// record `hashes`: all of them, or at least as many as the newest candidate covers), with the
+/// number of events it covers. `newest` is the first candidate, already decoded.
 fn restore_newest(
     newest: Option<(String, Result<Checkpoint, CheckpointError>)>,
     candidates: &[(String, Vec<u8>)],
@@ -318,6 +367,13 @@ fn restore_newest(
         .skip(1)
         .map(|(name, bytes)| (name.clone(), decode_checkpoint(bytes)));
     for (name, decoded) in newest.into_iter().chain(rest) {
+        let n_records = hashes.len();
+        let event_count = parse_checkpoint_name(&name).unwrap_or(u64::MAX);
+        if usize::try_from(event_count).map_or(true, |covered| covered > n_records) {
+            let why = format!("covers {event_count} events; the log holds {n_records}");
+            skipped.push((name, why));
+            continue;
+        }
         let restored = decoded
             .map_err(|error| error.to_string())
             .and_then(|checkpoint| {
