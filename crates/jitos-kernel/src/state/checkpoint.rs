@@ -15,6 +15,7 @@
 //! - Size follows content, not history: System once, each SWS by its difference from its base.
 //! - The same state gives the same bytes.
 
+use std::fmt::Display;
 use std::sync::Arc;
 
 use imbl::{OrdMap, Vector};
@@ -25,8 +26,8 @@ use jitos_schema::enums::EventKind;
 use jitos_schema::ops::Op;
 
 use super::{State, SwsRecord, SwsState};
+use crate::decode::{Dotted, Indexed, optional, shape, unsigned};
 use crate::decode::{EventDecodeError, bytes, cbor_to_json, decode_op, entry, hash, map_at, text};
-use crate::decode::{optional, shape, unsigned};
 use crate::error::KernelError;
 use crate::event::{Event, json_to_cbor, op_to_cbor};
 use crate::history::{Version, ViewHistory};
@@ -324,7 +325,7 @@ pub fn decode_checkpoint(file: &[u8]) -> Result<Checkpoint, CheckpointError> {
     })
 }
 
-fn list<'v>(value: &'v Value, field: &str) -> Result<&'v [Value], EventDecodeError> {
+fn list(value: &Value, field: impl Display) -> Result<&[Value], EventDecodeError> {
     value.as_array().ok_or_else(|| shape(field, "not an array"))
 }
 
@@ -341,7 +342,7 @@ fn decode_system(value: &Value) -> Result<(ViewHistory, OrdMap<usize, Graph>), C
     for (i, base) in list(at("bases")?, "system.bases")?.iter().enumerate() {
         let field = format!("system.bases[{i}]");
         let base = map_at(base, &field)?;
-        let version = index(entry(base, "version", &field)?, &format!("{field}.version"))?;
+        let version = index(entry(base, "version", &field)?, format!("{field}.version"))?;
         let ops = decode_ops(entry(base, "ops", &field)?, &format!("{field}.ops"))?;
         let graph = rewrite::apply_bulk(&newer, &ops)?;
         graphs.insert(version, graph.clone());
@@ -364,11 +365,11 @@ fn decode_sws(
     let at = |key: &str| entry(map, key, field);
     let sub = |key: &str| format!("{field}.{key}");
     let record = SwsRecord {
-        id: unsigned(at("id")?, &sub("id"))?,
-        base_digest: hash(at("base_digest")?, &sub("base_digest"))?,
-        base_version: index(at("base_version")?, &sub("base_version"))?,
-        created_by: unsigned(at("created_by")?, &sub("created_by"))?,
-        state: match text(at("state")?, &sub("state"))?.as_str() {
+        id: unsigned(at("id")?, sub("id"))?,
+        base_digest: hash(at("base_digest")?, sub("base_digest"))?,
+        base_version: index(at("base_version")?, sub("base_version"))?,
+        created_by: unsigned(at("created_by")?, sub("created_by"))?,
+        state: match text(at("state")?, sub("state"))?.as_str() {
             "ACTIVE" => SwsState::Active,
             "COLLAPSED" => SwsState::Collapsed,
             "DISCARDED" => SwsState::Discarded,
@@ -404,25 +405,26 @@ type HistoryParts = (Vector<u64>, Vector<Version>, usize);
 fn decode_history(value: &Value, field: &str) -> Result<HistoryParts, EventDecodeError> {
     let map = map_at(value, field)?;
     let at = |key: &str| entry(map, key, field);
-    let sub = |key: &str| format!("{field}.{key}");
-    let event_idxs = list(at("event_idxs")?, &sub("event_idxs"))?
+    // Formatted only when an error names it: the lists hold an entry per event.
+    let sub = |key| Dotted(field, key);
+    let event_idxs = list(at("event_idxs")?, sub("event_idxs"))?
         .iter()
-        .map(|idx| unsigned(idx, &sub("event_idxs")))
+        .map(|idx| unsigned(idx, sub("event_idxs")))
         .collect::<Result<Vector<u64>, _>>()?;
-    let versions = list(at("versions")?, &sub("versions"))?
+    let versions = list(at("versions")?, sub("versions"))?
         .iter()
         .map(|version| {
-            let pair = list(version, &sub("versions"))?;
+            let pair = list(version, sub("versions"))?;
             let [made_by, digest] = pair else {
                 return Err(shape(sub("versions"), "not a [made_by, digest] pair"));
             };
             Ok(Version {
-                made_by: optional(made_by, |idx| unsigned(idx, &sub("versions")))?,
-                digest: hash(digest, &sub("versions"))?,
+                made_by: optional(made_by, |idx| unsigned(idx, sub("versions")))?,
+                digest: hash(digest, sub("versions"))?,
             })
         })
         .collect::<Result<Vector<Version>, _>>()?;
-    let ops_since_checkpoint = index(at("ops_since_checkpoint")?, &sub("ops_since_checkpoint"))?;
+    let ops_since_checkpoint = index(at("ops_since_checkpoint")?, sub("ops_since_checkpoint"))?;
     Ok((event_idxs, versions, ops_since_checkpoint))
 }
 
@@ -460,7 +462,7 @@ fn decode_ops(value: &Value, field: &str) -> Result<Vec<Op>, EventDecodeError> {
     list(value, field)?
         .iter()
         .enumerate()
-        .map(|(i, op)| decode_op(op, &format!("{field}[{i}]")))
+        .map(|(i, op)| decode_op(op, Indexed(field, i)))
         .collect()
 }
 
@@ -477,8 +479,8 @@ fn decode_idempotency(value: &Value) -> Result<OrdMap<String, (Hash, u64)>, Even
         .collect()
 }
 
-fn index(value: &Value, field: &str) -> Result<usize, EventDecodeError> {
-    usize::try_from(unsigned(value, field)?).map_err(|_| shape(field, "too large"))
+fn index(value: &Value, field: impl Display) -> Result<usize, EventDecodeError> {
+    usize::try_from(unsigned(value, &field)?).map_err(|_| shape(field, "too large"))
 }
 
 #[cfg(test)]
