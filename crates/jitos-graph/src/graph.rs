@@ -45,6 +45,7 @@ use crate::diff::{DiffStats, GraphDiff};
 use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
 use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
 use crate::model::{Edge, EdgeId, Node, NodeId};
+use crate::parallel;
 use crate::smt::{Change, LeafEntry, Smt, root_hash_of_sorted};
 
 /// Largest number of nodes plus edges at which debug builds recompute the digest from scratch
@@ -225,24 +226,19 @@ impl Graph {
     ) -> Result<Graph, BuildError> {
         // Ids, keys and leaf hashes are computed in input order, while each item is fresh in
         // the cache, rather than later in id or key order (a random walk through memory).
-        let mut node_list = Vec::new();
-        let mut node_entries = Vec::new();
-        for (index, node) in nodes.into_iter().enumerate() {
-            check_node(&node).map_err(|source| BuildError::Node { index, source })?;
-            let id = node.id();
-            node_entries.push(tree_entry(id, node_entry(&id, &node)));
-            node_list.push((id, node));
+        // Large inputs hash on every core (`parallel::map_in_order`), each slice in input order.
+        let nodes: Vec<Node> = nodes.into_iter().collect();
+        for (index, node) in nodes.iter().enumerate() {
+            check_node(node).map_err(|source| BuildError::Node { index, source })?;
         }
+        let (node_list, node_entries) = ids_and_entries(nodes, Node::id, node_entry);
         let nodes = sorted_map(node_list);
-        let mut edge_list = Vec::new();
-        let mut edge_entries = Vec::new();
-        for (index, edge) in edges.into_iter().enumerate() {
-            let check = check_edge_fields(&edge).and_then(|()| check_ends(&nodes, &edge));
+        let edges: Vec<Edge> = edges.into_iter().collect();
+        for (index, edge) in edges.iter().enumerate() {
+            let check = check_edge_fields(edge).and_then(|()| check_ends(&nodes, edge));
             check.map_err(|source| BuildError::Edge { index, source })?;
-            let id = edge.id();
-            edge_entries.push(tree_entry(id, edge_entry(&id, &edge)));
-            edge_list.push((id, edge));
         }
+        let (edge_list, edge_entries) = ids_and_entries(edges, Edge::id, edge_entry);
         let mut incident_list: Vec<((NodeId, EdgeId), ())> =
             Vec::with_capacity(2 * edge_list.len());
         for (id, edge) in &edge_list {
@@ -777,42 +773,27 @@ fn update_tree<T>(
     }
 }
 
-/// Below this many items [`entries_of`] hashes on the calling thread alone: a thread costs
-/// tens of microseconds to start, about what 100 items cost to hash.
-const PARALLEL_ENTRIES_MIN: usize = 1 << 14;
-
 /// The tree entries of `items` (id and item), in their order: `entry` gives an item's key and
-/// leaf hash (about three BLAKE3 calls). Large inputs are split between one thread per core;
-/// each thread's slice keeps its place, so the result does not depend on scheduling.
+/// leaf hash (about three BLAKE3 calls), on every core for large inputs.
 fn entries_of<T: Sync>(
     items: &[(&Hash, &T)],
     entry: fn(&Hash, &T) -> (Hash, Hash),
 ) -> Vec<LeafEntry> {
-    let hash_all = |items: &[(&Hash, &T)]| -> Vec<LeafEntry> {
-        items
-            .iter()
-            .map(|(id, item)| tree_entry(**id, entry(id, item)))
-            .collect()
-    };
-    let n_threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    if items.len() < PARALLEL_ENTRIES_MIN || n_threads == 1 {
-        return hash_all(items);
-    }
-    let chunk_len = items.len().div_ceil(n_threads);
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = items
-            .chunks(chunk_len)
-            .map(|chunk| scope.spawn(move || hash_all(chunk)))
-            .collect();
-        threads
-            .into_iter()
-            .flat_map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    parallel::map_in_order(items, |(id, item)| tree_entry(**id, entry(id, item)))
+}
+
+/// Each item with its id, and its tree entry, in input order (`id` and `entry` hash it).
+fn ids_and_entries<T: Sync + Send>(
+    items: Vec<T>,
+    id: fn(&T) -> Hash,
+    entry: fn(&Hash, &T) -> (Hash, Hash),
+) -> (Vec<(Hash, T)>, Vec<LeafEntry>) {
+    let hashed = parallel::map_in_order(&items, |item| {
+        let id = id(item);
+        (id, tree_entry(id, entry(&id, item)))
+    });
+    let (ids, entries): (Vec<Hash>, Vec<LeafEntry>) = hashed.into_iter().unzip();
+    (ids.into_iter().zip(items).collect(), entries)
 }
 
 /// The tree of leaf entries in any order, keeping one of each key.

@@ -53,6 +53,7 @@ pub mod digest;
 mod error;
 mod graph;
 mod model;
+mod parallel;
 mod smt;
 
 pub use critmap::{CritKey, CritMap};

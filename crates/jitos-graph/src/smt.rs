@@ -45,6 +45,7 @@ use triomphe::Arc;
 use jitos_core::Hash;
 
 use crate::digest::smt_inner;
+use crate::parallel;
 
 /// Number of key bits: the depth of the full tree.
 pub(crate) const KEY_BITS: usize = 256;
@@ -380,7 +381,7 @@ impl Smt {
             return Smt::default();
         }
         Smt {
-            root: Some(build(entries)),
+            root: Some(build(entries, parallel::n_threads())),
         }
     }
 
@@ -571,8 +572,9 @@ fn leftmost_key(node: &TreeNode) -> (&Hash, usize) {
     }
 }
 
-/// The tree of a non-empty slice sorted strictly by key.
-fn build(entries: &[LeafEntry]) -> TreeNode {
+/// The tree of a non-empty slice sorted strictly by key, built on up to `n_threads` threads
+/// (the two halves of a large split side by side; the tree does not depend on how).
+fn build(entries: &[LeafEntry], n_threads: usize) -> TreeNode {
     let (first, last) = match entries {
         [] => unreachable!("build is never called on an empty slice"),
         [entry] => return leaf(*entry),
@@ -582,7 +584,14 @@ fn build(entries: &[LeafEntry]) -> TreeNode {
     let crit = crit_bit(&first.key, &last.key).expect("keys are unique");
     let split = entries.partition_point(|entry| bit_at(&entry.key, usize::from(crit)) == 0);
     let (zeros, ones) = entries.split_at(split);
-    let children = [build(zeros), build(ones)];
+    let half = n_threads / 2;
+    let is_parallel = half > 0 && entries.len() >= parallel::PARALLEL_MIN;
+    let (zeros_tree, ones_tree) = parallel::join(
+        is_parallel,
+        || build(zeros, half.max(1)),
+        || build(ones, n_threads - half),
+    );
+    let children = [zeros_tree, ones_tree];
     let depth = usize::from(crit) + 1;
     // The first key of each half agrees with every key of that half.
     let hashes = [

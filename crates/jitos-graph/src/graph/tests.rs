@@ -310,6 +310,23 @@ fn build_equals_one_by_one_and_reports_the_offender() {
 }
 
 #[test]
+fn a_build_large_enough_to_use_every_core_has_the_digest_recomputed_from_scratch() {
+    let n_nodes = crate::parallel::PARALLEL_MIN + 100;
+    let nodes: Vec<Node> = (0..n_nodes as u64)
+        .map(|i| node("big", &i.to_le_bytes()))
+        .collect();
+    // A chain: every node but the last has one edge to the next.
+    let edges: Vec<Edge> = nodes
+        .windows(2)
+        .map(|pair| edge(&pair[0], &pair[1], "next", None))
+        .collect();
+    let built = Graph::build(nodes.clone(), edges.clone()).unwrap();
+    assert_eq!(built.digest(), built.digest_full());
+    assert_eq!(built.n_nodes(), n_nodes);
+    assert_eq!(built.n_edges(), n_nodes - 1);
+}
+
+#[test]
 fn tree_stats_count_shared_nodes() {
     let (graph, _, _) = sample();
     let stats = graph.tree_stats(&Graph::new());

@@ -257,6 +257,23 @@ fn bulk_build_equals_incremental_inserts() {
 }
 
 #[test]
+fn a_large_build_on_several_threads_equals_the_build_on_one() {
+    let n_entries = 3 * crate::parallel::PARALLEL_MIN as u64 + 5;
+    let model = sorted_model((0..n_entries).map(random_key));
+    let on_one = Smt {
+        root: Some(super::build(&model, 1)),
+    };
+    let on_four = Smt {
+        root: Some(super::build(&model, 4)),
+    };
+    check_tree(&on_four, &model);
+    assert_eq!(on_four.root_hash(), on_one.root_hash());
+    assert_eq!(on_four.n_tree_nodes(), on_one.n_tree_nodes());
+    let (removed, added, _) = diff_of(&on_one, &on_four);
+    assert!(removed.is_empty() && added.is_empty());
+}
+
+#[test]
 fn old_versions_are_untouched_and_share_nodes() {
     let mut model: Vec<LeafEntry> = (0..1000).map(|s| entry(random_key(s))).collect();
     model.sort();
