@@ -135,6 +135,14 @@ impl Held<'_> {
         self.slot.take();
         self.shared.close();
     }
+
+    /// Fail-stop: reports `why` as the loop's failure, then ends the loop.
+    fn fail(&mut self, why: &str) {
+        if let Some(writer) = self.slot.as_mut() {
+            writer.fail.send_replace(Some(Arc::from(why)));
+        }
+        self.end();
+    }
 }
 
 impl Drop for Held<'_> {
@@ -374,8 +382,7 @@ impl Kernel {
         let (reply, mut answer) = oneshot::channel();
         // A durable write leaves `Sink::idle` nothing to do, so the loop thread is not needed.
         if let Err(why) = writer.commit(&mut vec![Envelope::Command { command, reply }]) {
-            writer.fail_stop(&why);
-            held.end();
+            held.fail(&why);
             // Wakes the loop thread, which finds the writer gone and ends.
             self.owner.thread.unpark();
         }
@@ -466,16 +473,12 @@ fn run(shared: &Shared) {
         };
         let stop = match writer.commit(&mut batch) {
             Ok(stop) => stop,
-            Err(why) => {
-                writer.fail_stop(&why);
-                return held.end();
-            }
+            Err(why) => return held.fail(&why),
         };
         if (stop.is_some() || !shared.has_waiting())
             && let Some(Err(error)) = writer.sink.as_mut().map(|sink| sink.idle())
         {
-            writer.fail_stop(&format!("the write-ahead log failed: {error}"));
-            return held.end();
+            return held.fail(&format!("the write-ahead log failed: {error}"));
         }
         if let Some(done) = stop {
             if let Some(sink) = &mut writer.sink {
@@ -544,10 +547,6 @@ impl Writer {
             let _ = reply.send(result);
         }
         Ok(stop)
-    }
-
-    fn fail_stop(&mut self, why: &str) {
-        self.fail.send_replace(Some(Arc::from(why)));
     }
 }
 
