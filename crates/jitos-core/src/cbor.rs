@@ -32,7 +32,7 @@ mod encode;
 mod float;
 mod value;
 
-pub use decode::{DecodeError, decode};
+pub use decode::{DecodeError, Reader, decode};
 pub use encode::{EncodeError, encode, encode_into, encode_nested_into, write};
 pub use float::CANONICAL_NAN_BITS;
 pub use value::{Map, Value};

@@ -13,7 +13,7 @@
 
 use std::fmt::Display;
 
-use jitos_core::cbor::{self, Map, Value};
+use jitos_core::cbor::{self, Map, Reader, Value};
 use jitos_core::{DecodeError, Hash};
 use jitos_schema::Json;
 use jitos_schema::enums::{ConflictKind, EventKind, ItemKind};
@@ -93,6 +93,148 @@ impl Display for Indexed<'_> {
 /// # Errors
 /// See [`EventDecodeError`].
 pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
+    match read_event(bytes) {
+        Some(event) => Ok(event),
+        None => decode_event_strictly(bytes),
+    }
+}
+
+/// The event `bytes` encode, read in place (no `Value` tree): the path of every record a
+/// start replays. `None` for anything but an event this kernel would write, whose error
+/// [`decode_event_strictly`] then names. Only the meta and the outcome, which have no fixed
+/// shape, become `Value`s. The fields are read in the order the encoder writes them and the
+/// event is encoded again and compared, so what this accepts is exactly what the strict
+/// decoder accepts (`tests::reading_in_place_agrees_with_the_strict_decoder`).
+fn read_event(bytes: &[u8]) -> Option<Event> {
+    let mut reader = Reader::new(bytes);
+    let r = &mut reader;
+    expect(r.map_len()? == EVENT_KEYS.len() as u64)?;
+    key(r, EVENT_KEYS[0])?;
+    expect(r.unsigned()? == EVENT_FORMAT_VERSION)?;
+    key(r, EVENT_KEYS[1])?;
+    let idx = r.unsigned()?;
+    key(r, EVENT_KEYS[2])?;
+    let n_ops = r.array_len()?;
+    let mut ops = Vec::with_capacity(usize::try_from(n_ops).ok()?.min(bytes.len()));
+    for _ in 0..n_ops {
+        ops.push(read_op(r)?);
+    }
+    key(r, EVENT_KEYS[3])?;
+    let kind = EventKind::from_name(r.text()?)?;
+    key(r, EVENT_KEYS[4])?;
+    let meta = match r.null() {
+        true => None,
+        false => Some(cbor_to_json(&r.value(1)?, "meta").ok()?),
+    };
+    key(r, EVENT_KEYS[5])?;
+    let view = read_view(r)?;
+    key(r, EVENT_KEYS[6])?;
+    let reason = read_optional_text(r)?;
+    key(r, EVENT_KEYS[7])?;
+    let outcome = match r.null() {
+        true => None,
+        false => Some(decode_outcome(&r.value(1)?).ok()?),
+    };
+    key(r, EVENT_KEYS[8])?;
+    let view_digest = Hash::from_bytes(r.bytes()?.try_into().ok()?);
+    key(r, EVENT_KEYS[9])?;
+    let idempotency_key = read_optional_text(r)?;
+    expect(r.is_at_end())?;
+    let parts = EventParts {
+        kind,
+        view,
+        ops,
+        meta,
+        reason,
+        idempotency_key,
+        outcome,
+    };
+    let (event, encoded) = Event::new_encoded(idx, parts, view_digest).ok()?;
+    expect(encoded == bytes)?;
+    Some(event)
+}
+
+/// `Some` when `condition` holds: a `?`-able check.
+fn expect(condition: bool) -> Option<()> {
+    condition.then_some(())
+}
+
+/// Reads the text `name`: a map's next key.
+fn key(r: &mut Reader<'_>, name: &str) -> Option<()> {
+    expect(r.text()? == name)
+}
+
+/// An op, as `write_op` writes it.
+fn read_op(r: &mut Reader<'_>) -> Option<Op> {
+    expect(r.map_len()? == 2)?;
+    key(r, "op")?;
+    let name = r.text()?;
+    key(r, "data")?;
+    let data_len = r.map_len()?;
+    let id = |r: &mut Reader<'_>| <[u8; 32]>::try_from(r.bytes()?).ok();
+    Some(match (name, data_len) {
+        ("AddNode", 2) => {
+            key(r, "kind")?;
+            let kind = r.text()?.to_owned();
+            key(r, "payload")?;
+            let payload = r.bytes()?.to_vec();
+            Op::AddNode(AddNode { kind, payload })
+        }
+        ("AddEdge", 4) => {
+            key(r, "to")?;
+            let to = id(r)?;
+            key(r, "from")?;
+            let from = id(r)?;
+            key(r, "kind")?;
+            let kind = r.text()?.to_owned();
+            key(r, "payload")?;
+            let payload = match r.null() {
+                true => None,
+                false => Some(r.bytes()?.to_vec()),
+            };
+            Op::AddEdge(AddEdge {
+                from,
+                to,
+                kind,
+                payload,
+            })
+        }
+        ("RemoveNode", 1) => {
+            key(r, "id")?;
+            Op::RemoveNode(RemoveNode { id: id(r)? })
+        }
+        ("RemoveEdge", 1) => {
+            key(r, "id")?;
+            Op::RemoveEdge(RemoveEdge { id: id(r)? })
+        }
+        _ => return None,
+    })
+}
+
+/// A view, as `write_view` writes it.
+fn read_view(r: &mut Reader<'_>) -> Option<ViewKey> {
+    let len = r.map_len()?;
+    key(r, "kind")?;
+    match (r.text()?, len) {
+        ("SYSTEM", 1) => Some(ViewKey::System),
+        ("SWS", 2) => {
+            key(r, "sws_id")?;
+            Some(ViewKey::Sws(r.unsigned()?))
+        }
+        _ => None,
+    }
+}
+
+/// `null` or a text.
+fn read_optional_text(r: &mut Reader<'_>) -> Option<Option<String>> {
+    match r.null() {
+        true => Some(None),
+        false => Some(Some(r.text()?.to_owned())),
+    }
+}
+
+/// As [`decode_event`], through a `Value` tree: the decoder that names what is wrong.
+fn decode_event_strictly(bytes: &[u8]) -> Result<Event, EventDecodeError> {
     let value = cbor::decode(bytes)?;
     let map = value.as_map().ok_or_else(|| shape("event", "not a map"))?;
     let expected_keys = EVENT_KEYS.iter().map(|key| Some(*key));

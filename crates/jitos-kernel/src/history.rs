@@ -15,6 +15,15 @@
 //! a view's first version (an SWS's base is System's graph) and System's versions pinned as
 //! bases ([`ViewHistory::checkpoint_live`]). `docs/spec/snapshots.md`, `docs/PERFORMANCE.md`.
 //!
+//! A replay's bare run ([`ViewHistory::begin_bare`]) defers its checkpoints: it records where
+//! they fall due and the graph it started from, and changes the live graph in place, so a
+//! start pays neither the copied paths nor the memory they keep. The first read that needs
+//! one of them makes all of the run's checkpoints, once, by replaying the run's ops from its
+//! start graph in place and keeping a copy at each due version, exactly what the run would
+//! have kept; every clone of the history shares what it made. A daemon makes them in the
+//! background after it starts ([`State::make_deferred_checkpoints`](crate::State)), so reads
+//! soon stop waiting for them.
+//!
 //! # Invariants
 //! - `versions[0]` is the view's first version and is always a checkpoint; `live` is the graph
 //!   of the last version.
@@ -27,6 +36,9 @@
 //! - The live graph always has its trees; after a failed change it is rebuilt with them. The
 //!   one exception is a replay's bare run ([`ViewHistory::begin_bare`] to
 //!   [`ViewHistory::end_bare`]), which the replay ends before anything else reads the view.
+//! - A deferred checkpoint's graph, once made, is the one the checkpoint would have had; until
+//!   then its version counts as a checkpoint for `ops_since_checkpoint`, and a rebuild of a
+//!   later version starts from it, never from further back.
 //! - `first_version_of` is shared by the history's clones and only added to; a clone that goes
 //!   another way takes its own (`digest_index`).
 //! - A version made by a REBASE is always a checkpoint: its graph is System plus the merged
@@ -36,7 +48,7 @@
 //!   or from an anchor: an SWS's first version or a REBASE version, which are System's graph
 //!   at that event (plus the rebase's ops), supplied by the caller.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
@@ -67,8 +79,33 @@ pub struct ViewHistory {
     event_idxs: Vector<u64>,
     versions: Vector<Version>,
     checkpoints: OrdMap<usize, Graph>,
+    deferred: OrdMap<usize, Arc<Deferred>>,
+    bare: Option<BareRun>,
     ops_since_checkpoint: usize,
     first_version_of: DigestIndex,
+}
+
+/// The checkpoints a replay's bare run left to be made when first needed: their versions, and
+/// the graph the run started from. Shared by every clone of the history, so whichever reader
+/// needs one first makes all of them, once, for every snapshot (see the module doc).
+#[derive(Debug)]
+struct Deferred {
+    /// The version the run started from.
+    from: usize,
+    /// Its graph, without trees.
+    graph: Graph,
+    /// The versions that are checkpoints, ascending, all after `from`.
+    due: Vec<usize>,
+    /// Their graphs, without trees, once made.
+    made: OnceLock<Result<Vec<Graph>, KernelError>>,
+}
+
+/// A bare run in progress: where it started, and the checkpoints it has deferred so far.
+#[derive(Debug, Clone)]
+struct BareRun {
+    from: usize,
+    graph: Graph,
+    due: Vec<usize>,
 }
 
 impl ViewHistory {
@@ -78,6 +115,8 @@ impl ViewHistory {
         let digest = graph.digest();
         ViewHistory {
             checkpoints: OrdMap::unit(0, graph.clone()),
+            deferred: OrdMap::new(),
+            bare: None,
             live: graph,
             event_idxs: made_by.into_iter().collect(),
             versions: Vector::unit(Version { made_by, digest }),
@@ -124,6 +163,8 @@ impl ViewHistory {
             event_idxs,
             versions,
             checkpoints,
+            deferred: OrdMap::new(),
+            bare: None,
             ops_since_checkpoint,
             first_version_of,
         })
@@ -175,15 +216,13 @@ impl ViewHistory {
         log: &Vector<Arc<Event>>,
         change: impl FnOnce(&mut Graph) -> Result<T, KernelError>,
     ) -> Result<T, KernelError> {
-        let mut graph = std::mem::take(&mut self.live);
-        match change(&mut graph) {
+        match change(&mut self.live) {
             Ok(made) => {
-                let digest = graph.digest();
-                self.push_version(idx, graph, digest, n_ops, false);
+                let digest = self.live.digest();
+                self.push_version(idx, digest, n_ops, false);
                 Ok(made)
             }
             Err(error) => {
-                drop(graph);
                 let rebuilt = self.rebuild(self.versions.len() - 1, log, &no_anchor)?;
                 self.live = with_trees(&rebuilt)?;
                 Err(error)
@@ -195,7 +234,8 @@ impl ViewHistory {
     /// applying its ops to the version before (a rebase): the version is a checkpoint.
     pub(crate) fn record_checkpoint(&mut self, idx: u64, graph: Graph) {
         let digest = graph.digest();
-        self.push_version(idx, graph, digest, 0, true);
+        self.live = graph;
+        self.push_version(idx, digest, 0, true);
     }
 
     /// Makes the live version a checkpoint, so reading it stays O(1) after the view moves on
@@ -212,19 +252,25 @@ impl ViewHistory {
         }
     }
 
-    /// Starts a bare run of a replay: the live graph goes on without its trees, changed by
-    /// [`ViewHistory::apply_bare`] until [`ViewHistory::end_bare`] grows them back from the
-    /// returned graph (the live graph as it was, with its trees).
+    /// Starts a bare run of a replay: the live graph goes on without its trees, changed in
+    /// place by [`ViewHistory::apply_bare`] until [`ViewHistory::end_bare`] grows them back
+    /// from the returned graph (the live graph as it was, with its trees). The run's
+    /// checkpoints are deferred: made when a reader first needs one, not during the replay.
     pub(crate) fn begin_bare(&mut self) -> Graph {
         let base = self.live.clone();
         self.live = base.without_trees();
+        self.bare = Some(BareRun {
+            from: self.versions.len() - 1,
+            graph: self.live.clone(),
+            due: Vec::new(),
+        });
         base
     }
 
     /// In a bare run, makes the view's new version, made by event `idx` applying `n_ops` ops
     /// and recorded with `digest`: `change` changes the live graph's maps, and the version
     /// takes `digest` unchecked ([`ViewHistory::end_bare`] checks the last one). Checkpoints
-    /// are taken exactly as [`ViewHistory::apply_live`] takes them.
+    /// fall due exactly where [`ViewHistory::apply_live`] takes them.
     ///
     /// # Errors
     /// `change`'s error; the history is then left half changed, for a replay to discard.
@@ -235,15 +281,14 @@ impl ViewHistory {
         digest: Hash,
         change: impl FnOnce(&mut Graph) -> Result<(), KernelError>,
     ) -> Result<(), KernelError> {
-        debug_assert!(!self.live.has_trees(), "apply_bare outside a bare run");
+        debug_assert!(self.bare.is_some(), "apply_bare outside a bare run");
         change(&mut self.live)?;
-        let graph = std::mem::take(&mut self.live);
-        self.push_version(idx, graph, digest, n_ops, false);
+        self.push_version(idx, digest, n_ops, false);
         Ok(())
     }
 
     /// Ends a bare run begun with `base`: the live graph gets its trees back, grown from
-    /// `base`'s, and its digest is computed.
+    /// `base`'s, its digest is computed, and the run's checkpoints are left to be made.
     ///
     /// # Errors
     /// The computed digest when it is not the one the last version recorded; the live graph
@@ -255,17 +300,68 @@ impl ViewHistory {
             return Err(live.digest());
         }
         self.live = live;
+        if let Some(run) = self.bare.take()
+            && let Some(&first) = run.due.first()
+        {
+            let deferred = Deferred {
+                from: run.from,
+                graph: run.graph,
+                due: run.due,
+                made: OnceLock::new(),
+            };
+            self.deferred.insert(first, Arc::new(deferred));
+        }
         Ok(())
     }
 
-    fn push_version(
-        &mut self,
-        idx: u64,
-        graph: Graph,
-        digest: Hash,
-        n_ops: usize,
-        checkpoint: bool,
-    ) {
+    /// Makes every checkpoint deferred so far, so no later read waits for one: what a daemon
+    /// does in the background once it has started.
+    ///
+    /// # Errors
+    /// `INTERNAL` when the log does not reproduce a checkpoint (a kernel bug).
+    pub fn make_deferred(&self, log: &Vector<Arc<Event>>) -> Result<(), KernelError> {
+        for deferred in self.deferred.values() {
+            self.made(deferred, log)?;
+        }
+        Ok(())
+    }
+
+    /// The number of checkpoints deferred and not yet made.
+    pub fn n_deferred(&self) -> usize {
+        self.deferred
+            .values()
+            .filter(|deferred| deferred.made.get().is_none())
+            .map(|deferred| deferred.due.len())
+            .sum()
+    }
+
+    /// The graphs of `deferred`'s checkpoints, made now if no reader has made them: its ops
+    /// replayed from its start, in place, a copy kept at each checkpoint (what the run
+    /// would have kept as it went).
+    fn made<'d>(
+        &self,
+        deferred: &'d Deferred,
+        log: &Vector<Arc<Event>>,
+    ) -> Result<&'d [Graph], KernelError> {
+        let made = deferred.made.get_or_init(|| {
+            let mut graph = deferred.graph.clone();
+            let mut made = Vec::with_capacity(deferred.due.len());
+            let mut version = deferred.from;
+            for &due in &deferred.due {
+                while version < due {
+                    version += 1;
+                    let event = self.event_of(version, log)?;
+                    rewrite::check(&graph, &event.ops)?.apply_to(&mut graph)?;
+                }
+                made.push(graph.clone());
+            }
+            Ok(made)
+        });
+        made.as_deref().map_err(Clone::clone)
+    }
+
+    /// Records the live graph, just changed by event `idx`, as the view's new version.
+    fn push_version(&mut self, idx: u64, digest: Hash, n_ops: usize, checkpoint: bool) {
         let version = self.versions.len();
         self.event_idxs.push_back(idx);
         self.versions.push_back(Version {
@@ -275,11 +371,15 @@ impl ViewHistory {
         self.first_version_of.record_last(&self.versions);
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
-            // Without its trees, so the live graph's trees stay its own and change in place.
-            self.checkpoints.insert(version, graph.without_trees());
+            if let Some(run) = &mut self.bare {
+                run.due.push(version);
+            } else {
+                // Without its trees, so the live graph's trees stay its own and change in
+                // place.
+                self.checkpoints.insert(version, self.live.without_trees());
+            }
             self.ops_since_checkpoint = 0;
         }
-        self.live = graph;
     }
 
     /// The last version made at or before event `idx`, if the view existed then.
@@ -362,7 +462,7 @@ impl ViewHistory {
     }
 
     /// The version a rebuild of `version` starts from, and its graph: the last version at or
-    /// before it that is a checkpoint, made by a rebase, or the first.
+    /// before it that is a checkpoint (made or deferred), made by a rebase, or the first.
     fn start_of(
         &self,
         version: usize,
@@ -370,10 +470,24 @@ impl ViewHistory {
         anchor: &dyn Fn(&Event) -> Result<Graph, KernelError>,
     ) -> Result<(usize, Graph), KernelError> {
         let checkpoint = self.checkpoints.range(..=version).next_back();
+        let deferred = self
+            .deferred
+            .range(..=version)
+            .next_back()
+            .map(|(_, deferred)| {
+                let n_due = deferred.due.partition_point(|&due| due <= version);
+                (deferred.due[n_due - 1], n_due - 1, deferred)
+            });
         let floor = checkpoint.map_or(0, |(at, _)| *at);
+        let floor = deferred.map_or(floor, |(at, _, _)| floor.max(at));
         for at in (floor..=version).rev() {
             if let Some(graph) = self.checkpoints.get(&at) {
                 return Ok((at, graph.clone()));
+            }
+            if let Some((due, i, deferred)) = deferred
+                && due == at
+            {
+                return Ok((at, self.made(deferred, log)?[i].clone()));
             }
             let event = self.event_of(at, log)?;
             if at == 0 || event.kind == EventKind::Rebase {

@@ -34,14 +34,18 @@ pub const POLICY_ID: u32 = 0;
 /// The rule pack in force: blake3 of the canonical encoding of
 /// `["jitos-rule-pack-v0", [op name, ...]]`, the op names sorted (see `docs/spec/events.md`).
 pub fn rule_pack_id() -> Hash {
-    use jitos_core::cbor::Value;
-    let names = Value::array(
-        jitos_schema::ops::Op::NAMES
-            .iter()
-            .map(|name| Value::text(*name)),
-    );
-    let value = Value::array([Value::text("jitos-rule-pack-v0"), names]);
-    jitos_core::hash_canonical(&value).unwrap_or(Hash::ZERO)
+    // Checked against every record at start and written into every receipt: hash it once.
+    static RULE_PACK_ID: std::sync::LazyLock<Hash> = std::sync::LazyLock::new(|| {
+        use jitos_core::cbor::Value;
+        let names = Value::array(
+            jitos_schema::ops::Op::NAMES
+                .iter()
+                .map(|name| Value::text(*name)),
+        );
+        let value = Value::array([Value::text("jitos-rule-pack-v0"), names]);
+        jitos_core::hash_canonical(&value).unwrap_or(Hash::ZERO)
+    });
+    *RULE_PACK_ID
 }
 
 /// `kernelInfo`, for a log of `event_count` events whose last collapse committed or not

@@ -292,6 +292,24 @@ impl State {
         &self.events
     }
 
+    /// The number of history checkpoints a replay deferred and no reader has made yet.
+    pub fn n_deferred_checkpoints(&self) -> usize {
+        self.views.values().map(ViewHistory::n_deferred).sum()
+    }
+
+    /// Makes every history checkpoint a replay deferred, for this state and every clone of
+    /// it (they share them): until then, the first read of an old version inside a replayed
+    /// run makes that run's checkpoints, and waits for them.
+    ///
+    /// # Errors
+    /// `INTERNAL` when the log does not reproduce a checkpoint (a kernel bug).
+    pub fn make_deferred_checkpoints(&self) -> Result<(), KernelError> {
+        for history in self.views.values() {
+            history.make_deferred(&self.events)?;
+        }
+        Ok(())
+    }
+
     /// The history of `view`, if the view exists.
     pub fn history(&self, view: ViewKey) -> Option<&ViewHistory> {
         self.views.get(&view)

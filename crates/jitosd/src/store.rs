@@ -89,6 +89,7 @@ impl Store {
         let booted = boot_with_checkpoints(storage, &checkpoint_storage, options)
             .with_context(|| format!("replaying the log in {}", data_dir.display()))?;
         report_boot(data_dir, &booted.report, &booted.skipped, *fsync);
+        make_deferred_checkpoints(&booted.state);
         let covered = booted.report.checkpoint_idx.map_or(0, |idx| idx + 1);
         let cell = CheckpointCell::starting_at(booted.report.checkpoint_idx);
         let journal = Journal::new(booted.wal, *fsync).with_checkpoints(
@@ -133,6 +134,30 @@ fn report_boot(
         fsync = fsync.as_str(),
         "history restored"
     );
+}
+
+/// Makes, on a thread of its own, the history checkpoints the replay deferred (`jitos_kernel`
+/// `history.rs`): the daemon serves meanwhile, and a read that needs one before it is made
+/// makes its run's checkpoints itself. The state's clones share them, so the kernel's state
+/// and every snapshot it publishes gain them too.
+fn make_deferred_checkpoints(state: &jitos_kernel::State) {
+    let n_deferred = state.n_deferred_checkpoints();
+    if n_deferred == 0 {
+        return;
+    }
+    let state = state.clone();
+    let spawned = std::thread::Builder::new()
+        .name("jitos-history".to_owned())
+        .spawn(move || {
+            // The log line's timestamp against "history restored" tells how long it took.
+            match state.make_deferred_checkpoints() {
+                Ok(()) => tracing::info!(checkpoints = n_deferred, "history checkpoints made"),
+                Err(error) => tracing::error!(%error, "history checkpoints could not be made"),
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "history checkpoints left to the reads that need them");
+    }
 }
 
 /// Creates `dir` if needed and takes its lock.

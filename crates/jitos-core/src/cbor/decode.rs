@@ -172,6 +172,7 @@ pub fn decode(input: &[u8]) -> Result<Value, DecodeError> {
 }
 
 /// A cursor over the input. `pos <= input.len()` always.
+#[derive(Debug, Clone)]
 struct Decoder<'a> {
     input: &'a [u8],
     pos: usize,
@@ -329,3 +330,99 @@ impl<'a> Decoder<'a> {
         Ok(bytes)
     }
 }
+
+/// A cursor over canonical CBOR for decoders that know the shape they read (an event, a
+/// checkpoint): typed reads in place, without building a [`Value`] tree.
+///
+/// Each read checks what it reads the way [`decode`] does (shortest heads, definite lengths,
+/// valid UTF-8, bounds) and answers `None` on anything else, including an item of another
+/// type; the cursor is then somewhere inside the input and the decode is to be abandoned.
+/// What a reader cannot see is a rule across items (map key order, duplicate keys): a decoder
+/// built on it must either expect exact keys in canonical order or prove the whole canonical
+/// by re-encoding, and should leave naming an error to [`decode`].
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    decoder: Decoder<'a>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `input`.
+    pub fn new(input: &'a [u8]) -> Reader<'a> {
+        Reader {
+            decoder: Decoder { input, pos: 0 },
+        }
+    }
+
+    /// Whether every byte has been read.
+    pub fn is_at_end(&self) -> bool {
+        self.decoder.pos == self.decoder.input.len()
+    }
+
+    /// The head of the next item, of major type 0 to 5: its major type and argument.
+    fn head(&mut self) -> Option<(u8, u64)> {
+        let start = self.decoder.pos;
+        let initial = *self.decoder.input.get(start)?;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        if major > MAJOR_MAP {
+            return None;
+        }
+        self.decoder.pos += 1;
+        let argument = self.decoder.argument(major, info, start).ok()?;
+        Some((major, argument))
+    }
+
+    /// The argument of the next item's head if it is of major type `major`.
+    fn argument_of(&mut self, major: u8) -> Option<u64> {
+        match self.head()? {
+            (found, argument) if found == major => Some(argument),
+            _ => None,
+        }
+    }
+
+    /// The number of entries of the next item, a map.
+    pub fn map_len(&mut self) -> Option<u64> {
+        self.argument_of(MAJOR_MAP)
+    }
+
+    /// The number of items of the next item, an array.
+    pub fn array_len(&mut self) -> Option<u64> {
+        self.argument_of(MAJOR_ARRAY)
+    }
+
+    /// The next item, an unsigned integer.
+    pub fn unsigned(&mut self) -> Option<u64> {
+        self.argument_of(MAJOR_UNSIGNED)
+    }
+
+    /// The next item, a byte string, borrowed from the input.
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let start = self.decoder.pos;
+        let len = self.argument_of(MAJOR_BYTES)?;
+        self.decoder.take(len, start).ok()
+    }
+
+    /// The next item, a text string, borrowed from the input.
+    pub fn text(&mut self) -> Option<&'a str> {
+        let start = self.decoder.pos;
+        let len = self.argument_of(MAJOR_TEXT)?;
+        std::str::from_utf8(self.decoder.take(len, start).ok()?).ok()
+    }
+
+    /// Reads the next item if it is `null`; says whether it was (and reads nothing if not).
+    pub fn null(&mut self) -> bool {
+        let is_null = self.decoder.input.get(self.decoder.pos) == Some(&NULL);
+        if is_null {
+            self.decoder.pos += 1;
+        }
+        is_null
+    }
+
+    /// The next item as a [`Value`], decoded as [`decode`] does, `depth` containers deep (for
+    /// the depth limit).
+    pub fn value(&mut self, depth: usize) -> Option<Value> {
+        self.decoder.item(depth).ok()
+    }
+}
+
+/// The encoding of `null`.
+const NULL: u8 = (MAJOR_SIMPLE << 5) | 22;

@@ -6,7 +6,7 @@ use jitos_schema::ops::{AddEdge, AddNode, Op, RemoveEdge, RemoveNode};
 use proptest::prelude::*;
 use serde_json::json;
 
-use super::{EventDecodeError, decode_event};
+use super::{EventDecodeError, decode_event, decode_event_strictly, read_event};
 use crate::event::Event;
 use crate::state::Command;
 use crate::test_support::{log, run};
@@ -116,6 +116,52 @@ fn every_event_decodes_to_itself() {
             "event {}",
             event.idx
         );
+    }
+}
+
+#[test]
+fn reading_in_place_agrees_with_the_strict_decoder() {
+    for event in &events() {
+        let bytes = event.encode().expect("encodes");
+        // Every event the kernel writes takes the fast path.
+        assert_eq!(
+            read_event(&bytes).as_ref(),
+            Some(event),
+            "event {}",
+            event.idx
+        );
+        // Every byte of it set to each of a few values, and every prefix: what reads in place
+        // decodes strictly to the same event (the other way round holds by the fallback).
+        let mut damaged = Vec::new();
+        for at in 0..bytes.len() {
+            for to in [
+                0x00,
+                0x01,
+                0x17,
+                0x18,
+                0x40,
+                0x60,
+                0xa0,
+                0xf6,
+                0xff,
+                bytes[at] ^ 1,
+            ] {
+                let mut changed = bytes.clone();
+                changed[at] = to;
+                damaged.push(changed);
+            }
+            damaged.push(bytes[..at].to_vec());
+        }
+        for changed in &damaged {
+            if let Some(read) = read_event(changed) {
+                assert_eq!(
+                    decode_event_strictly(changed),
+                    Ok(read),
+                    "event {}",
+                    event.idx
+                );
+            }
+        }
     }
 }
 

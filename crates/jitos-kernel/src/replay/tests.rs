@@ -175,6 +175,49 @@ fn runs_of_rewrites_replay_to_the_same_versions_and_checkpoints() {
 }
 
 #[test]
+fn a_runs_checkpoints_are_made_when_first_needed_once_for_every_clone() {
+    let events = runs_log();
+    let first = run_log(&events);
+    let replayed = State::replay(arcs(&events)).expect("replays");
+    let snapshot = replayed.clone();
+    // SWS 0's first run, 150 one-op rewrites after its creation: due at versions 64 and 128.
+    assert_eq!(replayed.n_deferred_checkpoints(), 2);
+    let (history, kept) = (
+        replayed.history(ViewKey::Sws(0)).expect("a view"),
+        first.history(ViewKey::Sws(0)).expect("a view"),
+    );
+    for version in [100, 64, 130] {
+        let graph = history
+            .graph(version, replayed.events())
+            .expect("a version");
+        let expected = kept.graph(version, first.events()).expect("a version");
+        assert_eq!(
+            graph.digest_full(),
+            expected.digest_full(),
+            "version {version}"
+        );
+        assert_eq!(graph.n_nodes(), expected.n_nodes(), "version {version}");
+    }
+    assert_eq!(
+        snapshot.n_deferred_checkpoints(),
+        0,
+        "made once, for the clone too"
+    );
+
+    let warmed = State::replay(arcs(&events)).expect("replays");
+    warmed.make_deferred_checkpoints().expect("made");
+    assert_eq!(warmed.n_deferred_checkpoints(), 0);
+    let history = warmed.history(ViewKey::Sws(0)).expect("a view");
+    for version in 0..history.n_versions() {
+        let graph = history.graph(version, warmed.events()).expect("a version");
+        assert_eq!(
+            Some(graph.digest_full()),
+            kept.version(version).map(|v| v.digest)
+        );
+    }
+}
+
+#[test]
 fn a_run_whose_digest_differs_diverges_at_the_first_event_that_differs() {
     let events = runs_log();
     // The last rewrite of SWS 0's first run and of its last run: a run's last digest is
