@@ -595,6 +595,53 @@ impl Graph {
         Ok(AddOutcome::Added { id })
     }
 
+    /// Whether [`Graph::add_node`] takes `node`: its kind and payload within the limits.
+    ///
+    /// # Errors
+    /// As [`Graph::add_node`].
+    pub fn check_node(node: &Node) -> Result<(), AddNodeError> {
+        check_node(node)
+    }
+
+    /// Adds `nodes` as [`Graph::add_node`] would one by one (a node the graph holds, or given
+    /// twice, counts once). To a graph without trees, a batch of more than a
+    /// [`TREES_FROM_BASE_SHARE_MAX`] share of its nodes is merged in one pass instead: ids
+    /// hashed on every core, sorted, and the node map built again from the merged order,
+    /// O(n + k) without a walk from the root per node (a replay's runs of `AddNode`s).
+    ///
+    /// # Errors
+    /// The first node `add_node` refuses; the graph is then unchanged.
+    pub fn add_nodes(&mut self, nodes: Vec<Node>) -> Result<(), AddNodeError> {
+        for node in &nodes {
+            check_node(node)?;
+        }
+        let small = nodes.len().saturating_mul(TREES_FROM_BASE_SHARE_MAX) <= self.n_nodes();
+        if self.trees.is_some() || small {
+            for node in nodes {
+                let _outcome = self.add_node(node)?;
+            }
+            return Ok(());
+        }
+        let ids = parallel::map_in_order(&nodes, Node::id);
+        let mut added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
+        added.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+        added.dedup_by_key(|(id, _)| *id);
+        let mut merged = Vec::with_capacity(self.n_nodes() + added.len());
+        let mut held = self.nodes.iter().peekable();
+        for (id, node) in added {
+            while let Some((held_id, held_node)) = held.next_if(|(held_id, _)| **held_id < id) {
+                merged.push((*held_id, held_node.clone()));
+            }
+            if held.peek().is_none_or(|(held_id, _)| **held_id != id) {
+                merged.push((id, node));
+            }
+        }
+        merged.extend(held.map(|(id, node)| (*id, node.clone())));
+        self.nodes = CritMap::from_sorted(&merged);
+        self.changed();
+        Ok(())
+    }
+
     /// Removes node `id` and returns it.
     ///
     /// # Errors

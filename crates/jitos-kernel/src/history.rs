@@ -52,7 +52,7 @@ use std::sync::{Arc, OnceLock};
 
 use imbl::{OrdMap, Vector};
 use jitos_core::Hash;
-use jitos_graph::Graph;
+use jitos_graph::{Graph, Node};
 use jitos_schema::enums::EventKind;
 
 use crate::error::KernelError;
@@ -100,12 +100,14 @@ struct Deferred {
     made: OnceLock<Result<Vec<Graph>, KernelError>>,
 }
 
-/// A bare run in progress: where it started, and the checkpoints it has deferred so far.
+/// A bare run in progress: where it started, the checkpoints it has deferred so far, and the
+/// nodes its last events added that wait to go into the live graph together.
 #[derive(Debug, Clone)]
 struct BareRun {
     from: usize,
     graph: Graph,
     due: Vec<usize>,
+    pending: Vec<Node>,
 }
 
 impl ViewHistory {
@@ -263,8 +265,52 @@ impl ViewHistory {
             from: self.versions.len() - 1,
             graph: self.live.clone(),
             due: Vec::new(),
+            pending: Vec::new(),
         });
         base
+    }
+
+    /// In a bare run, makes the view's new version, made by event `idx`, whose `n_ops` ops
+    /// only add `nodes`, recorded with `digest`: the nodes wait with the run's other pending
+    /// ones and go into the live graph together ([`Graph::add_nodes`]: one merge instead of
+    /// a walk per node) when an event needs the graph ([`ViewHistory::live_bare`]) or the run
+    /// ends.
+    ///
+    /// # Errors
+    /// A node the graph would refuse (beyond the limits), as applying the ops would refuse it.
+    pub(crate) fn add_nodes_bare(
+        &mut self,
+        idx: u64,
+        n_ops: usize,
+        digest: Hash,
+        nodes: Vec<Node>,
+    ) -> Result<(), KernelError> {
+        for node in &nodes {
+            Graph::check_node(node).map_err(|error| rewrite::unapplied(&error))?;
+        }
+        let run = self
+            .bare
+            .as_mut()
+            .ok_or_else(|| KernelError::internal("nodes added in a bare run outside one"))?;
+        run.pending.extend(nodes);
+        self.push_version(idx, digest, n_ops, false);
+        Ok(())
+    }
+
+    /// In a bare run, the live graph with every pending node in.
+    ///
+    /// # Errors
+    /// `INTERNAL` if the graph refuses a pending node, which `add_nodes_bare` checked.
+    pub(crate) fn live_bare(&mut self) -> Result<&Graph, KernelError> {
+        if let Some(run) = &mut self.bare
+            && !run.pending.is_empty()
+        {
+            let pending = std::mem::take(&mut run.pending);
+            self.live
+                .add_nodes(pending)
+                .map_err(|error| rewrite::unapplied(&error))?;
+        }
+        Ok(&self.live)
     }
 
     /// In a bare run, makes the view's new version, made by event `idx` applying `n_ops` ops
@@ -287,13 +333,15 @@ impl ViewHistory {
         Ok(())
     }
 
-    /// Ends a bare run begun with `base`: the live graph gets its trees back, grown from
-    /// `base`'s, its digest is computed, and the run's checkpoints are left to be made.
+    /// Ends a bare run begun with `base` (after [`ViewHistory::live_bare`]: no node pending):
+    /// the live graph gets its trees back, grown from `base`'s, its digest is computed, and
+    /// the run's checkpoints are left to be made.
     ///
     /// # Errors
     /// The computed digest when it is not the one the last version recorded; the live graph
     /// is then left without its trees, for a replay to discard.
     pub(crate) fn end_bare(&mut self, base: &Graph) -> Result<(), Hash> {
+        debug_assert!(self.bare.as_ref().is_none_or(|run| run.pending.is_empty()));
         let live = self.live.with_trees_from(base);
         let recorded = self.versions.back().map(|version| version.digest);
         if recorded != Some(live.digest()) {

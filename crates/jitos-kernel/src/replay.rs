@@ -253,7 +253,12 @@ impl Replay {
             return Ok(());
         };
         let last_idx = self.state.events().len() as u64 - 1;
-        let Err(found) = self.history(view, last_idx)?.end_bare(&base) else {
+        let history = self.history(view, last_idx)?;
+        history.live_bare().map_err(|error| ReplayError::Refused {
+            idx: last_idx,
+            error,
+        })?;
+        let Err(found) = history.end_bare(&base) else {
             return Ok(());
         };
         // Name the first event of the run whose recorded digest is not the one its ops give.

@@ -209,9 +209,7 @@ impl NetChange {
     /// `INTERNAL` if a step fails, which the checks rule out; `graph` may then be partly
     /// changed, and the caller must discard it.
     pub(crate) fn apply_to(self, graph: &mut Graph) -> Result<(), KernelError> {
-        let broken = |error: &dyn std::fmt::Display| {
-            KernelError::internal(format!("a checked rewrite failed to apply: {error}"))
-        };
+        let broken = |error: &dyn std::fmt::Display| unapplied(error);
         for id in &self.edges_out {
             graph.remove_edge(id).map_err(|e| broken(&e))?;
         }
@@ -254,6 +252,23 @@ impl NetChange {
             KernelError::internal(format!("a checked rewrite failed to build: {error}"))
         })
     }
+}
+
+/// `INTERNAL` for a checked rewrite the graph refused anyway (a node beyond the limits, which
+/// only a log the kernel did not write can hold).
+pub(crate) fn unapplied(error: &dyn std::fmt::Display) -> KernelError {
+    KernelError::internal(format!("a checked rewrite failed to apply: {error}"))
+}
+
+/// The nodes `ops` add when they are all `AddNode`s: a rewrite that cannot be refused, since
+/// adding a node the view holds changes nothing and no end-state rule concerns a node added.
+pub(crate) fn added_nodes(ops: &[Op]) -> Option<Vec<Node>> {
+    ops.iter()
+        .map(|op| match op {
+            Op::AddNode(add) => Some(Node::new(add.kind.as_str(), add.payload.as_slice())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn not_found(op_idx: usize, field: &'static str, message: String) -> RewriteFault {

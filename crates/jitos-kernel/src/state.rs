@@ -765,10 +765,14 @@ impl State {
     /// The ops' refusal; the state is then to be discarded.
     pub(crate) fn replay_bare(&mut self, event: Arc<Event>) -> Result<(), KernelError> {
         let history = self.history_of(event.view)?;
-        let change = rewrite::check(history.live(), &event.ops)?;
-        history.apply_bare(event.idx, event.ops.len(), event.view_digest, |graph| {
-            change.apply_to(graph)
-        })?;
+        if let Some(nodes) = rewrite::added_nodes(&event.ops) {
+            history.add_nodes_bare(event.idx, event.ops.len(), event.view_digest, nodes)?;
+        } else {
+            let change = rewrite::check(history.live_bare()?, &event.ops)?;
+            history.apply_bare(event.idx, event.ops.len(), event.view_digest, |graph| {
+                change.apply_to(graph)
+            })?;
+        }
         self.events.push_back(event);
         Ok(())
     }

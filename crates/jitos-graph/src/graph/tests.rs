@@ -310,6 +310,41 @@ fn build_equals_one_by_one_and_reports_the_offender() {
 }
 
 #[test]
+fn adding_nodes_at_once_equals_adding_them_one_by_one() {
+    let numbered = |range: std::ops::Range<u64>| -> Vec<Node> {
+        range.map(|i| node("n", &i.to_be_bytes())).collect()
+    };
+    let base = Graph::build(numbered(0..100), []).unwrap();
+    // A batch too small to merge (goes one by one), and ones large enough to merge into a
+    // graph without trees, with nodes the graph holds and nodes given twice.
+    for batch in [numbered(90..95), numbered(50..400), numbered(0..1000)] {
+        let mut batch = batch;
+        batch.push(batch[0].clone());
+        let mut one_by_one = base.clone();
+        for node in batch.clone() {
+            one_by_one.add_node(node).unwrap();
+        }
+        let mut bare = base.without_trees();
+        bare.add_nodes(batch.clone()).unwrap();
+        let bare = bare.with_trees();
+        assert_eq!(bare.digest(), one_by_one.digest());
+        assert_eq!(bare.digest(), bare.digest_full());
+        assert!(
+            bare.nodes_after(None)
+                .map(|(id, _)| *id)
+                .eq(one_by_one.nodes_after(None).map(|(id, _)| *id))
+        );
+        let mut with_trees = base.clone();
+        with_trees.add_nodes(batch).unwrap();
+        assert_eq!(with_trees.digest(), one_by_one.digest());
+    }
+    let mut bare = base.without_trees();
+    let refused = bare.add_nodes(vec![node("n", b"fine"), node("", b"")]);
+    assert_eq!(refused, Err(AddNodeError::KindLength { len: 0 }));
+    assert_eq!(bare.n_nodes(), 100, "a refused batch adds nothing");
+}
+
+#[test]
 fn a_build_large_enough_to_use_every_core_has_the_digest_recomputed_from_scratch() {
     let n_nodes = crate::parallel::PARALLEL_MIN + 100;
     let nodes: Vec<Node> = (0..n_nodes as u64)
