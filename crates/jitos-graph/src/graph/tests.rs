@@ -322,7 +322,7 @@ fn adding_nodes_at_once_equals_adding_them_one_by_one() {
         batch.push(batch[0].clone());
         let mut one_by_one = base.clone();
         for node in batch.clone() {
-            one_by_one.add_node(node).unwrap();
+            let _outcome = one_by_one.add_node(node).unwrap();
         }
         let mut bare = base.without_trees();
         bare.add_nodes(batch.clone()).unwrap();
