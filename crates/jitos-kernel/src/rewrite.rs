@@ -248,9 +248,7 @@ impl NetChange {
             .filter(|(id, _)| self.edges_out.binary_search(id).is_err())
             .map(|(_, edge)| edge.clone())
             .chain(self.edges_in);
-        Graph::build(nodes, edges).map_err(|error| {
-            KernelError::internal(format!("a checked rewrite failed to build: {error}"))
-        })
+        Graph::build(nodes, edges).map_err(|error| unbuilt(&error))
     }
 }
 
@@ -258,6 +256,11 @@ impl NetChange {
 /// only a log the kernel did not write can hold).
 pub(crate) fn unapplied(error: &dyn std::fmt::Display) -> KernelError {
     KernelError::internal(format!("a checked rewrite failed to apply: {error}"))
+}
+
+/// `INTERNAL` for a checked rewrite whose graph could not be built (as [`unapplied`]).
+fn unbuilt(error: &dyn std::fmt::Display) -> KernelError {
+    KernelError::internal(format!("a checked rewrite failed to build: {error}"))
 }
 
 /// The nodes `ops` add when they are all `AddNode`s: a rewrite that cannot be refused, since
@@ -318,6 +321,14 @@ pub(crate) fn apply(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
 /// # Errors
 /// As [`apply`].
 pub(crate) fn apply_bulk(graph: &Graph, ops: &[Op]) -> Result<Graph, KernelError> {
+    if let Some(added) = added_nodes(ops)
+        && added.len() > graph.n_nodes() + graph.n_edges()
+    {
+        // Nothing to check (see `added_nodes`), and `build` keeps one of each node.
+        let nodes = graph.nodes_after(None).map(|(_, node)| node.clone());
+        let edges = graph.edges_after(None).map(|(_, edge)| edge.clone());
+        return Graph::build(nodes.chain(added), edges).map_err(|error| unbuilt(&error));
+    }
     let change = check(graph, ops)?;
     if change.len() > graph.n_nodes() + graph.n_edges() {
         return change.build_from(graph);

@@ -279,7 +279,12 @@ fn a_bulk_rewrite_builds_from_scratch_only_when_the_change_outweighs_the_graph()
     let base = apply(&Graph::new(), &(0..40).map(add_node).collect::<Vec<_>>()).expect("ok");
     let small = [add_node(100), remove_node(3), add_edge(1, 2)];
     let large: Vec<Op> = (50..100).map(add_node).chain([remove_node(0)]).collect();
-    for ops in [&small[..], &large[..]] {
+    // Only adds (one of a node the base holds, one twice): built without a check.
+    let adds: Vec<Op> = (50..100)
+        .map(add_node)
+        .chain([add_node(1), add_node(50)])
+        .collect();
+    for ops in [&small[..], &large[..], &adds[..]] {
         let expected = apply(&base, ops).expect("applies");
         let bulk = apply_bulk(&base, ops).expect("applies");
         assert_eq!(bulk.digest(), expected.digest());
