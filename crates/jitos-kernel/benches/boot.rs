@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use criterion::{BenchmarkId, Criterion, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_main};
 use jitos_kernel::{
     Command, State, ViewKey, append, boot, boot_with_checkpoints, write_checkpoint,
 };
@@ -83,6 +83,22 @@ fn boot_from_wal(c: &mut Criterion) {
                     .expect("boots")
                     .state
             });
+        });
+        // What the daemon does in the background once started: the history checkpoints the
+        // start deferred (every 64 ops of each replayed run).
+        group.bench_function(BenchmarkId::new("deferred-checkpoints", n), |b| {
+            b.iter_batched(
+                || {
+                    boot_with_checkpoints(storage.clone(), &no_checkpoints, WalOptions::default())
+                        .expect("boots")
+                        .state
+                },
+                |state| {
+                    state.make_deferred_checkpoints().expect("made");
+                    state
+                },
+                BatchSize::PerIteration,
+            );
         });
     }
     group.finish();

@@ -16,7 +16,11 @@
 //! one the run's last event recorded. When it is not, the run is replayed again event by event
 //! to name the first event whose digest differs. What a run does not check is each
 //! intermediate digest: those are served as recorded, the way a version read from a
-//! checkpoint kept without trees is (`jitosctl verify` recomputes every one).
+//! checkpoint kept without trees is (`jitosctl verify` recomputes every one). Two things make a
+//! run cheaper still: the nodes of events that only add nodes (which nothing can refuse) wait
+//! and go into the maps together when an event needs them or the run ends
+//! ([`Graph::add_nodes`](jitos_graph::Graph::add_nodes)), and the run's history checkpoints are
+//! deferred until a read needs one (`history.rs`).
 //!
 //! # Invariants
 //! - `replay` of a state's own log gives a state whose log is equal, event for event, and whose
