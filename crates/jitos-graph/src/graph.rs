@@ -451,12 +451,18 @@ impl Graph {
         let Some(base_trees) = &base.trees else {
             return self.with_trees();
         };
+        // The differences are at least the change in size: when that alone is too many, skip
+        // the diff (a replay's run that grew the graph from little).
+        let n_entries = self.n_nodes() + self.n_edges();
+        let size_change = n_entries.abs_diff(base.n_nodes() + base.n_edges());
+        if size_change.saturating_mul(TREES_FROM_BASE_SHARE_MAX) > n_entries {
+            return self.with_trees();
+        }
         let (nodes_removed, nodes_added, _) = map_diff(&base.nodes, &self.nodes);
         let (edges_removed, edges_added, _) = map_diff(&base.edges, &self.edges);
         let n_differences =
             nodes_removed.len() + nodes_added.len() + edges_removed.len() + edges_added.len();
-        if n_differences.saturating_mul(TREES_FROM_BASE_SHARE_MAX) > self.n_nodes() + self.n_edges()
-        {
+        if n_differences.saturating_mul(TREES_FROM_BASE_SHARE_MAX) > n_entries {
             return self.with_trees();
         }
         let mut trees = base_trees.clone();
