@@ -27,6 +27,8 @@ use triomphe::Arc;
 
 use jitos_core::Hash;
 
+use crate::parallel;
+
 /// A key of a [`CritMap`]: a fixed-width bit string whose `Ord` is the order of its bits,
 /// most significant first.
 pub trait CritKey: Copy + Ord {
@@ -224,19 +226,21 @@ impl<K: CritKey, V> CritMap<K, V> {
     }
 }
 
-impl<K: CritKey, V: Clone> CritMap<K, V> {
+impl<K: CritKey + Send + Sync, V: Clone + Send + Sync> CritMap<K, V> {
     /// The map of `entries`, which must be sorted by key with no key twice: each branch splits
-    /// its slice at its critical bit by binary search, O(n log n) bit tests in all. (A one-pass
-    /// build along the right edge, one comparison per neighbouring pair, measured 12% slower
-    /// at 1M entries.)
+    /// its slice at its critical bit by binary search, O(n log n) bit tests in all, the two
+    /// sides of large slices built side by side (one per core). (A one-pass build along the
+    /// right edge, one comparison per neighbouring pair, measured 12% slower at 1M entries.)
     pub fn from_sorted(entries: &[(K, V)]) -> CritMap<K, V> {
         debug_assert!(entries.windows(2).all(|pair| pair[0].0 < pair[1].0));
         CritMap {
-            root: (!entries.is_empty()).then(|| build(entries)),
+            root: (!entries.is_empty()).then(|| build(entries, parallel::n_threads())),
             len: entries.len(),
         }
     }
+}
 
+impl<K: CritKey, V: Clone> CritMap<K, V> {
     /// Inserts `key` with `value`; returns the value it replaces.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
@@ -499,17 +503,27 @@ fn value_of<K: Clone, V: Clone>(leaf: Arc<Leaf<K, V>>) -> V {
     Arc::try_unwrap(leaf).map_or_else(|shared| shared.value.clone(), |leaf| leaf.value)
 }
 
-/// The tree of sorted, unique, non-empty `entries`.
-fn build<K: CritKey, V: Clone>(entries: &[(K, V)]) -> Child<K, V> {
+/// The tree of sorted, unique, non-empty `entries`, built on `n_threads` threads.
+fn build<K: CritKey + Send + Sync, V: Clone + Send + Sync>(
+    entries: &[(K, V)],
+    n_threads: usize,
+) -> Child<K, V> {
     let (first, last) = (&entries[0], &entries[entries.len() - 1]);
     let Some(bit) = first.0.crit_bit(&last.0) else {
         return leaf(first.0, first.1.clone());
     };
     let split = entries.partition_point(|(key, _)| key.bit(bit) == 0);
     let (left, right) = entries.split_at(split);
+    let half = n_threads / 2;
+    let is_parallel = half > 0 && entries.len() >= parallel::PARALLEL_MIN;
+    let (left, right) = parallel::join(
+        is_parallel,
+        || build(left, half.max(1)),
+        || build(right, n_threads - half),
+    );
     Child::Branch(Arc::new(Branch {
         bit,
-        children: [build(left), build(right)],
+        children: [left, right],
     }))
 }
 

@@ -245,7 +245,7 @@ impl Graph {
             incident_list.push(((*edge.from(), *id), ()));
             incident_list.push(((*edge.to(), *id), ()));
         }
-        incident_list.sort_unstable_by_key(|(pair, ())| *pair);
+        let mut incident_list = parallel::sort_unstable_by(incident_list, &|a, b| a.0.cmp(&b.0));
         // A self-loop has one entry.
         incident_list.dedup_by_key(|(pair, ())| *pair);
         let incident = CritMap::from_sorted(&incident_list);
@@ -629,8 +629,8 @@ impl Graph {
             return Ok(());
         }
         let ids = parallel::map_in_order(&nodes, Node::id);
-        let mut added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
-        added.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+        let added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
+        let mut added = parallel::sort_unstable_by(added, &|a, b| hash_order(&a.0, &b.0));
         added.dedup_by_key(|(id, _)| *id);
         let mut merged = Vec::with_capacity(self.n_nodes() + added.len());
         let mut held = self.nodes.iter().peekable();
@@ -783,8 +783,8 @@ fn hash_order(a: &Hash, b: &Hash) -> Ordering {
 }
 
 /// The map of `items`, keeping one of each id (equal ids mean equal content).
-fn sorted_map<T: Clone>(mut items: Vec<(Hash, T)>) -> CritMap<Hash, T> {
-    items.sort_unstable_by(|a, b| hash_order(&a.0, &b.0));
+fn sorted_map<T: Clone + Send + Sync>(items: Vec<(Hash, T)>) -> CritMap<Hash, T> {
+    let mut items = parallel::sort_unstable_by(items, &|a, b| hash_order(&a.0, &b.0));
     items.dedup_by_key(|(id, _)| *id);
     CritMap::from_sorted(&items)
 }
@@ -850,8 +850,8 @@ fn ids_and_entries<T: Sync + Send>(
 }
 
 /// The tree of leaf entries in any order, keeping one of each key.
-fn tree_of(mut entries: Vec<LeafEntry>) -> Smt {
-    entries.sort_unstable_by(|a, b| hash_order(&a.key, &b.key));
+fn tree_of(entries: Vec<LeafEntry>) -> Smt {
+    let mut entries = parallel::sort_unstable_by(entries, &|a, b| hash_order(&a.key, &b.key));
     entries.dedup_by_key(|entry| entry.key);
     Smt::from_sorted(&entries)
 }

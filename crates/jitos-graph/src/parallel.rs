@@ -3,6 +3,9 @@
 //! # Invariants
 //! - [`map_in_order`] returns exactly what a sequential map would, in input order: each
 //!   thread takes one contiguous slice and the slices are joined back in order.
+//! - [`sort_unstable_by`] returns the items sorted by `compare`, as `slice::sort_unstable_by`
+//!   would: equal items in an order that depends on the input and the core count only. Every
+//!   caller keeps one of each equal run (equal ids mean equal content), so ties reach nothing.
 //! - Inputs below [`PARALLEL_MIN`] items stay on the calling thread.
 
 /// Below this many items work stays on the calling thread: a thread costs tens of
@@ -39,6 +42,46 @@ pub(crate) fn map_in_order<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + 
     })
 }
 
+/// `items` sorted by `compare`: halves sorted side by side (one per core, recursively) and
+/// merged, for at least [`PARALLEL_MIN`] items; in place on this thread below that.
+pub(crate) fn sort_unstable_by<T: Send>(
+    items: Vec<T>,
+    compare: &(impl Fn(&T, &T) -> std::cmp::Ordering + Sync),
+) -> Vec<T> {
+    sort_on(items, compare, n_threads())
+}
+
+fn sort_on<T: Send>(
+    mut items: Vec<T>,
+    compare: &(impl Fn(&T, &T) -> std::cmp::Ordering + Sync),
+    n_threads: usize,
+) -> Vec<T> {
+    if n_threads < 2 || items.len() < PARALLEL_MIN {
+        items.sort_unstable_by(compare);
+        return items;
+    }
+    let half = n_threads / 2;
+    let right = items.split_off(items.len() / 2);
+    let (right, left) = join(
+        true,
+        || sort_on(right, compare, n_threads - half),
+        || sort_on(items, compare, half),
+    );
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
+        let next = if compare(r, l).is_lt() {
+            right.next()
+        } else {
+            left.next()
+        };
+        merged.extend(next);
+    }
+    merged.extend(left);
+    merged.extend(right);
+    merged
+}
+
 /// `(a(), b())`, side by side when `parallel`: `a` on a new thread, `b` on this one.
 pub(crate) fn join<A: Send, B>(
     parallel: bool,
@@ -60,7 +103,7 @@ pub(crate) fn join<A: Send, B>(
 
 #[cfg(test)]
 mod tests {
-    use super::{PARALLEL_MIN, join, map_in_order};
+    use super::{PARALLEL_MIN, join, map_in_order, sort_on};
 
     #[test]
     fn large_maps_keep_their_order() {
@@ -68,6 +111,29 @@ mod tests {
         let squares = map_in_order(&items, |x| x * x);
         let expected: Vec<u64> = items.iter().map(|x| x * x).collect();
         assert_eq!(squares, expected);
+    }
+
+    #[test]
+    fn a_sort_on_several_threads_is_the_sort_on_one() {
+        // Pseudo-random keys with many ties, so merging must interleave and keep every item.
+        let items: Vec<(u64, u64)> = (0..(4 * PARALLEL_MIN as u64 + 3))
+            .map(|i| ((i * 2_654_435_761) % 1_000, i))
+            .collect();
+        let by_key = |a: &(u64, u64), b: &(u64, u64)| a.0.cmp(&b.0);
+        let mut expected = items.clone();
+        expected.sort_by(by_key);
+        for n_threads in [1, 2, 3, 4] {
+            let sorted = sort_on(items.clone(), &by_key, n_threads);
+            assert!(
+                sorted.is_sorted_by(|a, b| a.0 <= b.0),
+                "{n_threads} threads"
+            );
+            let mut same = sorted.clone();
+            same.sort_unstable();
+            let mut all = expected.clone();
+            all.sort_unstable();
+            assert_eq!(same, all, "{n_threads} threads keep every item once");
+        }
     }
 
     #[test]

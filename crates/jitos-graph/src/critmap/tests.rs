@@ -83,7 +83,7 @@ fn check<K: CritKey + std::fmt::Debug, V>(map: &CritMap<K, V>) -> Vec<K> {
 
 /// Runs `script` on a map and on the oracle, checking every read after every step, and that
 /// the snapshots taken on the way still read as they did.
-fn run<K: CritKey + std::fmt::Debug>(script: Vec<Step<K>>, probes: &[K]) {
+fn run<K: CritKey + Send + Sync + std::fmt::Debug>(script: Vec<Step<K>>, probes: &[K]) {
     let mut map = CritMap::new();
     let mut oracle = BTreeMap::new();
     let mut snapshots = Vec::new();
@@ -109,7 +109,7 @@ fn run<K: CritKey + std::fmt::Debug>(script: Vec<Step<K>>, probes: &[K]) {
     }
 }
 
-fn agree<K: CritKey + std::fmt::Debug>(
+fn agree<K: CritKey + Send + Sync + std::fmt::Debug>(
     map: &CritMap<K, u32>,
     oracle: &BTreeMap<K, u32>,
     probes: &[K],
@@ -151,6 +151,31 @@ proptest! {
     ) {
         run(script, &probes);
     }
+}
+
+#[test]
+fn a_build_on_every_core_is_the_map_of_inserts_one_by_one() {
+    let n = u32::try_from(crate::parallel::PARALLEL_MIN * 3 + 5).expect("small");
+    let mut sorted: Vec<(Hash, u32)> = (0..n)
+        .map(|i| (jitos_core::hash_bytes(&i.to_be_bytes()), i))
+        .collect();
+    sorted.sort_unstable();
+    let built = CritMap::from_sorted(&sorted);
+    let mut inserted = CritMap::new();
+    for (key, value) in &sorted {
+        inserted.insert(*key, *value);
+    }
+    let keys: Vec<Hash> = sorted.iter().map(|(key, _)| *key).collect();
+    assert_eq!(check(&built), keys);
+    let mut differences = 0;
+    built.diff_keys(&inserted, &mut |_, _| differences += 1);
+    assert_eq!(differences, 0);
+    assert!(
+        built
+            .iter()
+            .map(|(_, v)| *v)
+            .eq(sorted.iter().map(|(_, v)| *v))
+    );
 }
 
 #[test]
