@@ -514,12 +514,11 @@ fn build<K: CritKey + Send + Sync, V: Clone + Send + Sync>(
     };
     let split = entries.partition_point(|(key, _)| key.bit(bit) == 0);
     let (left, right) = entries.split_at(split);
-    let half = n_threads / 2;
-    let is_parallel = half > 0 && entries.len() >= parallel::PARALLEL_MIN;
-    let (left, right) = parallel::join(
-        is_parallel,
-        || build(left, half.max(1)),
-        || build(right, n_threads - half),
+    let (left, right) = parallel::join_split(
+        n_threads,
+        entries.len(),
+        |n| build(left, n),
+        |n| build(right, n),
     );
     Child::Branch(Arc::new(Branch {
         bit,

@@ -60,12 +60,12 @@ fn sort_on<T: Send>(
         items.sort_unstable_by(compare);
         return items;
     }
-    let half = n_threads / 2;
-    let right = items.split_off(items.len() / 2);
-    let (right, left) = join(
-        true,
-        || sort_on(right, compare, n_threads - half),
-        || sort_on(items, compare, half),
+    let (n_items, right) = (items.len(), items.split_off(items.len() / 2));
+    let (right, left) = join_split(
+        n_threads,
+        n_items,
+        |n| sort_on(right, compare, n),
+        |n| sort_on(items, compare, n),
     );
     let mut merged = Vec::with_capacity(left.len() + right.len());
     let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
@@ -82,8 +82,22 @@ fn sort_on<T: Send>(
     merged
 }
 
+/// `(a(n), b(m))` for work on `n_items` items split in two and given `n_threads` threads: side
+/// by side (`n + m = n_threads`) when there are threads to spare and at least [`PARALLEL_MIN`]
+/// items, else one after the other; either side may split again with the threads it got.
+pub(crate) fn join_split<A: Send, B>(
+    n_threads: usize,
+    n_items: usize,
+    a: impl FnOnce(usize) -> A + Send,
+    b: impl FnOnce(usize) -> B,
+) -> (A, B) {
+    let half = n_threads / 2;
+    let parallel = half > 0 && n_items >= PARALLEL_MIN;
+    join(parallel, || a(half.max(1)), || b(n_threads - half))
+}
+
 /// `(a(), b())`, side by side when `parallel`: `a` on a new thread, `b` on this one.
-pub(crate) fn join<A: Send, B>(
+fn join<A: Send, B>(
     parallel: bool,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B,

@@ -584,12 +584,11 @@ fn build(entries: &[LeafEntry], n_threads: usize) -> TreeNode {
     let crit = crit_bit(&first.key, &last.key).expect("keys are unique");
     let split = entries.partition_point(|entry| bit_at(&entry.key, usize::from(crit)) == 0);
     let (zeros, ones) = entries.split_at(split);
-    let half = n_threads / 2;
-    let is_parallel = half > 0 && entries.len() >= parallel::PARALLEL_MIN;
-    let (zeros_tree, ones_tree) = parallel::join(
-        is_parallel,
-        || build(zeros, half.max(1)),
-        || build(ones, n_threads - half),
+    let (zeros_tree, ones_tree) = parallel::join_split(
+        n_threads,
+        entries.len(),
+        |n| build(zeros, n),
+        |n| build(ones, n),
     );
     let children = [zeros_tree, ones_tree];
     let depth = usize::from(crit) + 1;
