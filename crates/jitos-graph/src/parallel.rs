@@ -97,11 +97,7 @@ pub(crate) fn join_split<A: Send, B>(
 }
 
 /// `(a(), b())`, side by side when `parallel`: `a` on a new thread, `b` on this one.
-fn join<A: Send, B>(
-    parallel: bool,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B,
-) -> (A, B) {
+fn join<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
     if !parallel {
         return (a(), b());
     }
