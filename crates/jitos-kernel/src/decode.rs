@@ -102,9 +102,10 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
 /// The event `bytes` encode, read in place (no `Value` tree): the path of every record a
 /// start replays. `None` for anything but an event this kernel would write, whose error
 /// [`decode_event_strictly`] then names. Only the meta and the outcome, which have no fixed
-/// shape, become `Value`s. The fields are read in the order the encoder writes them and the
-/// event is encoded again and compared, so what this accepts is exactly what the strict
-/// decoder accepts (`tests::reading_in_place_agrees_with_the_strict_decoder`).
+/// shape, become `Value`s. The fields are read in the order the encoder writes them, each in
+/// its canonical form ([`Reader`]); an event with a meta or an outcome is also encoded again
+/// and compared. So what this accepts is exactly what the strict decoder accepts
+/// (`tests::reading_in_place_agrees_with_the_strict_decoder`).
 fn read_event(bytes: &[u8]) -> Option<Event> {
     let mut reader = Reader::new(bytes);
     let r = &mut reader;
@@ -140,6 +141,7 @@ fn read_event(bytes: &[u8]) -> Option<Event> {
     key(r, EVENT_KEYS[9])?;
     let idempotency_key = read_optional_text(r)?;
     expect(r.is_at_end())?;
+    let shapeless = meta.is_none() && outcome.is_none();
     let parts = EventParts {
         kind,
         view,
@@ -149,6 +151,12 @@ fn read_event(bytes: &[u8]) -> Option<Event> {
         idempotency_key,
         outcome,
     };
+    if shapeless {
+        // Every byte was read in its one canonical form (shortest heads, the exact keys in
+        // canonical order, nothing after): `bytes` are the encoding, no need to make it again.
+        return Some(Event::from_canonical(idx, parts, view_digest, bytes));
+    }
+    // A meta or an outcome went through `Value` and JSON: the encoding proves them canonical.
     let (event, encoded) = Event::new_encoded(idx, parts, view_digest).ok()?;
     expect(encoded == bytes)?;
     Some(event)

@@ -158,6 +158,36 @@ impl Event {
         Ok((event, bytes))
     }
 
+    /// The event that `bytes` encode, made from the fields a strict reader took from them:
+    /// its id is the hash of `bytes`, which are not encoded again. The caller answers for
+    /// `bytes` being the event's one encoding (`decode::read_event`, which takes this path
+    /// only for an event without meta or outcome, every byte of which its reader checks);
+    /// debug builds encode it again and compare.
+    pub(crate) fn from_canonical(
+        idx: u64,
+        parts: EventParts,
+        view_digest: Hash,
+        bytes: &[u8],
+    ) -> Event {
+        let event = Event {
+            idx,
+            kind: parts.kind,
+            view: parts.view,
+            ops: parts.ops,
+            meta: parts.meta,
+            reason: parts.reason,
+            idempotency_key: parts.idempotency_key,
+            outcome: parts.outcome,
+            view_digest,
+            id: jitos_core::hash_bytes(bytes),
+        };
+        debug_assert!(
+            event.encode().is_ok_and(|encoded| encoded == bytes),
+            "from_canonical given bytes that are not the event's encoding"
+        );
+        event
+    }
+
     /// The canonical CBOR of the event (without its id, which is the hash of these bytes).
     ///
     /// Written straight into the buffer in canonical key order, without building a `Value`
