@@ -131,28 +131,9 @@ impl Event {
         parts: EventParts,
         view_digest: Hash,
     ) -> Result<(Event, Vec<u8>), EventEncodeError> {
-        let EventParts {
-            kind,
-            view,
-            ops,
-            meta,
-            reason,
-            idempotency_key,
-            outcome,
-        } = parts;
-        let meta = meta.as_ref().map(canonical_meta).transpose()?;
-        let mut event = Event {
-            idx,
-            kind,
-            view,
-            ops,
-            meta,
-            reason,
-            idempotency_key,
-            outcome,
-            view_digest,
-            id: Hash::ZERO,
-        };
+        let meta = parts.meta.as_ref().map(canonical_meta).transpose()?;
+        let parts = EventParts { meta, ..parts };
+        let mut event = Event::with_parts(idx, parts, view_digest, Hash::ZERO);
         let bytes = event.encode()?;
         event.id = jitos_core::hash_bytes(&bytes);
         Ok((event, bytes))
@@ -169,23 +150,37 @@ impl Event {
         view_digest: Hash,
         bytes: &[u8],
     ) -> Event {
-        let event = Event {
-            idx,
-            kind: parts.kind,
-            view: parts.view,
-            ops: parts.ops,
-            meta: parts.meta,
-            reason: parts.reason,
-            idempotency_key: parts.idempotency_key,
-            outcome: parts.outcome,
-            view_digest,
-            id: jitos_core::hash_bytes(bytes),
-        };
+        let event = Event::with_parts(idx, parts, view_digest, jitos_core::hash_bytes(bytes));
         debug_assert!(
             event.encode().is_ok_and(|encoded| encoded == bytes),
             "from_canonical given bytes that are not the event's encoding"
         );
         event
+    }
+
+    /// Event `idx` of `parts`, with `view_digest` and `id` as given.
+    fn with_parts(idx: u64, parts: EventParts, view_digest: Hash, id: Hash) -> Event {
+        let EventParts {
+            kind,
+            view,
+            ops,
+            meta,
+            reason,
+            idempotency_key,
+            outcome,
+        } = parts;
+        Event {
+            idx,
+            kind,
+            view,
+            ops,
+            meta,
+            reason,
+            idempotency_key,
+            outcome,
+            view_digest,
+            id,
+        }
     }
 
     /// The canonical CBOR of the event (without its id, which is the hash of these bytes).
