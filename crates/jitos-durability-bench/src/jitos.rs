@@ -156,6 +156,10 @@ impl Sink for CountingSink {
         self.journal.write_is_durable()
     }
 
+    fn wants_state(&self, n_events: u64) -> bool {
+        self.journal.wants_state(n_events)
+    }
+
     fn published(&mut self, state: &Arc<State>) {
         self.journal.published(state);
     }

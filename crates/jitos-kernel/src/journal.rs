@@ -53,6 +53,12 @@ pub trait Sink: Send {
     /// batching to share when writes do not wait for one.
     fn write_is_durable(&self) -> bool;
 
+    /// Whether the sink wants the state once `n_events` events are written (a checkpoint is
+    /// due): the kernel publishes lazily (`service.rs`), so a sink that needs the state asks.
+    fn wants_state(&self, _n_events: u64) -> bool {
+        false
+    }
+
     /// `state`, holding every event written so far, was published.
     fn published(&mut self, _state: &Arc<State>) {}
 
@@ -120,6 +126,12 @@ impl<S: Storage + Send> Sink for Journal<S> {
 
     fn write_is_durable(&self) -> bool {
         self.fsync == FsyncPolicy::Always
+    }
+
+    fn wants_state(&self, n_events: u64) -> bool {
+        self.checkpointer
+            .as_ref()
+            .is_some_and(|checkpointer| checkpointer.is_due(n_events, false))
     }
 
     fn published(&mut self, state: &Arc<State>) {
@@ -261,14 +273,19 @@ impl Checkpointer {
         }
     }
 
-    /// Hands `state` to the thread if it is due: `plan.every_events` since the last one, or,
-    /// when the loop stops (`last`), a sixteenth of that, so a stop after a few writes does not
-    /// pay for a whole checkpoint of a large state.
-    fn offer(&mut self, state: &Arc<State>, last_hash: Hash, last: bool) {
-        let n_events = state.events().len() as u64;
+    /// Whether a checkpoint of `n_events` events is due: `plan.every_events` since the last
+    /// one, or, when the loop stops (`last`), a sixteenth of that, so a stop after a few writes
+    /// does not pay for a whole checkpoint of a large state.
+    fn is_due(&self, n_events: u64, last: bool) -> bool {
         let every = self.plan.every_events.max(1);
         let gap = if last { (every / 16).max(1) } else { every };
-        if n_events < self.offered.saturating_add(gap) {
+        n_events >= self.offered.saturating_add(gap)
+    }
+
+    /// Hands `state` to the thread if it is due (`is_due`).
+    fn offer(&mut self, state: &Arc<State>, last_hash: Hash, last: bool) {
+        let n_events = state.events().len() as u64;
+        if !self.is_due(n_events, last) {
             return;
         }
         let Some(jobs) = &self.jobs else { return };

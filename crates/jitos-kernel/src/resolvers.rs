@@ -252,7 +252,11 @@ impl jitos_schema::resolvers::Mutation for Kernel {
         args: Valid<MutationApplyRewriteArgs>,
     ) -> Answer<ApplyRewritePayload> {
         let args = args.into_inner();
-        let view = live_view(&self.snapshot(), &args.view, "view")?;
+        // The command checks the view again; this check names it before the ops. A fresh
+        // snapshot per write would publish the state per write (`service.rs`), so the last
+        // published one is asked first: it can only lack an SWS created since.
+        let view = live_view(&self.last_published(), &args.view, "view")
+            .or_else(|_| live_view(&self.snapshot(), &args.view, "view"))?;
         if view == ViewKey::System {
             return Err(KernelError::invalid(
                 "view.kind".to_owned(),

@@ -4,32 +4,52 @@
 //! applying commands. Commands go into one bounded queue that the loop thread drains: it takes
 //! every command waiting (up to [`GROUP_COMMIT_MAX`]), applies them in order, makes the events
 //! they appended durable with one write and one fsync (group commit, through the [`Sink`]), then
-//! publishes an immutable snapshot, broadcasts the events and replies. Reads never take the
-//! lock: they take the latest snapshot.
+//! publishes an immutable snapshot when one is wanted (below), broadcasts the events and
+//! replies. Reads take the latest snapshot.
 //!
-//! **Inline commits.** When the sink's writes wait for the device (`--fsync always`), a light
-//! command (see [`runs_inline`]) submitted while no other submit is under way, the lock is free
-//! and nothing is queued is committed by its caller, on the caller's thread, exactly as a batch
-//! of one: no hand-off to the loop thread and no wake-up on the way back, which is most of what
-//! a lone client waits for besides the flush. Commands that arrive meanwhile see it under way
-//! and queue, so group commit is unchanged under load. Without a flush on the path (in memory, or
-//! `--fsync batch`) every command goes through the loop thread, whose batches share one
-//! published snapshot: a snapshot per command costs more path copying than the hand-offs save
-//! once clients overlap (`docs/PERFORMANCE.md`).
+//! **Lazy publication.** A snapshot shares structure with the writer's state, so every command
+//! after a publication copies the paths it changes (the persistent maps and Merkle trees); a
+//! writer nobody reads from changes its state in place. So a commit publishes only when a
+//! reader took the last snapshot since it was published (a mixed load publishes per batch, as
+//! it always did), when the sink wants the state (a checkpoint is due), or when
+//! [`UNPUBLISHED_EVENTS_MAX`] acknowledged events wait. Otherwise the snapshot is marked stale,
+//! and the next reader publishes: between commits the writer's state holds exactly the
+//! acknowledged commands, so that reader takes the writer's lock (waiting for a commit under
+//! way to end) and publishes a copy of it. When the loop ends on a failure or a panic, the
+//! acknowledged events not yet published are replayed onto the last snapshot
+//! ([`State::replay_one`]): the writer's own state may hold a batch that was never
+//! acknowledged.
+//!
+//! **Inline commits.** A light command (see [`runs_inline`]) submitted while no other submit is
+//! under way, the lock is free and nothing is queued is committed by its caller, on the
+//! caller's thread, exactly as a batch of one: no hand-off to the loop thread and no wake-up on
+//! the way back, which is most of what a lone client waits for besides the flush. Commands that
+//! arrive meanwhile see it under way and queue, so group commit is unchanged under load. When
+//! the sink's writes wait for the device (`--fsync always`) that is every lone command; without
+//! a flush on the path (in memory, or `--fsync batch`) only once [`ALONE_STREAK_MIN`] submits in
+//! a row found no other under way: clients that overlap now and then are served better by the
+//! loop thread, whose batches share one publication and leave the runtime's workers free
+//! (`docs/PERFORMANCE.md`).
 //!
 //! # Invariants
 //! - Commands apply one at a time. Queued commands apply in the order they were queued, and an
 //!   inline command never overtakes a queued one (it runs only when the queue is empty).
 //! - A reply is sent only after the events of its batch are durable under the fsync policy and
-//!   the snapshot that contains its effect is published, so a client that got an answer and then
-//!   reads sees its own write, and a restart keeps it.
+//!   counted as acknowledged in the [`Publication`], so a client that got an answer and then
+//!   reads sees its own write (from a snapshot published by the commit or by its read), and a
+//!   restart keeps it.
+//! - A snapshot holds the acknowledged events up to some point and nothing else; a snapshot
+//!   handed to a reader holds every event acknowledged before the read began.
 //! - Fail-stop: when the sink fails, no command of the batch is acknowledged (each gets
 //!   `INTERNAL`), nothing of the batch is published or broadcast, the writer is dropped for good,
 //!   queued commands get `INTERNAL`, and [`Kernel::failure`] reports why. Readers never see an
 //!   event the log does not hold. A panic while applying ends the loop the same way.
+//! - Lock order: the writer's lock before the publication's; nobody waits for the writer's
+//!   lock while holding the publication's.
 //! - The queue holds at most `COMMAND_QUEUE_MAX` commands; senders wait for room.
 //! - An inline commit blocks its caller's thread for one command (at most [`INLINE_OPS_MAX`]
-//!   ops) and one durable write, and leaves `Sink::idle` nothing to do.
+//!   ops) and one durable write (in memory: and the end of the loop thread's last batch), and
+//!   leaves `Sink::idle` nothing to do.
 //! - A snapshot is published and events broadcast only when a batch appended some; retries that
 //!   returned earlier events publish nothing.
 //! - The version cache holds rebuilt graphs of past versions, which never change, so an entry
@@ -60,6 +80,14 @@ pub const GROUP_COMMIT_MAX: usize = 256;
 /// larger ones (up to `REWRITE_OPS_MAX`) go to the loop thread, so that no caller's thread (an
 /// async runtime's worker, in the daemon) is blocked for long.
 pub const INLINE_OPS_MAX: usize = 64;
+
+/// The most acknowledged events a commit leaves unpublished: it bounds the replay a failure
+/// costs (see the module doc) and how long a reader after a write-only stretch waits.
+pub(crate) const UNPUBLISHED_EVENTS_MAX: usize = 4096;
+
+/// Submits in a row that must find no other under way before a kernel whose writes do not
+/// wait for a flush commits light commands on their callers' threads.
+pub(crate) const ALONE_STREAK_MIN: usize = 64;
 
 type Reply = oneshot::Sender<Result<Arc<Event>, KernelError>>;
 
@@ -95,11 +123,16 @@ struct Shared {
     room: Arc<Semaphore>,
     /// `None` once the loop ended. Whoever holds this lock is the only one applying commands.
     writer: Mutex<Option<Writer>>,
-    /// Whether light commands may be committed by their callers: only when the sink's writes
-    /// wait for the device (see [`Sink::write_is_durable`]).
-    inline: bool,
+    /// What readers see. Taken after `writer` when both are held.
+    publication: Mutex<Publication>,
+    /// Which lone light commands are committed by their callers.
+    inline: Inline,
     /// Calls to [`Kernel::submit`] under way.
     n_submitting: AtomicUsize,
+    /// Submits in a row that found no other under way (saturating).
+    alone_streak: AtomicUsize,
+    /// Commands committed by their callers so far (for tests).
+    n_inline: AtomicUsize,
 }
 
 impl Shared {
@@ -118,6 +151,68 @@ impl Shared {
 
     fn has_waiting(&self) -> bool {
         !lock(&self.queue).waiting.is_empty()
+    }
+
+    /// See [`Publication::publish_acknowledged`].
+    fn publish_acknowledged(&self, writer: &Writer) -> Result<(), String> {
+        lock(&self.publication).publish_acknowledged(writer.state.events())
+    }
+}
+
+/// Which lone light commands are committed by their callers (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inline {
+    /// Every one: the sink's writes wait for the device ([`Sink::write_is_durable`]).
+    Alone,
+    /// Those after [`ALONE_STREAK_MIN`] lone submits in a row: in memory, no sink.
+    AfterStreak,
+    /// None: the sink's writes leave a flush for `Sink::idle`, which the loop thread owes.
+    Never,
+}
+
+/// The snapshot readers take, and what the writer acknowledged since it was made.
+struct Publication {
+    /// The last published state: the acknowledged events up to some point, nothing else.
+    state: Arc<State>,
+    /// Events acknowledged so far (the writer's state between commits holds exactly these).
+    n_acked: usize,
+    /// Whether a reader took `state` since it was published: the next commit publishes.
+    read: bool,
+}
+
+impl Publication {
+    fn n_unpublished(&self) -> usize {
+        self.n_acked - self.state.events().len()
+    }
+
+    /// Publishes `state`, the writer's between commits (every acknowledged event, no other);
+    /// returns the state it replaces, to be dropped outside the lock.
+    fn publish(&mut self, state: &State) -> Arc<State> {
+        debug_assert_eq!(state.events().len(), self.n_acked);
+        self.read = false;
+        std::mem::replace(&mut self.state, Arc::new(state.clone()))
+    }
+
+    /// The loop ends on a failure or a panic: publishes the acknowledged events of `events`
+    /// (the writer's log, which may hold events of a batch never acknowledged) by replaying them
+    /// onto the last snapshot. Never publishes an event that was not acknowledged.
+    ///
+    /// # Errors
+    /// The replay failed (a broken invariant); the last snapshot stays.
+    fn publish_acknowledged(&mut self, events: &imbl::Vector<Arc<Event>>) -> Result<(), String> {
+        let from = self.state.events().len();
+        if from >= self.n_acked {
+            return Ok(());
+        }
+        let mut state = (*self.state).clone();
+        events
+            .clone()
+            .slice(from..self.n_acked)
+            .iter()
+            .try_for_each(|event| state.replay_one(event))
+            .map_err(|error| format!("the acknowledged events could not be published: {error}"))?;
+        self.state = Arc::new(state);
+        Ok(())
     }
 }
 
@@ -139,6 +234,10 @@ impl Held<'_> {
     /// Fail-stop: reports `why` as the loop's failure, then ends the loop.
     fn fail(&mut self, why: &str) {
         if let Some(writer) = self.slot.as_mut() {
+            let why = match self.shared.publish_acknowledged(writer) {
+                Ok(()) => why.to_owned(),
+                Err(also) => format!("{why}; {also}"),
+            };
             writer.fail.send_replace(Some(Arc::from(why)));
         }
         self.end();
@@ -148,6 +247,12 @@ impl Held<'_> {
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && self.slot.is_some() {
+            if let Some(writer) = self.slot.as_ref() {
+                // A second panic here would abort: the replay is given up if it panics too.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.shared.publish_acknowledged(writer)
+                }));
+            }
             self.end();
         }
     }
@@ -167,10 +272,19 @@ struct Submitting<'a> {
 impl Submitting<'_> {
     fn enter(shared: &Shared) -> Submitting<'_> {
         let n_others = shared.n_submitting.fetch_add(1, Ordering::AcqRel);
-        Submitting {
-            shared,
-            is_alone: n_others == 0,
-        }
+        let is_alone = n_others == 0;
+        // A heuristic only: a lost update moves the switch to inline by a submit or two.
+        let streak = if is_alone {
+            shared
+                .alone_streak
+                .load(Ordering::Relaxed)
+                .saturating_add(1)
+                .min(ALONE_STREAK_MIN)
+        } else {
+            0
+        };
+        shared.alone_streak.store(streak, Ordering::Relaxed);
+        Submitting { shared, is_alone }
     }
 }
 
@@ -203,7 +317,6 @@ type VersionCache = VecDeque<((ViewKey, usize), Graph)>;
 #[derive(Clone)]
 pub struct Kernel {
     owner: Arc<Owner>,
-    snapshots: watch::Receiver<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
     versions: Arc<Mutex<VersionCache>>,
     storage: Arc<Mutex<StorageStatus>>,
@@ -212,8 +325,10 @@ pub struct Kernel {
 
 impl std::fmt::Debug for Kernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not `snapshot()`: printing must not publish.
+        let n_acked = lock(&self.owner.shared.publication).n_acked;
         f.debug_struct("Kernel")
-            .field("n_events", &self.snapshot().events().len())
+            .field("n_events", &n_acked)
             .finish()
     }
 }
@@ -241,14 +356,21 @@ impl Kernel {
     }
 
     fn start_with(state: State, sink: Option<Box<dyn Sink>>, status: StorageStatus) -> Kernel {
-        let (publish, snapshots) = watch::channel(Arc::new(state.clone()));
         let (events, _) = broadcast::channel(SUBSCRIBER_LAG_MAX);
         let (fail, failure) = watch::channel(None);
-        let inline = sink.as_ref().is_some_and(|sink| sink.write_is_durable());
+        let inline = match &sink {
+            None => Inline::AfterStreak,
+            Some(sink) if sink.write_is_durable() => Inline::Alone,
+            Some(_) => Inline::Never,
+        };
+        let publication = Publication {
+            state: Arc::new(state.clone()),
+            n_acked: state.events().len(),
+            read: false,
+        };
         let writer = Writer {
             state,
             sink,
-            publish,
             events: events.clone(),
             fail,
         };
@@ -259,8 +381,11 @@ impl Kernel {
             }),
             room: Arc::new(Semaphore::new(COMMAND_QUEUE_MAX)),
             writer: Mutex::new(Some(writer)),
+            publication: Mutex::new(publication),
             inline,
             n_submitting: AtomicUsize::new(0),
+            alone_streak: AtomicUsize::new(0),
+            n_inline: AtomicUsize::new(0),
         });
         let loop_shared = Arc::clone(&shared);
         // A thread, not a task: an fsync blocks, and must not stall the runtime's workers.
@@ -272,7 +397,6 @@ impl Kernel {
             .clone();
         Kernel {
             owner: Arc::new(Owner { shared, thread }),
-            snapshots,
             events,
             versions: Arc::default(),
             storage: Arc::new(Mutex::new(status)),
@@ -331,9 +455,42 @@ impl Kernel {
         Ok(graph)
     }
 
-    /// The latest published state.
+    /// The latest state: it holds every command acknowledged before this call. Publishes it
+    /// first when commands were acknowledged since the last publication (see the module doc),
+    /// which waits for a commit under way.
     pub fn snapshot(&self) -> Arc<State> {
-        Arc::clone(&self.snapshots.borrow())
+        let shared = &*self.owner.shared;
+        {
+            let mut publication = lock(&shared.publication);
+            publication.read = true;
+            if publication.n_unpublished() == 0 {
+                return Arc::clone(&publication.state);
+            }
+        }
+        let slot = lock(&shared.writer);
+        let (snapshot, replaced) = {
+            let mut publication = lock(&shared.publication);
+            // With the writer gone, the loop's end published every acknowledged event.
+            let replaced = match slot.as_ref() {
+                Some(writer) if publication.n_unpublished() > 0 => {
+                    Some(publication.publish(&writer.state))
+                }
+                _ => None,
+            };
+            publication.read = true;
+            (Arc::clone(&publication.state), replaced)
+        };
+        drop(slot);
+        // Dropping the last reference to an old state frees what only it held: outside locks.
+        drop(replaced);
+        snapshot
+    }
+
+    /// The last published state, which may lack commands acknowledged since: for checks that
+    /// only a missing SWS can fail and that [`Kernel::snapshot`] repeats when they do, so that
+    /// they do not make every write publish.
+    pub(crate) fn last_published(&self) -> Arc<State> {
+        Arc::clone(&lock(&self.owner.shared.publication).state)
     }
 
     /// Runs `command` and waits for its event: on this thread when writes wait for the flush,
@@ -363,14 +520,25 @@ impl Kernel {
     /// queued (a queued one goes first); gives it back otherwise.
     fn try_inline(&self, command: Command) -> Result<Result<Arc<Event>, KernelError>, Command> {
         let shared = &*self.owner.shared;
-        if !shared.inline || !runs_inline(&command) {
+        if !runs_inline(&command) {
             return Err(command);
         }
-        let slot = match shared.writer.try_lock() {
-            Ok(slot) => slot,
-            // The panic that poisoned the lock took the writer out (`Held`): it reads `None`.
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(command),
+        let slot = match shared.inline {
+            Inline::Never => return Err(command),
+            Inline::AfterStreak
+                if shared.alone_streak.load(Ordering::Relaxed) < ALONE_STREAK_MIN =>
+            {
+                return Err(command);
+            }
+            // Alone for long and in memory, so the loop thread has at most the end of its last
+            // batch to finish (it answers before it lets go of the lock): worth waiting for.
+            Inline::AfterStreak => lock(&shared.writer),
+            Inline::Alone => match shared.writer.try_lock() {
+                Ok(slot) => slot,
+                // The panic that poisoned the lock took the writer out (`Held`): it reads `None`.
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return Err(command),
+            },
         };
         let mut held = Held { slot, shared };
         let Some(writer) = held.slot.as_mut() else {
@@ -379,9 +547,14 @@ impl Kernel {
         if shared.has_waiting() {
             return Err(command);
         }
+        shared.n_inline.fetch_add(1, Ordering::Relaxed);
         let (reply, mut answer) = oneshot::channel();
-        // A durable write leaves `Sink::idle` nothing to do, so the loop thread is not needed.
-        if let Err(why) = writer.commit(&mut vec![Envelope::Command { command, reply }]) {
+        // A durable write leaves `Sink::idle` nothing to do, and without a sink there is
+        // nothing to do, so the loop thread is not needed.
+        if let Err(why) = writer.commit(
+            &mut vec![Envelope::Command { command, reply }],
+            &shared.publication,
+        ) {
             held.fail(&why);
             // Wakes the loop thread, which finds the writer gone and ends.
             self.owner.thread.unpark();
@@ -471,7 +644,7 @@ fn run(shared: &Shared) {
                 .map(|queued| queued.envelope)
                 .collect()
         };
-        let stop = match writer.commit(&mut batch) {
+        let stop = match writer.commit(&mut batch, &shared.publication) {
             Ok(stop) => stop,
             Err(why) => return held.fail(&why),
         };
@@ -481,8 +654,15 @@ fn run(shared: &Shared) {
             return held.fail(&format!("the write-ahead log failed: {error}"));
         }
         if let Some(done) = stop {
+            let (state, replaced) = {
+                let mut publication = lock(&shared.publication);
+                let replaced =
+                    (publication.n_unpublished() > 0).then(|| publication.publish(&writer.state));
+                (Arc::clone(&publication.state), replaced)
+            };
+            drop(replaced);
             if let Some(sink) = &mut writer.sink {
-                sink.close(&writer.publish.borrow().clone());
+                sink.close(&state);
             }
             held.end();
             let _ = done.send(());
@@ -495,18 +675,25 @@ fn run(shared: &Shared) {
 struct Writer {
     state: State,
     sink: Option<Box<dyn Sink>>,
-    publish: watch::Sender<Arc<State>>,
     events: broadcast::Sender<Arc<Event>>,
     fail: watch::Sender<Option<Arc<str>>>,
 }
 
 impl Writer {
-    /// Applies the batch's commands, makes their events durable, publishes, and answers; returns
-    /// the stop request the batch held, or why the sink failed (nothing was then answered Ok).
-    fn commit(&mut self, batch: &mut Vec<Envelope>) -> Result<Option<oneshot::Sender<()>>, String> {
+    /// Applies the batch's commands, makes their events durable, counts them as acknowledged
+    /// in `publication` (publishing when wanted: see the module doc), and answers; returns the
+    /// stop request the batch held, or why the sink failed (nothing was then answered Ok).
+    fn commit(
+        &mut self,
+        batch: &mut Vec<Envelope>,
+        publication: &Mutex<Publication>,
+    ) -> Result<Option<oneshot::Sender<()>>, String> {
         let mut answers = Vec::with_capacity(batch.len());
         let mut appended = Vec::new();
         let mut stop = None;
+        // The snapshot a publication replaces, dropped after the replies: freeing what only it
+        // held is not the callers' wait.
+        let mut replaced = None;
         for envelope in batch.drain(..) {
             match envelope {
                 // Commands queued behind a stop are dropped: their callers get INTERNAL.
@@ -532,9 +719,21 @@ impl Writer {
                 }
                 return Err(why);
             }
-            let snapshot = Arc::new(self.state.clone());
-            self.publish.send_replace(Arc::clone(&snapshot));
-            if let Some(sink) = &mut self.sink {
+            let n_events = self.state.events().len();
+            let sink_wants =
+                (self.sink.as_ref()).is_some_and(|sink| sink.wants_state(n_events as u64));
+            let published = {
+                let mut publication = lock(publication);
+                publication.n_acked = n_events;
+                let wanted = publication.read
+                    || sink_wants
+                    || publication.n_unpublished() >= UNPUBLISHED_EVENTS_MAX;
+                wanted.then(|| {
+                    replaced = Some(publication.publish(&self.state));
+                    Arc::clone(&publication.state)
+                })
+            };
+            if let (Some(sink), Some(snapshot)) = (&mut self.sink, published) {
                 sink.published(&snapshot);
             }
             for event in appended {
@@ -546,6 +745,7 @@ impl Writer {
             // The caller may have gone away; the command took effect regardless.
             let _ = reply.send(result);
         }
+        drop(replaced);
         Ok(stop)
     }
 }

@@ -2,8 +2,11 @@
 //! once answered; a failed fsync answers nothing Ok, publishes nothing and stops the loop,
 //! whether the command ran inline or in the loop thread; `stop` makes the `BATCH` policy's
 //! pending records durable; a lone client's light commands run on its own thread when writes
-//! are durable, and everything else in the loop thread.
+//! are durable (without a flush, once it has been alone for a while), and everything else in
+//! the loop thread; a writer nobody reads from publishes nothing until a reader, the sink or
+//! the bound on unpublished events asks, and a failure publishes exactly what was acknowledged.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jitos_schema::enums::FsyncPolicy;
@@ -78,6 +81,15 @@ async fn fail_stop_on(command: Command) {
     let storage = SimStorage::new();
     let kernel = durable_kernel(&storage, FsyncPolicy::Always);
     kernel.submit(create()).await.expect("the first is durable");
+    kernel
+        .submit(rewrite(0, 2, 0))
+        .await
+        .expect("the second is durable");
+    assert_eq!(
+        kernel.last_published().events().len(),
+        0,
+        "nobody read: nothing was published"
+    );
     storage.fail_next_sync();
     let error = kernel.submit(command).await.expect_err("not durable");
     assert_eq!(error.code, jitos_schema::runtime::ErrorCode::Internal);
@@ -90,11 +102,15 @@ async fn fail_stop_on(command: Command) {
         .await
         .expect("the loop reports its failure");
     assert!(why.contains("fsync"), "{why}");
+    // The acknowledged events, replayed onto the last publication; never the failed batch.
+    let after = kernel.snapshot();
     assert_eq!(
-        kernel.snapshot().events().len(),
-        1,
+        after.events().len(),
+        2,
         "the failed batch is never published"
     );
+    let (acknowledged, _, _) = boot(storage.clone(), WalOptions::default()).expect("boots");
+    assert_eq!(log(&after), log(&acknowledged));
     let later = kernel
         .submit(create())
         .await
@@ -106,7 +122,7 @@ async fn fail_stop_on(command: Command) {
     storage.clear_faults();
     storage.power_cut(3);
     let (booted, _, _) = boot(storage, WalOptions::default()).expect("boots");
-    assert_eq!(booted.events().len(), 1);
+    assert_eq!(booted.events().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,4 +317,112 @@ async fn inline_and_queued_commands_interleave_into_one_gapless_log() {
     storage.power_cut(13);
     let (booted, _, _) = boot(storage, WalOptions::default()).expect("boots");
     assert_eq!(log(&booted), log(&kernel.snapshot()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_a_client_alone_for_long_commits_on_its_own_thread() {
+    let kernel = Kernel::start();
+    let n_inline = || kernel.owner.shared.n_inline.load(Ordering::Relaxed);
+    kernel.submit(create()).await.expect("created");
+    for salt in 0..super::ALONE_STREAK_MIN + 8 {
+        kernel.submit(rewrite(0, 1, salt)).await.expect("accepted");
+    }
+    // The streak counts the create: the 64th submit and every later one run inline.
+    assert_eq!(n_inline(), 10);
+    // A submit that starts while another is under way (a rewrite too large to run inline,
+    // waiting for the loop thread) ends the streak.
+    let (heavy, light) = tokio::join!(
+        kernel.submit(rewrite(0, super::INLINE_OPS_MAX + 1, 1000)),
+        kernel.submit(rewrite(0, 1, 1001))
+    );
+    heavy.expect("accepted");
+    light.expect("accepted");
+    kernel.submit(rewrite(0, 1, 1002)).await.expect("accepted");
+    assert_eq!(n_inline(), 10);
+    assert_eq!(
+        kernel.snapshot().events().len(),
+        super::ALONE_STREAK_MIN + 12
+    );
+}
+
+/// A sink that wants the state at `wanted_at` events and records what it was given.
+#[derive(Clone, Default)]
+struct WantsState {
+    wanted_at: u64,
+    published: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl crate::journal::Sink for WantsState {
+    fn write(&mut self, _: &[std::sync::Arc<crate::Event>]) -> Result<(), crate::AppendError> {
+        Ok(())
+    }
+
+    fn idle(&mut self) -> Result<(), crate::AppendError> {
+        Ok(())
+    }
+
+    fn write_is_durable(&self) -> bool {
+        true
+    }
+
+    fn wants_state(&self, n_events: u64) -> bool {
+        n_events == self.wanted_at
+    }
+
+    fn published(&mut self, state: &std::sync::Arc<crate::State>) {
+        let mut published = self.published.lock().expect("not poisoned");
+        published.push(state.events().len());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_publishes_when_a_reader_the_sink_or_the_bound_asks() {
+    let sink = WantsState {
+        wanted_at: 3,
+        ..WantsState::default()
+    };
+    let kernel = Kernel::start_durable(
+        crate::State::new(),
+        Box::new(sink.clone()),
+        StorageStatus::in_memory(),
+    );
+    let published = || kernel.last_published().events().len();
+    kernel.submit(create()).await.expect("created");
+    kernel.submit(rewrite(0, 1, 0)).await.expect("accepted");
+    assert_eq!(published(), 0, "nobody asked");
+
+    // The sink asks at 3 events; nobody reads, so 4 stays unpublished.
+    kernel.submit(rewrite(0, 1, 1)).await.expect("accepted");
+    kernel.submit(rewrite(0, 1, 2)).await.expect("accepted");
+    assert_eq!(published(), 3);
+    assert_eq!(*sink.published.lock().expect("not poisoned"), [3]);
+
+    // A reader sees every acknowledged command, and the next commit publishes at once.
+    let read = kernel.snapshot();
+    assert_eq!(read.events().len(), 4);
+    kernel.submit(rewrite(0, 1, 3)).await.expect("accepted");
+    assert_eq!(published(), 5);
+    assert_eq!(*sink.published.lock().expect("not poisoned"), [3, 5]);
+    assert_eq!(read.events().len(), 4, "a snapshot never changes");
+
+    // Without readers, at most UNPUBLISHED_EVENTS_MAX acknowledged events wait.
+    let n_more = super::UNPUBLISHED_EVENTS_MAX + 10;
+    for salt in 0..n_more {
+        kernel
+            .submit(rewrite(0, 1, 10 + salt))
+            .await
+            .expect("accepted");
+    }
+    let n_events = 5 + n_more;
+    assert_eq!(published(), 5 + super::UNPUBLISHED_EVENTS_MAX);
+    assert!(n_events - published() < super::UNPUBLISHED_EVENTS_MAX);
+    let read = kernel.snapshot();
+    assert_eq!(read.events().len(), n_events);
+    // The state a reader got is the one its log makes.
+    let replayed = crate::State::replay(read.events().iter().cloned()).expect("replays");
+    let digest = |state: &crate::State| {
+        let graph = state.graph(crate::ViewKey::Sws(0), "view").expect("SWS 0");
+        graph.digest()
+    };
+    assert_eq!(digest(&replayed), digest(&read));
 }
