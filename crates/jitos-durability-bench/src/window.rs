@@ -1,6 +1,6 @@
 //! The measured window and the latency samples clients take inside it.
 //!
-//! Every client of a (system, client count) shares one [`Window`]: a warmup, then the measured
+//! Every client of a (system, client count) shares one `Window`: a warmup, then the measured
 //! span. A client commits until one of its commits finishes at or after the window's end; a
 //! commit is counted (its latency kept) when it finished inside the measured span, so
 //! throughput is `counted / duration` with no partial commits at either edge.

@@ -8,7 +8,7 @@
 //! down, 48 bytes each (a `triomphe::Arc`, which has no weak count, saves 8 of them), and one
 //! leaf: about 0.8 KiB at the same size.
 //!
-//! Keys are bit strings ([`CritKey`]); a [`Branch`] holds the first bit at which the keys under
+//! Keys are bit strings ([`CritKey`]); a `Branch` holds the first bit at which the keys under
 //! it differ (its critical bit) and sends keys with that bit 0 left. So an in-order walk visits
 //! keys in ascending bit-string order, which is the byte order `Ord` of every implementor.
 //!

@@ -457,8 +457,8 @@ impl ViewHistory {
     /// `log`, the global event log.
     ///
     /// # Errors
-    /// `INTERNAL` when the version does not exist, needs an anchor (see [`ViewHistory::restore`]),
-    /// or the replay does not reproduce its digest.
+    /// `INTERNAL` when the version does not exist, needs an anchor (a view restored from a
+    /// checkpoint), or the replay does not reproduce its digest.
     pub fn graph(&self, version: usize, log: &Vector<Arc<Event>>) -> Result<Graph, KernelError> {
         self.graph_anchored(version, log, &no_anchor)
     }

@@ -57,7 +57,7 @@ pub const WRITE_BUFFER_BYTES_DEFAULT: usize = 1 << 20;
 /// The largest extension of a segment file: 1 MiB. An extension costs one write of that many
 /// zeros and one fsync with a journal commit; at 1 MiB it comes once per about 3,000 records of
 /// the daemon's typical 350 bytes, so its cost spread over them is well under 1 µs each.
-/// Smaller files grow by their own length (see [`extended_len`]).
+/// Smaller files grow by their own length (see `extended_len`).
 pub const PREALLOCATE_BYTES_MAX: u64 = 1 << 20;
 
 const _: () = assert!(PREALLOCATE_BYTES_MAX.is_power_of_two());

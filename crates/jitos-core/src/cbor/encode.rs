@@ -55,7 +55,7 @@ pub fn encode_into(value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> 
 }
 
 /// Appends the canonical encoding of `value` as an item inside `depth` enclosing containers
-/// that the caller writes itself (a streaming writer, [`write`]): the depth limit counts them.
+/// that the caller writes itself (a streaming writer, [`write`](mod@write)): the depth limit counts them.
 ///
 /// # Errors
 /// As [`encode`]; on error `out` is left as it was.
