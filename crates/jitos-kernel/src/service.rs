@@ -10,8 +10,9 @@
 //! **Lazy publication.** A snapshot shares structure with the writer's state, so every command
 //! after a publication copies the paths it changes (the persistent maps and Merkle trees); a
 //! writer nobody reads from changes its state in place. So a commit publishes only when a
-//! reader took the last snapshot since it was published (a mixed load publishes per batch, as
-//! it always did), when the sink wants the state (a checkpoint is due), or when
+//! reader took a snapshot within the last [`COMMITS_PUBLISHED_AFTER_READ`] commits (a mixed
+//! load publishes per batch, as it always did), when the sink wants the state (a checkpoint is
+//! due), or when
 //! [`UNPUBLISHED_EVENTS_MAX`] acknowledged events wait. Otherwise the snapshot is marked stale,
 //! and the next reader publishes: between commits the writer's state holds exactly the
 //! acknowledged commands, so that reader takes the writer's lock (waiting for a commit under
@@ -84,6 +85,11 @@ pub const INLINE_OPS_MAX: usize = 64;
 /// The most acknowledged events a commit leaves unpublished: it bounds the replay a failure
 /// costs (see the module doc) and how long a reader after a write-only stretch waits.
 pub(crate) const UNPUBLISHED_EVENTS_MAX: usize = 4096;
+
+/// Commits that publish after a read: a load that reads now and then keeps its snapshots
+/// fresh, so its reads seldom wait for a commit; a writer nobody has read from for this many
+/// commits stops publishing.
+pub(crate) const COMMITS_PUBLISHED_AFTER_READ: usize = 16;
 
 /// Submits in a row that must find no other under way before a kernel whose writes do not
 /// wait for a flush commits light commands on their callers' threads.
@@ -176,8 +182,9 @@ struct Publication {
     state: Arc<State>,
     /// Events acknowledged so far (the writer's state between commits holds exactly these).
     n_acked: usize,
-    /// Whether a reader took `state` since it was published: the next commit publishes.
-    read: bool,
+    /// Commits since a reader last took a snapshot (saturating at
+    /// [`COMMITS_PUBLISHED_AFTER_READ`]): while below it, commits publish.
+    commits_since_read: usize,
 }
 
 impl Publication {
@@ -189,7 +196,6 @@ impl Publication {
     /// returns the state it replaces, to be dropped outside the lock.
     fn publish(&mut self, state: &State) -> Arc<State> {
         debug_assert_eq!(state.events().len(), self.n_acked);
-        self.read = false;
         std::mem::replace(&mut self.state, Arc::new(state.clone()))
     }
 
@@ -366,7 +372,7 @@ impl Kernel {
         let publication = Publication {
             state: Arc::new(state.clone()),
             n_acked: state.events().len(),
-            read: false,
+            commits_since_read: COMMITS_PUBLISHED_AFTER_READ,
         };
         let writer = Writer {
             state,
@@ -462,7 +468,7 @@ impl Kernel {
         let shared = &*self.owner.shared;
         {
             let mut publication = lock(&shared.publication);
-            publication.read = true;
+            publication.commits_since_read = 0;
             if publication.n_unpublished() == 0 {
                 return Arc::clone(&publication.state);
             }
@@ -477,7 +483,7 @@ impl Kernel {
                 }
                 _ => None,
             };
-            publication.read = true;
+            publication.commits_since_read = 0;
             (Arc::clone(&publication.state), replaced)
         };
         drop(slot);
@@ -725,7 +731,10 @@ impl Writer {
             let published = {
                 let mut publication = lock(publication);
                 publication.n_acked = n_events;
-                let wanted = publication.read
+                let read_lately = publication.commits_since_read < COMMITS_PUBLISHED_AFTER_READ;
+                publication.commits_since_read =
+                    (publication.commits_since_read + 1).min(COMMITS_PUBLISHED_AFTER_READ);
+                let wanted = read_lately
                     || sink_wants
                     || publication.n_unpublished() >= UNPUBLISHED_EVENTS_MAX;
                 wanted.then(|| {

@@ -397,25 +397,33 @@ async fn a_writer_publishes_when_a_reader_the_sink_or_the_bound_asks() {
     assert_eq!(published(), 3);
     assert_eq!(*sink.published.lock().expect("not poisoned"), [3]);
 
-    // A reader sees every acknowledged command, and the next commit publishes at once.
+    // A reader sees every acknowledged command, and the next commits publish at once, until
+    // COMMITS_PUBLISHED_AFTER_READ have gone by without a read.
     let read = kernel.snapshot();
     assert_eq!(read.events().len(), 4);
-    kernel.submit(rewrite(0, 1, 3)).await.expect("accepted");
+    let mut salt = 3;
+    let mut submit = async || {
+        kernel.submit(rewrite(0, 1, salt)).await.expect("accepted");
+        salt += 1;
+    };
+    submit().await;
     assert_eq!(published(), 5);
     assert_eq!(*sink.published.lock().expect("not poisoned"), [3, 5]);
     assert_eq!(read.events().len(), 4, "a snapshot never changes");
+    for _ in 1..super::COMMITS_PUBLISHED_AFTER_READ {
+        submit().await;
+    }
+    let read_lately = 4 + super::COMMITS_PUBLISHED_AFTER_READ;
+    assert_eq!(published(), read_lately);
+    submit().await;
+    assert_eq!(published(), read_lately, "no read for a while");
 
     // Without readers, at most UNPUBLISHED_EVENTS_MAX acknowledged events wait.
-    let n_more = super::UNPUBLISHED_EVENTS_MAX + 10;
-    for salt in 0..n_more {
-        kernel
-            .submit(rewrite(0, 1, 10 + salt))
-            .await
-            .expect("accepted");
+    let n_events = read_lately + super::UNPUBLISHED_EVENTS_MAX + 10;
+    for _ in read_lately + 1..n_events {
+        submit().await;
     }
-    let n_events = 5 + n_more;
-    assert_eq!(published(), 5 + super::UNPUBLISHED_EVENTS_MAX);
-    assert!(n_events - published() < super::UNPUBLISHED_EVENTS_MAX);
+    assert_eq!(published(), read_lately + super::UNPUBLISHED_EVENTS_MAX);
     let read = kernel.snapshot();
     assert_eq!(read.events().len(), n_events);
     // The state a reader got is the one its log makes.
