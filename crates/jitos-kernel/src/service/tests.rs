@@ -4,7 +4,8 @@
 //! pending records durable; a lone client's light commands run on its own thread when writes
 //! are durable (without a flush, once it has been alone for a while), and everything else in
 //! the loop thread; a writer nobody reads from publishes nothing until a reader, the sink or
-//! the bound on unpublished events asks, and a failure publishes exactly what was acknowledged.
+//! the bound on unpublished events asks, and a failure or a panic publishes exactly what was
+//! acknowledged.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -433,4 +434,60 @@ async fn a_writer_publishes_when_a_reader_the_sink_or_the_bound_asks() {
         graph.digest()
     };
     assert_eq!(digest(&replayed), digest(&read));
+}
+
+/// A sink whose `n`th write panics (a bug in the loop's path, simulated); it flushes nothing, so
+/// every command goes through the loop thread.
+struct PanicsOnWrite {
+    n_left: usize,
+}
+
+impl crate::journal::Sink for PanicsOnWrite {
+    fn write(&mut self, _: &[std::sync::Arc<crate::Event>]) -> Result<(), crate::AppendError> {
+        self.n_left -= 1;
+        assert!(self.n_left > 0, "the simulated bug");
+        Ok(())
+    }
+
+    fn idle(&mut self) -> Result<(), crate::AppendError> {
+        Ok(())
+    }
+
+    fn write_is_durable(&self) -> bool {
+        false
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_publishes_what_was_acknowledged_and_stops_the_loop() {
+    let kernel = Kernel::start_durable(
+        crate::State::new(),
+        Box::new(PanicsOnWrite { n_left: 3 }),
+        StorageStatus::in_memory(),
+    );
+    kernel.submit(create()).await.expect("acknowledged");
+    kernel.submit(rewrite(0, 1, 0)).await.expect("acknowledged");
+    assert_eq!(kernel.last_published().events().len(), 0, "nobody read");
+    let error = kernel
+        .submit(rewrite(0, 1, 1))
+        .await
+        .expect_err("its write panicked");
+    assert_eq!(error.code, jitos_schema::runtime::ErrorCode::Internal);
+    let why = kernel.failure().await.expect("the loop reports the panic");
+    assert!(why.contains("panicked"), "{why}");
+    // The two acknowledged events, replayed onto the last publication; not the third, which
+    // was applied to the writer's state but never acknowledged.
+    let after = kernel.snapshot();
+    assert_eq!(after.events().len(), 2);
+    let replayed = crate::State::replay(after.events().iter().cloned()).expect("replays");
+    assert_eq!(
+        replayed
+            .graph(crate::ViewKey::Sws(0), "view")
+            .expect("SWS 0")
+            .digest(),
+        after
+            .graph(crate::ViewKey::Sws(0), "view")
+            .expect("SWS 0")
+            .digest()
+    );
 }
