@@ -7,19 +7,15 @@
 //! publishes an immutable snapshot when one is wanted (below), broadcasts the events and
 //! replies. Reads take the latest snapshot.
 //!
-//! **Lazy publication.** A snapshot shares structure with the writer's state, so every command
-//! after a publication copies the paths it changes (the persistent maps and Merkle trees); a
-//! writer nobody reads from changes its state in place. So a commit publishes only when a
-//! reader took a snapshot within the last [`COMMITS_PUBLISHED_AFTER_READ`] commits (a mixed
-//! load publishes per batch, as it always did), when the sink wants the state (a checkpoint is
-//! due), or when
-//! [`UNPUBLISHED_EVENTS_MAX`] acknowledged events wait. Otherwise the snapshot is marked stale,
-//! and the next reader publishes: between commits the writer's state holds exactly the
-//! acknowledged commands, so that reader takes the writer's lock (waiting for a commit under
-//! way to end) and publishes a copy of it. When the loop ends on a failure or a panic, the
-//! acknowledged events not yet published are replayed onto the last snapshot
-//! ([`State::replay_one`]): the writer's own state may hold a batch that was never
-//! acknowledged.
+//! **Lazy publication** (`publication.rs`). A published snapshot shares structure with the
+//! writer's state, so a writer nobody reads from is better off not publishing: a commit
+//! publishes only when a reader took a snapshot lately, the sink wants the state or many
+//! acknowledged events wait. Otherwise the next reader publishes: between commits the writer's
+//! state holds exactly the acknowledged commands, so that reader takes the writer's lock
+//! (waiting for a commit under way to end) and publishes a copy of it. When the loop ends on a
+//! failure or a panic, the acknowledged events not yet published are replayed onto the last
+//! snapshot instead ([`State::replay_one`]): the writer's own state may hold a batch that was
+//! never acknowledged.
 //!
 //! **Inline commits.** A light command (see [`runs_inline`]) submitted while no other submit is
 //! under way, the lock is free and nothing is queued is committed by its caller, on the
@@ -71,6 +67,9 @@ use crate::journal::{Sink, StorageStatus};
 use crate::state::{Command, ResolvedView, State};
 use crate::view::ViewKey;
 
+mod publication;
+use publication::Publication;
+
 /// How many events a live subscriber may fall behind before it is cut off.
 pub const SUBSCRIBER_LAG_MAX: usize = 1024;
 
@@ -81,15 +80,6 @@ pub const GROUP_COMMIT_MAX: usize = 256;
 /// larger ones (up to `REWRITE_OPS_MAX`) go to the loop thread, so that no caller's thread (an
 /// async runtime's worker, in the daemon) is blocked for long.
 pub const INLINE_OPS_MAX: usize = 64;
-
-/// The most acknowledged events a commit leaves unpublished: it bounds the replay a failure
-/// costs (see the module doc) and how long a reader after a write-only stretch waits.
-pub(crate) const UNPUBLISHED_EVENTS_MAX: usize = 4096;
-
-/// Commits that publish after a read: a load that reads now and then keeps its snapshots
-/// fresh, so its reads seldom wait for a commit; a writer nobody has read from for this many
-/// commits stops publishing.
-pub(crate) const COMMITS_PUBLISHED_AFTER_READ: usize = 16;
 
 /// Submits in a row that must find no other under way before a kernel whose writes do not
 /// wait for a flush commits light commands on their callers' threads.
@@ -174,52 +164,6 @@ enum Inline {
     AfterStreak,
     /// None: the sink's writes leave a flush for `Sink::idle`, which the loop thread owes.
     Never,
-}
-
-/// The snapshot readers take, and what the writer acknowledged since it was made.
-struct Publication {
-    /// The last published state: the acknowledged events up to some point, nothing else.
-    state: Arc<State>,
-    /// Events acknowledged so far (the writer's state between commits holds exactly these).
-    n_acked: usize,
-    /// Commits since a reader last took a snapshot (saturating at
-    /// [`COMMITS_PUBLISHED_AFTER_READ`]): while below it, commits publish.
-    commits_since_read: usize,
-}
-
-impl Publication {
-    fn n_unpublished(&self) -> usize {
-        self.n_acked - self.state.events().len()
-    }
-
-    /// Publishes `state`, the writer's between commits (every acknowledged event, no other);
-    /// returns the state it replaces, to be dropped outside the lock.
-    fn publish(&mut self, state: &State) -> Arc<State> {
-        debug_assert_eq!(state.events().len(), self.n_acked);
-        std::mem::replace(&mut self.state, Arc::new(state.clone()))
-    }
-
-    /// The loop ends on a failure or a panic: publishes the acknowledged events of `events`
-    /// (the writer's log, which may hold events of a batch never acknowledged) by replaying them
-    /// onto the last snapshot. Never publishes an event that was not acknowledged.
-    ///
-    /// # Errors
-    /// The replay failed (a broken invariant); the last snapshot stays.
-    fn publish_acknowledged(&mut self, events: &imbl::Vector<Arc<Event>>) -> Result<(), String> {
-        let from = self.state.events().len();
-        if from >= self.n_acked {
-            return Ok(());
-        }
-        let mut state = (*self.state).clone();
-        events
-            .clone()
-            .slice(from..self.n_acked)
-            .iter()
-            .try_for_each(|event| state.replay_one(event))
-            .map_err(|error| format!("the acknowledged events could not be published: {error}"))?;
-        self.state = Arc::new(state);
-        Ok(())
-    }
 }
 
 /// The writer's lock, held. A panic while it is held (in `State::apply`, say) drops the writer,
@@ -332,7 +276,7 @@ pub struct Kernel {
 impl std::fmt::Debug for Kernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Not `snapshot()`: printing must not publish.
-        let n_acked = lock(&self.owner.shared.publication).n_acked;
+        let n_acked = lock(&self.owner.shared.publication).n_acked();
         f.debug_struct("Kernel")
             .field("n_events", &n_acked)
             .finish()
@@ -369,11 +313,7 @@ impl Kernel {
             Some(sink) if sink.write_is_durable() => Inline::Alone,
             Some(_) => Inline::Never,
         };
-        let publication = Publication {
-            state: Arc::new(state.clone()),
-            n_acked: state.events().len(),
-            commits_since_read: COMMITS_PUBLISHED_AFTER_READ,
-        };
+        let publication = Publication::new(&state);
         let writer = Writer {
             state,
             sink,
@@ -466,25 +406,20 @@ impl Kernel {
     /// which waits for a commit under way.
     pub fn snapshot(&self) -> Arc<State> {
         let shared = &*self.owner.shared;
-        {
-            let mut publication = lock(&shared.publication);
-            publication.commits_since_read = 0;
-            if publication.n_unpublished() == 0 {
-                return Arc::clone(&publication.state);
-            }
+        if let Some(snapshot) = lock(&shared.publication).read() {
+            return snapshot;
         }
         let slot = lock(&shared.writer);
         let (snapshot, replaced) = {
             let mut publication = lock(&shared.publication);
             // With the writer gone, the loop's end published every acknowledged event.
             let replaced = match slot.as_ref() {
-                Some(writer) if publication.n_unpublished() > 0 => {
+                Some(writer) if !publication.is_current() => {
                     Some(publication.publish(&writer.state))
                 }
                 _ => None,
             };
-            publication.commits_since_read = 0;
-            (Arc::clone(&publication.state), replaced)
+            (publication.last(), replaced)
         };
         drop(slot);
         // Dropping the last reference to an old state frees what only it held: outside locks.
@@ -496,7 +431,7 @@ impl Kernel {
     /// only a missing SWS can fail and that [`Kernel::snapshot`] repeats when they do, so that
     /// they do not make every write publish.
     pub(crate) fn last_published(&self) -> Arc<State> {
-        Arc::clone(&lock(&self.owner.shared.publication).state)
+        lock(&self.owner.shared.publication).last()
     }
 
     /// Runs `command` and waits for its event: on this thread when writes wait for the flush,
@@ -663,8 +598,8 @@ fn run(shared: &Shared) {
             let (state, replaced) = {
                 let mut publication = lock(&shared.publication);
                 let replaced =
-                    (publication.n_unpublished() > 0).then(|| publication.publish(&writer.state));
-                (Arc::clone(&publication.state), replaced)
+                    (!publication.is_current()).then(|| publication.publish(&writer.state));
+                (publication.last(), replaced)
             };
             drop(replaced);
             if let Some(sink) = &mut writer.sink {
@@ -728,20 +663,13 @@ impl Writer {
             let n_events = self.state.events().len();
             let sink_wants =
                 (self.sink.as_ref()).is_some_and(|sink| sink.wants_state(n_events as u64));
-            let published = {
-                let mut publication = lock(publication);
-                publication.n_acked = n_events;
-                let read_lately = publication.commits_since_read < COMMITS_PUBLISHED_AFTER_READ;
-                publication.commits_since_read =
-                    (publication.commits_since_read + 1).min(COMMITS_PUBLISHED_AFTER_READ);
-                let wanted = read_lately
-                    || sink_wants
-                    || publication.n_unpublished() >= UNPUBLISHED_EVENTS_MAX;
-                wanted.then(|| {
-                    replaced = Some(publication.publish(&self.state));
-                    Arc::clone(&publication.state)
-                })
-            };
+            let published =
+                lock(publication)
+                    .committed(&self.state, sink_wants)
+                    .map(|(snapshot, old)| {
+                        replaced = Some(old);
+                        snapshot
+                    });
             if let (Some(sink), Some(snapshot)) = (&mut self.sink, published) {
                 sink.published(&snapshot);
             }

@@ -14,6 +14,7 @@ use jitos_schema::enums::FsyncPolicy;
 use jitos_wal::{SimStorage, WalOptions};
 
 use super::Kernel;
+use super::publication::{COMMITS_PUBLISHED_AFTER_READ, UNPUBLISHED_EVENTS_MAX};
 use crate::error::KernelError;
 use crate::journal::{BootReport, CheckpointCell, Journal, StorageStatus};
 use crate::persist::boot;
@@ -411,20 +412,20 @@ async fn a_writer_publishes_when_a_reader_the_sink_or_the_bound_asks() {
     assert_eq!(published(), 5);
     assert_eq!(*sink.published.lock().expect("not poisoned"), [3, 5]);
     assert_eq!(read.events().len(), 4, "a snapshot never changes");
-    for _ in 1..super::COMMITS_PUBLISHED_AFTER_READ {
+    for _ in 1..COMMITS_PUBLISHED_AFTER_READ {
         submit().await;
     }
-    let read_lately = 4 + super::COMMITS_PUBLISHED_AFTER_READ;
+    let read_lately = 4 + COMMITS_PUBLISHED_AFTER_READ;
     assert_eq!(published(), read_lately);
     submit().await;
     assert_eq!(published(), read_lately, "no read for a while");
 
     // Without readers, at most UNPUBLISHED_EVENTS_MAX acknowledged events wait.
-    let n_events = read_lately + super::UNPUBLISHED_EVENTS_MAX + 10;
+    let n_events = read_lately + UNPUBLISHED_EVENTS_MAX + 10;
     for _ in read_lately + 1..n_events {
         submit().await;
     }
-    assert_eq!(published(), read_lately + super::UNPUBLISHED_EVENTS_MAX);
+    assert_eq!(published(), read_lately + UNPUBLISHED_EVENTS_MAX);
     let read = kernel.snapshot();
     assert_eq!(read.events().len(), n_events);
     // The state a reader got is the one its log makes.
