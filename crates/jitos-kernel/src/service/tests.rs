@@ -5,7 +5,8 @@
 //! are durable (without a flush, once it has been alone for a while), and everything else in
 //! the loop thread; a writer nobody reads from publishes nothing until a reader, the sink or
 //! the bound on unpublished events asks, and a failure or a panic publishes exactly what was
-//! acknowledged.
+//! acknowledged; under concurrent writers and readers every read holds every write answered
+//! before it began.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -491,4 +492,88 @@ async fn a_panic_publishes_what_was_acknowledged_and_stops_the_loop() {
             .expect("SWS 0")
             .digest()
     );
+}
+
+/// Writers that read after every answer, and readers that only read, at once: every read sees
+/// every command answered before it began, and nothing else. `kernel` starts empty.
+async fn reads_see_every_answered_write(kernel: Kernel) {
+    const N_WRITERS: usize = 6;
+    const N_PER_WRITER: usize = 60;
+    const N_EVENTS: usize = N_WRITERS * (1 + N_PER_WRITER);
+    let sws_ids = 0..u64::try_from(N_WRITERS).expect("small");
+    for _ in sws_ids.clone() {
+        kernel.submit(create()).await.expect("created");
+    }
+    // The highest idx answered so far: a read that begins after it must hold it.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writers: Vec<_> = sws_ids
+        .clone()
+        .map(|sws| {
+            let (kernel, answered) = (kernel.clone(), std::sync::Arc::clone(&answered));
+            tokio::spawn(async move {
+                for salt in 0..N_PER_WRITER {
+                    // Some too large to run inline: both paths, and batches, mix.
+                    let n_ops = if salt % 10 == 0 {
+                        super::INLINE_OPS_MAX + 1
+                    } else {
+                        1
+                    };
+                    let event = kernel
+                        .submit(rewrite(sws, n_ops, salt))
+                        .await
+                        .expect("accepted");
+                    answered.fetch_max(event.idx, Ordering::SeqCst);
+                    let read = kernel.snapshot();
+                    let seen = read
+                        .events()
+                        .get(usize::try_from(event.idx).expect("small"));
+                    assert_eq!(seen.map(|seen| seen.id), Some(event.id), "its own write");
+                    // Every few writes, let the writer go unread for a while.
+                    if salt % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (kernel, answered) = (kernel.clone(), std::sync::Arc::clone(&answered));
+            tokio::spawn(async move {
+                let mut last_len = 0;
+                while last_len < N_EVENTS {
+                    let floor = answered.load(Ordering::SeqCst);
+                    let read = kernel.snapshot();
+                    let len = read.events().len();
+                    assert!(len as u64 > floor, "a read misses an answered write");
+                    assert!(len >= last_len, "reads never go back");
+                    last_len = len;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for task in writers.into_iter().chain(readers) {
+        task.await.expect("no assertion failed");
+    }
+    let replayed =
+        crate::State::replay(kernel.snapshot().events().iter().cloned()).expect("replays");
+    for sws in sws_ids {
+        let view = crate::ViewKey::Sws(sws);
+        assert_eq!(
+            replayed.graph(view, "view").expect("SWS").digest(),
+            kernel.snapshot().graph(view, "view").expect("SWS").digest()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_reads_see_every_answered_write() {
+    reads_see_every_answered_write(Kernel::start()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn durable_reads_see_every_answered_write() {
+    let storage = SimStorage::new();
+    reads_see_every_answered_write(durable_kernel(&storage, FsyncPolicy::Always)).await;
 }
