@@ -32,6 +32,8 @@ use crate::parallel;
 /// A key of a [`CritMap`]: a fixed-width bit string whose `Ord` is the order of its bits,
 /// most significant first.
 pub trait CritKey: Copy + Ord {
+    /// The number of bits.
+    const BITS: usize;
     /// Bit `idx` (0 is the most significant bit of the first byte), as 0 or 1.
     fn bit(&self, idx: u16) -> usize;
     /// The first bit at which `self` and `other` differ, `None` when they are equal.
@@ -51,6 +53,8 @@ fn bit_of(bytes: &[u8], idx: u16) -> usize {
 }
 
 impl CritKey for Hash {
+    const BITS: usize = 256;
+
     #[inline]
     fn bit(&self, idx: u16) -> usize {
         bit_of(self.as_bytes(), idx)
@@ -63,6 +67,8 @@ impl CritKey for Hash {
 
 /// A pair orders as its two hashes' 64 bytes, the first hash first.
 impl CritKey for (Hash, Hash) {
+    const BITS: usize = 512;
+
     #[inline]
     fn bit(&self, idx: u16) -> usize {
         if idx < 256 {
@@ -223,6 +229,19 @@ impl<K: CritKey, V> CritMap<K, V> {
             pending.push(node);
         }
         Iter { pending }
+    }
+}
+
+impl<K: Send + Sync, V: Send + Sync> CritMap<K, V> {
+    /// `f` of every entry, in ascending key order (as `iter().map` gives them); for large maps
+    /// the two sides of the top branches are walked side by side (one per core), since a walk
+    /// of a large map is mostly cache misses.
+    pub fn map_in_order<U: Send>(&self, f: &(impl Fn(&K, &V) -> U + Sync)) -> Vec<U> {
+        let mut out = Vec::with_capacity(self.len);
+        if let Some(root) = &self.root {
+            map_under(root, self.len, parallel::n_threads(), f, &mut out);
+        }
+        out
     }
 }
 
@@ -524,6 +543,41 @@ fn build<K: CritKey + Send + Sync, V: Clone + Send + Sync>(
         bit,
         children: [left, right],
     }))
+}
+
+/// Appends `f` of the entries under `node`, about `n_under` of them, to `out` in key order, on
+/// `n_threads` threads. Splits are taken as even: keys are hashes, so a large subtree's two
+/// sides hold about half each (an uneven one costs parallelism, never correctness).
+fn map_under<K: Send + Sync, V: Send + Sync, U: Send>(
+    node: &Child<K, V>,
+    n_under: usize,
+    n_threads: usize,
+    f: &(impl Fn(&K, &V) -> U + Sync),
+    out: &mut Vec<U>,
+) {
+    if let Child::Branch(branch) = node
+        && n_threads > 1
+        && n_under >= parallel::PARALLEL_MIN
+    {
+        let [left, right] = &branch.children;
+        let n_half = n_under / 2;
+        let (right_entries, ()) = parallel::join_split(
+            n_threads,
+            n_under,
+            |n| {
+                let mut part = Vec::with_capacity(n_half);
+                map_under(right, n_half, n, f, &mut part);
+                part
+            },
+            |n| map_under(left, n_half, n, f, out),
+        );
+        out.extend(right_entries);
+        return;
+    }
+    let walk = Iter {
+        pending: vec![node],
+    };
+    out.extend(walk.map(|(key, value)| f(key, value)));
 }
 
 /// An in-order walk over a [`CritMap`].

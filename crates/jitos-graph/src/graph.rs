@@ -245,7 +245,8 @@ impl Graph {
             incident_list.push(((*edge.from(), *id), ()));
             incident_list.push(((*edge.to(), *id), ()));
         }
-        let mut incident_list = parallel::sort_unstable_by(incident_list, &|a, b| a.0.cmp(&b.0));
+        let mut incident_list =
+            parallel::sort_unstable_by(incident_list, &|item| &item.0, &|a, b| a.0.cmp(&b.0));
         // A self-loop has one entry.
         incident_list.dedup_by_key(|(pair, ())| *pair);
         let incident = CritMap::from_sorted(&incident_list);
@@ -427,10 +428,12 @@ impl Graph {
         if self.has_trees() {
             return self.clone();
         }
-        let nodes: Vec<_> = self.nodes.iter().collect();
-        let edges: Vec<_> = self.edges.iter().collect();
-        let node_entries = entries_of(&nodes, node_entry);
-        let edge_entries = entries_of(&edges, edge_entry);
+        let node_entries = self
+            .nodes
+            .map_in_order(&|id, node| tree_entry(*id, node_entry(id, node)));
+        let edge_entries = self
+            .edges
+            .map_in_order(&|id, edge| tree_entry(*id, edge_entry(id, edge)));
         self.with_these_trees(Trees {
             node: tree_of(node_entries),
             edge: tree_of(edge_entries),
@@ -630,8 +633,14 @@ impl Graph {
         }
         let ids = parallel::map_in_order(&nodes, Node::id);
         let added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
-        let mut added = parallel::sort_unstable_by(added, &|a, b| hash_order(&a.0, &b.0));
+        let mut added =
+            parallel::sort_unstable_by(added, &|item| &item.0, &|a, b| hash_order(&a.0, &b.0));
         added.dedup_by_key(|(id, _)| *id);
+        if self.nodes.is_empty() {
+            self.nodes = CritMap::from_sorted(&added);
+            self.changed();
+            return Ok(());
+        }
         let mut merged = Vec::with_capacity(self.n_nodes() + added.len());
         let mut held = self.nodes.iter().peekable();
         for (id, node) in added {
@@ -784,7 +793,8 @@ fn hash_order(a: &Hash, b: &Hash) -> Ordering {
 
 /// The map of `items`, keeping one of each id (equal ids mean equal content).
 fn sorted_map<T: Clone + Send + Sync>(items: Vec<(Hash, T)>) -> CritMap<Hash, T> {
-    let mut items = parallel::sort_unstable_by(items, &|a, b| hash_order(&a.0, &b.0));
+    let mut items =
+        parallel::sort_unstable_by(items, &|item| &item.0, &|a, b| hash_order(&a.0, &b.0));
     items.dedup_by_key(|(id, _)| *id);
     CritMap::from_sorted(&items)
 }
@@ -826,15 +836,6 @@ fn update_tree<T>(
     }
 }
 
-/// The tree entries of `items` (id and item), in their order: `entry` gives an item's key and
-/// leaf hash (about three BLAKE3 calls), on every core for large inputs.
-fn entries_of<T: Sync>(
-    items: &[(&Hash, &T)],
-    entry: fn(&Hash, &T) -> (Hash, Hash),
-) -> Vec<LeafEntry> {
-    parallel::map_in_order(items, |(id, item)| tree_entry(**id, entry(id, item)))
-}
-
 /// Each item with its id, and its tree entry, in input order (`id` and `entry` hash it).
 fn ids_and_entries<T: Sync + Send>(
     items: Vec<T>,
@@ -851,7 +852,9 @@ fn ids_and_entries<T: Sync + Send>(
 
 /// The tree of leaf entries in any order, keeping one of each key.
 fn tree_of(entries: Vec<LeafEntry>) -> Smt {
-    let mut entries = parallel::sort_unstable_by(entries, &|a, b| hash_order(&a.key, &b.key));
+    let mut entries = parallel::sort_unstable_by(entries, &|entry| &entry.key, &|a, b| {
+        hash_order(&a.key, &b.key)
+    });
     entries.dedup_by_key(|entry| entry.key);
     Smt::from_sorted(&entries)
 }

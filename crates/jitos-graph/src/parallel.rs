@@ -6,7 +6,10 @@
 //! - [`sort_unstable_by`] returns the items sorted by `compare`, as `slice::sort_unstable_by`
 //!   would: equal items in an order that depends on the input and the core count only. Every
 //!   caller keeps one of each equal run (equal ids mean equal content), so ties reach nothing.
+//!   `compare` must order items as their keys' bits.
 //! - Inputs below [`PARALLEL_MIN`] items stay on the calling thread.
+
+use crate::critmap::CritKey;
 
 /// Below this many items work stays on the calling thread: a thread costs tens of
 /// microseconds to start, about what 100 items cost to hash.
@@ -42,44 +45,61 @@ pub(crate) fn map_in_order<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + 
     })
 }
 
-/// `items` sorted by `compare`: halves sorted side by side (one per core, recursively) and
-/// merged, for at least [`PARALLEL_MIN`] items; in place on this thread below that.
-pub(crate) fn sort_unstable_by<T: Send>(
-    items: Vec<T>,
+/// `items` sorted by `compare`, as `slice::sort_unstable_by` would, where `compare` orders
+/// items as their keys' bits (`key`, a [`CritKey`]: its `Ord` is its bit order), ties in any
+/// order. For at least [`PARALLEL_MIN`] items, on every core: the items are partitioned in
+/// place by their keys' first bit, and the two sides, which then need no merge, are sorted
+/// side by side (recursively, by the next bit, while there are threads to spare). Keys are
+/// hashes, so the sides are about even; uneven ones cost parallelism, never order.
+pub(crate) fn sort_unstable_by<T: Send, K: CritKey>(
+    mut items: Vec<T>,
+    key: &(impl Fn(&T) -> &K + Sync),
     compare: &(impl Fn(&T, &T) -> std::cmp::Ordering + Sync),
 ) -> Vec<T> {
-    sort_on(items, compare, n_threads())
+    sort_from_bit(&mut items, key, compare, 0, n_threads());
+    items
 }
 
-fn sort_on<T: Send>(
-    mut items: Vec<T>,
+fn sort_from_bit<T: Send, K: CritKey>(
+    items: &mut [T],
+    key: &(impl Fn(&T) -> &K + Sync),
     compare: &(impl Fn(&T, &T) -> std::cmp::Ordering + Sync),
+    bit: u16,
     n_threads: usize,
-) -> Vec<T> {
-    if n_threads < 2 || items.len() < PARALLEL_MIN {
+) {
+    if n_threads < 2 || items.len() < PARALLEL_MIN || usize::from(bit) >= K::BITS {
         items.sort_unstable_by(compare);
-        return items;
+        return;
     }
-    let (n_items, right) = (items.len(), items.split_off(items.len() / 2));
-    let (right, left) = join_split(
+    let n_items = items.len();
+    let n_zeros = partition_in_place(items, |item| key(item).bit(bit) == 0);
+    let (zeros, ones) = items.split_at_mut(n_zeros);
+    join_split(
         n_threads,
         n_items,
-        |n| sort_on(right, compare, n),
-        |n| sort_on(items, compare, n),
+        |n| sort_from_bit(ones, key, compare, bit + 1, n),
+        |n| sort_from_bit(zeros, key, compare, bit + 1, n),
     );
-    let mut merged = Vec::with_capacity(left.len() + right.len());
-    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
-    while let (Some(l), Some(r)) = (left.peek(), right.peek()) {
-        let next = if compare(r, l).is_lt() {
-            right.next()
-        } else {
-            left.next()
-        };
-        merged.extend(next);
+}
+
+/// Moves the items for which `is_first` holds before the others; returns how many there are.
+fn partition_in_place<T>(items: &mut [T], is_first: impl Fn(&T) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, items.len());
+    loop {
+        while lo < hi && is_first(&items[lo]) {
+            lo += 1;
+        }
+        while lo < hi && !is_first(&items[hi - 1]) {
+            hi -= 1;
+        }
+        // Else `items[lo]` goes last and `items[hi - 1]` first: two different items.
+        if lo == hi {
+            return lo;
+        }
+        items.swap(lo, hi - 1);
+        lo += 1;
+        hi -= 1;
     }
-    merged.extend(left);
-    merged.extend(right);
-    merged
 }
 
 /// `(a(n), b(m))` for work on `n_items` items split in two and given `n_threads` threads: side
@@ -113,7 +133,9 @@ fn join<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce
 
 #[cfg(test)]
 mod tests {
-    use super::{PARALLEL_MIN, join, map_in_order, sort_on};
+    use jitos_core::Hash;
+
+    use super::{PARALLEL_MIN, join, map_in_order, partition_in_place, sort_from_bit};
 
     #[test]
     fn large_maps_keep_their_order() {
@@ -125,24 +147,47 @@ mod tests {
 
     #[test]
     fn a_sort_on_several_threads_is_the_sort_on_one() {
-        // Pseudo-random keys with many ties, so merging must interleave and keep every item.
-        let items: Vec<(u64, u64)> = (0..(4 * PARALLEL_MIN as u64 + 3))
-            .map(|i| ((i * 2_654_435_761) % 1_000, i))
+        let hash = |i: u64| jitos_core::hash_bytes(&i.to_be_bytes());
+        let n = 4 * PARALLEL_MIN as u64 + 3;
+        // Even keys; keys with their first bit forced (one side empty); many ties.
+        let even: Vec<(Hash, u64)> = (0..n).map(|i| (hash(i), i)).collect();
+        let one_sided: Vec<(Hash, u64)> = (0..n)
+            .map(|i| {
+                let mut bytes = *hash(i).as_bytes();
+                bytes[0] |= 0x80;
+                (Hash::from_bytes(bytes), i)
+            })
             .collect();
-        let by_key = |a: &(u64, u64), b: &(u64, u64)| a.0.cmp(&b.0);
-        let mut expected = items.clone();
-        expected.sort_by(by_key);
-        for n_threads in [1, 2, 3, 4] {
-            let sorted = sort_on(items.clone(), &by_key, n_threads);
-            assert!(
-                sorted.is_sorted_by(|a, b| a.0 <= b.0),
-                "{n_threads} threads"
-            );
-            let mut same = sorted.clone();
-            same.sort_unstable();
-            let mut all = expected.clone();
-            all.sort_unstable();
-            assert_eq!(same, all, "{n_threads} threads keep every item once");
+        let ties: Vec<(Hash, u64)> = (0..n).map(|i| (hash(i % 1_000), i)).collect();
+        let by_key = |a: &(Hash, u64), b: &(Hash, u64)| a.0.cmp(&b.0);
+        for items in [even, one_sided, ties] {
+            for n_threads in [1, 2, 3, 4] {
+                let mut sorted = items.clone();
+                sort_from_bit(&mut sorted, &|item| &item.0, &by_key, 0, n_threads);
+                assert!(
+                    sorted.is_sorted_by(|a, b| a.0 <= b.0),
+                    "{n_threads} threads"
+                );
+                let (mut same, mut all) = (sorted.clone(), items.clone());
+                same.sort_unstable();
+                all.sort_unstable();
+                assert_eq!(same, all, "{n_threads} threads keep every item once");
+            }
+        }
+    }
+
+    #[test]
+    fn a_partition_puts_the_first_before_the_others() {
+        for n in 0..40u32 {
+            for modulus in 1..5 {
+                let mut items: Vec<u32> = (0..n).collect();
+                let is_first = |x: &u32| x.is_multiple_of(modulus);
+                let split = partition_in_place(&mut items, is_first);
+                assert!(items[..split].iter().all(is_first));
+                assert!(!items[split..].iter().any(is_first));
+                items.sort_unstable();
+                assert_eq!(items, (0..n).collect::<Vec<_>>());
+            }
         }
     }
 

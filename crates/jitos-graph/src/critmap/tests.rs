@@ -118,6 +118,7 @@ fn agree<K: CritKey + Send + Sync + std::fmt::Debug>(
     let expected: Vec<(K, u32)> = oracle.iter().map(|(k, v)| (*k, *v)).collect();
     let got: Vec<(K, u32)> = map.iter().map(|(k, v)| (*k, *v)).collect();
     assert_eq!(got, expected);
+    assert_eq!(map.map_in_order(&|k, v| (*k, *v)), expected);
     assert_eq!(keys, oracle.keys().copied().collect::<Vec<_>>());
     for probe in probes.iter().chain(oracle.keys()) {
         assert_eq!(map.get(probe), oracle.get(probe));
@@ -175,6 +176,32 @@ fn a_build_on_every_core_is_the_map_of_inserts_one_by_one() {
             .iter()
             .map(|(_, v)| *v)
             .eq(sorted.iter().map(|(_, v)| *v))
+    );
+    assert_eq!(built.map_in_order(&|key, value| (*key, *value)), sorted);
+}
+
+#[test]
+fn a_walk_on_every_core_of_an_uneven_map_is_the_walk_in_order() {
+    // All but three keys have their first bit set: the root's sides are 3 and n - 3.
+    let n = u32::try_from(crate::parallel::PARALLEL_MIN * 3).expect("small");
+    let mut sorted: Vec<(Hash, u32)> = (0..n)
+        .map(|i| {
+            let mut bytes = *jitos_core::hash_bytes(&i.to_be_bytes()).as_bytes();
+            bytes[0] = if i < 3 {
+                bytes[0] & 0x7f
+            } else {
+                bytes[0] | 0x80
+            };
+            (Hash::from_bytes(bytes), i)
+        })
+        .collect();
+    sorted.sort_unstable();
+    let map = CritMap::from_sorted(&sorted);
+    assert_eq!(map.map_in_order(&|key, value| (*key, *value)), sorted);
+    assert!(
+        CritMap::<Hash, u32>::new()
+            .map_in_order(&|_, value| *value)
+            .is_empty()
     );
 }
 

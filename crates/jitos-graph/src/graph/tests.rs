@@ -338,6 +338,18 @@ fn adding_nodes_at_once_equals_adding_them_one_by_one() {
         with_trees.add_nodes(batch).unwrap();
         assert_eq!(with_trees.digest(), one_by_one.digest());
     }
+    // Into an empty graph, where there is nothing to merge with.
+    let mut batch = numbered(0..1000);
+    batch.push(batch[0].clone());
+    let mut bare = Graph::new().without_trees();
+    bare.add_nodes(batch).unwrap();
+    let bare = bare.with_trees();
+    assert_eq!(bare.n_nodes(), 1000);
+    assert_eq!(
+        bare.digest(),
+        Graph::build(numbered(0..1000), []).unwrap().digest()
+    );
+    assert_eq!(bare.digest(), bare.digest_full());
     let mut bare = base.without_trees();
     let refused = bare.add_nodes(vec![node("n", b"fine"), node("", b"")]);
     assert_eq!(refused, Err(AddNodeError::KindLength { len: 0 }));
