@@ -92,10 +92,10 @@ fn partition_in_place<T>(items: &mut [T], is_first: impl Fn(&T) -> bool) -> usiz
         while lo < hi && !is_first(&items[hi - 1]) {
             hi -= 1;
         }
-        // Else `items[lo]` goes last and `items[hi - 1]` first: two different items.
         if lo == hi {
             return lo;
         }
+        // `items[lo]` belongs after, `items[hi - 1]` before (so they are two items): swap.
         items.swap(lo, hi - 1);
         lo += 1;
         hi -= 1;
