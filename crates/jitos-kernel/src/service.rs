@@ -413,12 +413,9 @@ impl Kernel {
         let (snapshot, replaced) = {
             let mut publication = lock(&shared.publication);
             // With the writer gone, the loop's end published every acknowledged event.
-            let replaced = match slot.as_ref() {
-                Some(writer) if !publication.is_current() => {
-                    Some(publication.publish(&writer.state))
-                }
-                _ => None,
-            };
+            let replaced = slot
+                .as_ref()
+                .and_then(|writer| publication.catch_up(&writer.state));
             (publication.last(), replaced)
         };
         drop(slot);
@@ -597,8 +594,7 @@ fn run(shared: &Shared) {
         if let Some(done) = stop {
             let (state, replaced) = {
                 let mut publication = lock(&shared.publication);
-                let replaced =
-                    (!publication.is_current()).then(|| publication.publish(&writer.state));
+                let replaced = publication.catch_up(&writer.state);
                 (publication.last(), replaced)
             };
             drop(replaced);

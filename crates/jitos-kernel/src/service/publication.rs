@@ -72,7 +72,7 @@ impl Publication {
     }
 
     /// Whether the last published state holds every acknowledged event.
-    pub(super) fn is_current(&self) -> bool {
+    fn is_current(&self) -> bool {
         self.state.events().len() == self.n_acked
     }
 
@@ -95,9 +95,15 @@ impl Publication {
         })
     }
 
+    /// Publishes `state`, the writer's between commits, if the last published state lacks
+    /// acknowledged events; returns the state it replaces.
+    pub(super) fn catch_up(&mut self, state: &State) -> Option<Arc<State>> {
+        (!self.is_current()).then(|| self.publish(state))
+    }
+
     /// Publishes `state`, the writer's between commits (every acknowledged event, no other);
     /// returns the state it replaces.
-    pub(super) fn publish(&mut self, state: &State) -> Arc<State> {
+    fn publish(&mut self, state: &State) -> Arc<State> {
         debug_assert_eq!(state.events().len(), self.n_acked);
         std::mem::replace(&mut self.state, Arc::new(state.clone()))
     }
