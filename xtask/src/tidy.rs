@@ -28,12 +28,22 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("jitos-schema-graphql", &["jitos-schema"]),
     ("jitos-codegen", &[]),
     ("xtask", &["jitos-codegen"]),
-    ("jitos-core", &["jitos-schema"]),
-    ("jitos-graph", &["jitos-core", "jitos-schema"]),
-    ("jitos-wal", &["jitos-core"]),
+    ("jitos-blake3-many", &[]),
+    ("jitos-core", &["jitos-schema", "jitos-blake3-many"]),
+    (
+        "jitos-graph",
+        &["jitos-core", "jitos-schema", "jitos-blake3-many"],
+    ),
+    ("jitos-wal", &["jitos-core", "jitos-blake3-many"]),
     (
         "jitos-kernel",
-        &["jitos-graph", "jitos-wal", "jitos-core", "jitos-schema"],
+        &[
+            "jitos-graph",
+            "jitos-wal",
+            "jitos-core",
+            "jitos-schema",
+            "jitos-blake3-many",
+        ],
     ),
     (
         "jitos-net",
@@ -187,6 +197,50 @@ fn no_banned_markers() {
             if line.ends_with(' ') || line.ends_with('\t') {
                 problems.push(format!("{path}:{}: trailing whitespace", line_idx + 1));
             }
+        }
+    }
+    assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
+}
+
+/// The one package whose code may hold `unsafe` (its SIMD kernels' dispatch, justified in its
+/// `//!` doc and at each block); every other package inherits `unsafe_code = "forbid"`.
+const UNSAFE_PACKAGE_DIR: &str = "crates/jitos-blake3-many/";
+
+#[test]
+fn unsafe_code_stays_in_one_package() {
+    // Spelled in pieces so this file does not trip its own check.
+    let markers = [
+        ["unsafe", " {"].concat(),
+        ["unsafe", " fn"].concat(),
+        ["unsafe", " impl"].concat(),
+    ];
+    let mut problems = Vec::new();
+    for (path, text) in all_rust_files() {
+        let writes_unsafe = text.lines().any(|line| {
+            let code = line.split("//").next().unwrap_or("");
+            markers.iter().any(|marker| code.contains(marker.as_str()))
+        });
+        if writes_unsafe && !path.starts_with(UNSAFE_PACKAGE_DIR) {
+            problems.push(format!("{path}: `unsafe` outside {UNSAFE_PACKAGE_DIR}"));
+        }
+    }
+    let root = workspace_root();
+    for manifest in ["crates", "generated"].iter().flat_map(|dir| {
+        std::fs::read_dir(root.join(dir))
+            .expect("lists")
+            .map(|entry| entry.expect("reads").path().join("Cargo.toml"))
+    }) {
+        let relative = manifest
+            .strip_prefix(&root)
+            .expect("under the root")
+            .display()
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let inherits = text.contains("[lints]\nworkspace = true");
+        if !inherits && !relative.starts_with(UNSAFE_PACKAGE_DIR) {
+            problems.push(format!("{relative}: does not inherit [workspace.lints]"));
         }
     }
     assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
