@@ -6,6 +6,8 @@
 //!                                                                     bytes or null
 //! ```
 //!
+//! [`node_ids_each`] gives the ids of many nodes at once, hashing their preimages side by side.
+//!
 //! The canonical CBOR preimage is streamed straight into BLAKE3 without allocating: it is
 //! assembled in a 256-byte stack buffer and hashed with one `blake3::hash` call when it fits
 //! (every preimage of a typical node or edge), else streamed through a `blake3::Hasher`. `tests/it/ids.rs` pins the result against the `Value`-based encoding and against
@@ -50,6 +52,32 @@ pub fn node_id(kind: &str, payload: &[u8]) -> Hash {
     hasher.write_head(MAJOR_BYTES, payload.len());
     hasher.write(payload);
     hasher.finish()
+}
+
+/// [`node_id`] of every `(kind, payload)`, handed to `each` in order: the preimages are laid
+/// end to end and hashed eight at a time (`jitos_blake3_many`), several times faster per id
+/// than one call each when there are many.
+pub fn node_ids_each<'a>(
+    nodes: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    mut each: impl FnMut(Hash),
+) {
+    let mut preimages = Vec::new();
+    let mut ends = Vec::new();
+    for (kind, payload) in nodes {
+        preimages.extend_from_slice(NODE_PREFIX);
+        let (kind_head, kind_head_len) = head(MAJOR_TEXT, len_u64(kind.len()));
+        preimages.extend_from_slice(&kind_head[..kind_head_len]);
+        preimages.extend_from_slice(kind.as_bytes());
+        let (payload_head, payload_head_len) = head(MAJOR_BYTES, len_u64(payload.len()));
+        preimages.extend_from_slice(&payload_head[..payload_head_len]);
+        preimages.extend_from_slice(payload);
+        ends.push(preimages.len());
+    }
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    let slices = starts
+        .zip(&ends)
+        .map(|(start, end)| &preimages[start..*end]);
+    jitos_blake3_many::hash_each(slices, |hash| each(Hash::from_bytes(hash)));
 }
 
 /// The id of the edge `from -> to` of kind `kind`, with `payload` or without one (`None`).

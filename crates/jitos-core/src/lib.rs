@@ -23,4 +23,4 @@ pub mod limits;
 
 pub use cbor::{DecodeError, EncodeError, Value, hash_canonical};
 pub use hash::{Hash, HashParseError, hash_bytes};
-pub use ids::{edge_id, node_id};
+pub use ids::{edge_id, node_id, node_ids_each};

@@ -232,14 +232,38 @@ impl<K: CritKey, V> CritMap<K, V> {
     }
 }
 
+/// Entries per batch of [`CritMap::map_in_order`]'s walk.
+const MAP_BATCH_MAX: usize = 64;
+
 impl<K: Send + Sync, V: Send + Sync> CritMap<K, V> {
     /// `f` of every entry, in ascending key order (as `iter().map` gives them); for large maps
     /// the two sides of the top branches are walked side by side (one per core), since a walk
     /// of a large map is mostly cache misses.
     pub fn map_in_order<U: Send>(&self, f: &(impl Fn(&K, &V) -> U + Sync)) -> Vec<U> {
+        self.map_batches_in_order(MAP_BATCH_MAX, &|entries, out| {
+            out.extend(entries.iter().map(|(key, value)| f(key, value)));
+        })
+    }
+
+    /// As [`CritMap::map_in_order`], handing `f` the entries in batches of at most
+    /// `batch_max` consecutive ones (in key order), for work that is cheaper done for many
+    /// entries at once; `f` appends whatever it makes of a batch to the given vector.
+    pub fn map_batches_in_order<U: Send>(
+        &self,
+        batch_max: usize,
+        f: &(impl Fn(&[(&K, &V)], &mut Vec<U>) + Sync),
+    ) -> Vec<U> {
+        assert!(batch_max > 0, "batches hold at least one entry");
         let mut out = Vec::with_capacity(self.len);
         if let Some(root) = &self.root {
-            map_under(root, self.len, parallel::n_threads(), f, &mut out);
+            map_under(
+                root,
+                self.len,
+                parallel::n_threads(),
+                batch_max,
+                f,
+                &mut out,
+            );
         }
         out
     }
@@ -545,14 +569,16 @@ fn build<K: CritKey + Send + Sync, V: Clone + Send + Sync>(
     }))
 }
 
-/// Appends `f` of the entries under `node`, about `n_under` of them, to `out` in key order, on
-/// `n_threads` threads. Splits are taken as even: keys are hashes, so a large subtree's two
-/// sides hold about half each (an uneven one costs parallelism, never correctness).
+/// Appends what `f` makes of the entries under `node`, about `n_under` of them, in batches of
+/// at most `batch_max`, to `out` in key order, on `n_threads` threads. Splits are taken as
+/// even: keys are hashes, so a large subtree's two sides hold about half each (an uneven one
+/// costs parallelism, never correctness).
 fn map_under<K: Send + Sync, V: Send + Sync, U: Send>(
     node: &Child<K, V>,
     n_under: usize,
     n_threads: usize,
-    f: &(impl Fn(&K, &V) -> U + Sync),
+    batch_max: usize,
+    f: &(impl Fn(&[(&K, &V)], &mut Vec<U>) + Sync),
     out: &mut Vec<U>,
 ) {
     if let Child::Branch(branch) = node
@@ -566,18 +592,26 @@ fn map_under<K: Send + Sync, V: Send + Sync, U: Send>(
             n_under,
             |n| {
                 let mut part = Vec::with_capacity(n_half);
-                map_under(right, n_half, n, f, &mut part);
+                map_under(right, n_half, n, batch_max, f, &mut part);
                 part
             },
-            |n| map_under(left, n_half, n, f, out),
+            |n| map_under(left, n_half, n, batch_max, f, out),
         );
         out.extend(right_entries);
         return;
     }
-    let walk = Iter {
+    let mut walk = Iter {
         pending: vec![node],
     };
-    out.extend(walk.map(|(key, value)| f(key, value)));
+    let mut batch = Vec::with_capacity(batch_max.min(n_under.max(1)));
+    loop {
+        batch.extend(walk.by_ref().take(batch_max));
+        if batch.is_empty() {
+            return;
+        }
+        f(&batch, out);
+        batch.clear();
+    }
 }
 
 /// An in-order walk over a [`CritMap`].

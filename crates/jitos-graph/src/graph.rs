@@ -37,12 +37,15 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
-use jitos_core::Hash;
 use jitos_core::limits::{KIND_LEN_MAX, PAYLOAD_BYTES_MAX};
+use jitos_core::{Hash, node_ids_each};
 
 use crate::critmap::{CritMap, DiffSide};
 use crate::diff::{DiffStats, GraphDiff};
-use crate::digest::{self, edge_entry, edge_key, graph_root, node_entry, node_key};
+use crate::digest::{
+    self, EDGE_KEY_DOMAIN, ENTRIES_BATCH_MAX, NODE_KEY_DOMAIN, edge_entry, edge_key, entries_each,
+    graph_root, node_entry, node_key, put_edge_leaf, put_node_leaf,
+};
 use crate::error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveNodeError};
 use crate::model::{Edge, EdgeId, Node, NodeId};
 use crate::parallel;
@@ -226,19 +229,22 @@ impl Graph {
     ) -> Result<Graph, BuildError> {
         // Ids, keys and leaf hashes are computed in input order, while each item is fresh in
         // the cache, rather than later in id or key order (a random walk through memory).
-        // Large inputs hash on every core (`parallel::map_in_order`), each slice in input order.
+        // Large inputs hash on every core (`parallel::map_batches_in_order`), each slice in input
+        // order, eight items at a time (`jitos_blake3_many`).
         let nodes: Vec<Node> = nodes.into_iter().collect();
         for (index, node) in nodes.iter().enumerate() {
             check_node(node).map_err(|source| BuildError::Node { index, source })?;
         }
-        let (node_list, node_entries) = ids_and_entries(nodes, Node::id, node_entry);
+        let (node_list, node_entries) =
+            ids_and_entries(nodes, node_ids_into, NODE_KEY_DOMAIN, put_node_leaf);
         let nodes = sorted_map(node_list);
         let edges: Vec<Edge> = edges.into_iter().collect();
         for (index, edge) in edges.iter().enumerate() {
             let check = check_edge_fields(edge).and_then(|()| check_ends(&nodes, edge));
             check.map_err(|source| BuildError::Edge { index, source })?;
         }
-        let (edge_list, edge_entries) = ids_and_entries(edges, Edge::id, edge_entry);
+        let (edge_list, edge_entries) =
+            ids_and_entries(edges, edge_ids_into, EDGE_KEY_DOMAIN, put_edge_leaf);
         let mut incident_list: Vec<((NodeId, EdgeId), ())> =
             Vec::with_capacity(2 * edge_list.len());
         for (id, edge) in &edge_list {
@@ -430,10 +436,14 @@ impl Graph {
         }
         let node_entries = self
             .nodes
-            .map_in_order(&|id, node| tree_entry(*id, node_entry(id, node)));
+            .map_batches_in_order(ENTRIES_BATCH_MAX, &|items, out| {
+                tree_entries_into(items, NODE_KEY_DOMAIN, put_node_leaf, out);
+            });
         let edge_entries = self
             .edges
-            .map_in_order(&|id, edge| tree_entry(*id, edge_entry(id, edge)));
+            .map_batches_in_order(ENTRIES_BATCH_MAX, &|items, out| {
+                tree_entries_into(items, EDGE_KEY_DOMAIN, put_edge_leaf, out);
+            });
         self.with_these_trees(Trees {
             node: tree_of(node_entries),
             edge: tree_of(edge_entries),
@@ -631,7 +641,7 @@ impl Graph {
             }
             return Ok(());
         }
-        let ids = parallel::map_in_order(&nodes, Node::id);
+        let ids = parallel::map_batches_in_order(&nodes, ENTRIES_BATCH_MAX, node_ids_into);
         let added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
         let mut added =
             parallel::sort_unstable_by(added, &|item| &item.0, &|a, b| hash_order(&a.0, &b.0));
@@ -814,6 +824,20 @@ fn tree_entry(id: Hash, (key, hash): (Hash, Hash)) -> LeafEntry {
     LeafEntry { key, hash, id }
 }
 
+/// The tree entries of `items` (`digest::entries_each`), appended to `out` in order.
+fn tree_entries_into<T>(
+    items: &[(&Hash, &T)],
+    key_domain: &[u8],
+    put_leaf: fn(&mut Vec<u8>, &Hash, &T),
+    out: &mut Vec<LeafEntry>,
+) {
+    let mut ids = items.iter().map(|(id, _)| **id);
+    entries_each(items, key_domain, put_leaf, |key, hash| {
+        let id = ids.next().expect("one entry per item");
+        out.push(LeafEntry { key, hash, id });
+    });
+}
+
 /// Changes `tree`, a base's tree, into the tree of `map`, which lacks the base's `removed` ids
 /// and has the `added` ones (`key` and `entry` give an id's tree key and an item's entry).
 fn update_tree<T>(
@@ -839,15 +863,33 @@ fn update_tree<T>(
 /// Each item with its id, and its tree entry, in input order (`id` and `entry` hash it).
 fn ids_and_entries<T: Sync + Send>(
     items: Vec<T>,
-    id: fn(&T) -> Hash,
-    entry: fn(&Hash, &T) -> (Hash, Hash),
+    ids_into: fn(&[T], &mut Vec<Hash>),
+    key_domain: &[u8],
+    put_leaf: fn(&mut Vec<u8>, &Hash, &T),
 ) -> (Vec<(Hash, T)>, Vec<LeafEntry>) {
-    let hashed = parallel::map_in_order(&items, |item| {
-        let id = id(item);
-        (id, tree_entry(id, entry(&id, item)))
+    let hashed = parallel::map_batches_in_order(&items, ENTRIES_BATCH_MAX, |batch, out| {
+        let mut ids = Vec::with_capacity(batch.len());
+        ids_into(batch, &mut ids);
+        let with_ids: Vec<(&Hash, &T)> = ids.iter().zip(batch).collect();
+        let mut entries = Vec::with_capacity(batch.len());
+        tree_entries_into(&with_ids, key_domain, put_leaf, &mut entries);
+        out.extend(ids.iter().copied().zip(entries));
     });
     let (ids, entries): (Vec<Hash>, Vec<LeafEntry>) = hashed.into_iter().unzip();
     (ids.into_iter().zip(items).collect(), entries)
+}
+
+/// The ids of `nodes`, appended to `out` in order, hashed eight at a time.
+fn node_ids_into(nodes: &[Node], out: &mut Vec<NodeId>) {
+    node_ids_each(
+        nodes.iter().map(|node| (node.kind(), node.payload())),
+        |id| out.push(id),
+    );
+}
+
+/// The ids of `edges`, appended to `out` in order.
+fn edge_ids_into(edges: &[Edge], out: &mut Vec<EdgeId>) {
+    out.extend(edges.iter().map(Edge::id));
 }
 
 /// The tree of leaf entries in any order, keeping one of each key.

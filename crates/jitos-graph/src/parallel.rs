@@ -1,8 +1,9 @@
 //! Work on every core for large inputs, with results that do not depend on scheduling.
 //!
 //! # Invariants
-//! - [`map_in_order`] returns exactly what a sequential map would, in input order: each
-//!   thread takes one contiguous slice and the slices are joined back in order.
+//! - [`map_batches_in_order`] returns exactly what a sequential pass over the batches would, in
+//!   input order: each thread takes one contiguous slice, cuts it into batches in order, and
+//!   the slices are joined back in order.
 //! - [`sort_unstable_by`] returns the items sorted by `compare`, as `slice::sort_unstable_by`
 //!   would: equal items in an order that depends on the input and the core count only. Every
 //!   caller keeps one of each equal run (equal ids mean equal content), so ties reach nothing.
@@ -20,19 +21,29 @@ pub(crate) fn n_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// `items.iter().map(f).collect()`, on one thread per core when there are at least
-/// [`PARALLEL_MIN`] items.
-pub(crate) fn map_in_order<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+/// What `f` makes of consecutive batches of at most `batch_max` items (for work that is
+/// cheaper done for many items at once), joined in input order; `f` appends to the vector it
+/// is given. On one thread per core when there are at least [`PARALLEL_MIN`] items.
+pub(crate) fn map_batches_in_order<T: Sync, U: Send>(
+    items: &[T],
+    batch_max: usize,
+    f: impl Fn(&[T], &mut Vec<U>) + Sync,
+) -> Vec<U> {
+    let map_slice = |slice: &[T]| {
+        let mut out = Vec::with_capacity(slice.len());
+        slice.chunks(batch_max).for_each(|batch| f(batch, &mut out));
+        out
+    };
     let n_threads = n_threads();
     if items.len() < PARALLEL_MIN || n_threads == 1 {
-        return items.iter().map(f).collect();
+        return map_slice(items);
     }
     let chunk_len = items.len().div_ceil(n_threads);
-    let f = &f;
+    let map_slice = &map_slice;
     std::thread::scope(|scope| {
         let threads: Vec<_> = items
             .chunks(chunk_len)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<U>>()))
+            .map(|chunk| scope.spawn(move || map_slice(chunk)))
             .collect();
         threads
             .into_iter()
@@ -135,14 +146,19 @@ fn join<A: Send, B>(parallel: bool, a: impl FnOnce() -> A + Send, b: impl FnOnce
 mod tests {
     use jitos_core::Hash;
 
-    use super::{PARALLEL_MIN, join, map_in_order, partition_in_place, sort_from_bit};
+    use super::{PARALLEL_MIN, join, map_batches_in_order, partition_in_place, sort_from_bit};
 
     #[test]
     fn large_maps_keep_their_order() {
         let items: Vec<u64> = (0..(3 * PARALLEL_MIN as u64 + 7)).collect();
-        let squares = map_in_order(&items, |x| x * x);
         let expected: Vec<u64> = items.iter().map(|x| x * x).collect();
-        assert_eq!(squares, expected);
+        for batch_max in [1, 7, 64] {
+            let squares = map_batches_in_order(&items, batch_max, |batch, out| {
+                assert!(!batch.is_empty() && batch.len() <= batch_max);
+                out.extend(batch.iter().map(|x| x * x));
+            });
+            assert_eq!(squares, expected, "batches of {batch_max}");
+        }
     }
 
     #[test]

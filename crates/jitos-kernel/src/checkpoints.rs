@@ -27,7 +27,7 @@ use jitos_wal::{Decoded, Opening, Record, Recovery, Storage, Wal, WalOptions};
 
 use crate::event::Event;
 use crate::journal::BootReport;
-use crate::persist::{BootError, check_record};
+use crate::persist::{BootError, check_record_hashed};
 use crate::replay::Replay;
 use crate::state::{Checkpoint, CheckpointError, State, decode_checkpoint};
 
@@ -264,9 +264,18 @@ fn read_and_decode<S: Storage + Send>(
                 scope.spawn(move || {
                     for chunk in take {
                         let hashes = chunk.iter().map(|(_, hash)| *hash).collect();
+                        // The bodies' hashes (the events' ids) eight at a time.
+                        let mut body_hashes = Vec::with_capacity(chunk.len());
+                        jitos_blake3_many::hash_each(
+                            chunk.iter().map(|(record, _)| record.body.as_slice()),
+                            |hash| body_hashes.push(Hash::from_bytes(hash)),
+                        );
                         let events: Result<Vec<Arc<Event>>, BootError> = chunk
                             .iter()
-                            .map(|(record, _)| check_record(record).map(Arc::new))
+                            .zip(body_hashes)
+                            .map(|((record, _), body_hash)| {
+                                check_record_hashed(record, Some(body_hash)).map(Arc::new)
+                            })
                             .collect();
                         let failed = events.is_err();
                         // A consumer that stopped takes nothing more; neither is there more

@@ -93,7 +93,16 @@ impl Display for Indexed<'_> {
 /// # Errors
 /// See [`EventDecodeError`].
 pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
-    match read_event(bytes) {
+    decode_event_hashed(bytes, None)
+}
+
+/// [`decode_event`], given `blake3(bytes)` if the caller computed it (the event's id, should
+/// the bytes be an event): a start hashes the bodies of many records at once.
+pub(crate) fn decode_event_hashed(
+    bytes: &[u8],
+    bytes_hash: Option<Hash>,
+) -> Result<Event, EventDecodeError> {
+    match read_event(bytes, bytes_hash) {
         Some(event) => Ok(event),
         None => decode_event_strictly(bytes),
     }
@@ -106,7 +115,7 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, EventDecodeError> {
 /// its canonical form ([`Reader`]); an event with a meta or an outcome is also encoded again
 /// and compared. So what this accepts is exactly what the strict decoder accepts
 /// (`tests::reading_in_place_agrees_with_the_strict_decoder`).
-fn read_event(bytes: &[u8]) -> Option<Event> {
+fn read_event(bytes: &[u8], bytes_hash: Option<Hash>) -> Option<Event> {
     let mut reader = Reader::new(bytes);
     let r = &mut reader;
     expect(r.map_len()? == EVENT_KEYS.len() as u64)?;
@@ -154,7 +163,13 @@ fn read_event(bytes: &[u8]) -> Option<Event> {
     if shapeless {
         // Every byte was read in its one canonical form (shortest heads, the exact keys in
         // canonical order, nothing after): `bytes` are the encoding, no need to make it again.
-        return Some(Event::from_canonical(idx, parts, view_digest, bytes));
+        return Some(Event::from_canonical(
+            idx,
+            parts,
+            view_digest,
+            bytes,
+            bytes_hash,
+        ));
     }
     // A meta or an outcome went through `Value` and JSON: the encoding proves them canonical.
     let (event, encoded) = Event::new_encoded(idx, parts, view_digest).ok()?;

@@ -143,14 +143,17 @@ impl Event {
     /// its id is the hash of `bytes`, which are not encoded again. The caller answers for
     /// `bytes` being the event's one encoding (`decode::read_event`, which takes this path
     /// only for an event without meta or outcome, every byte of which its reader checks);
-    /// debug builds encode it again and compare.
+    /// debug builds encode it again and compare. `bytes_hash`, if given, is `blake3(bytes)`.
     pub(crate) fn from_canonical(
         idx: u64,
         parts: EventParts,
         view_digest: Hash,
         bytes: &[u8],
+        bytes_hash: Option<Hash>,
     ) -> Event {
-        let event = Event::with_parts(idx, parts, view_digest, jitos_core::hash_bytes(bytes));
+        debug_assert!(bytes_hash.is_none_or(|hash| hash == jitos_core::hash_bytes(bytes)));
+        let id = bytes_hash.unwrap_or_else(|| jitos_core::hash_bytes(bytes));
+        let event = Event::with_parts(idx, parts, view_digest, id);
         debug_assert!(
             event.encode().is_ok_and(|encoded| encoded == bytes),
             "from_canonical given bytes that are not the event's encoding"

@@ -22,7 +22,7 @@ use jitos_core::Hash;
 use jitos_schema::enums::EventKind;
 use jitos_wal::{Decoded, Entry, OpenError, Record, Recovery, Storage, Wal, WalError, WalOptions};
 
-use crate::decode::{EventDecodeError, decode_event};
+use crate::decode::{EventDecodeError, decode_event_hashed};
 use crate::event::{Event, EventEncodeError};
 use crate::output::{POLICY_ID, rule_pack_id};
 use crate::replay::{Replay, ReplayError};
@@ -116,6 +116,14 @@ fn boot_record(replay: &mut Replay, decoded: &Decoded) -> Result<(), BootError> 
 /// the body decodes to an event with the record's idx, and the header carries the event's
 /// changed-view digest. Offline verification (`verify.rs`) applies the very same rules.
 pub(crate) fn check_record(record: &Record) -> Result<Event, BootError> {
+    check_record_hashed(record, None)
+}
+
+/// [`check_record`], given `blake3(record.body)` if the caller computed it.
+pub(crate) fn check_record_hashed(
+    record: &Record,
+    body_hash: Option<Hash>,
+) -> Result<Event, BootError> {
     let idx = record.idx;
     if record.rule_pack_id != rule_pack_id() || record.policy_id != POLICY_ID {
         return Err(BootError::Pins {
@@ -124,7 +132,8 @@ pub(crate) fn check_record(record: &Record) -> Result<Event, BootError> {
             policy_id: record.policy_id,
         });
     }
-    let event = decode_event(&record.body).map_err(|error| BootError::Decode { idx, error })?;
+    let event = decode_event_hashed(&record.body, body_hash)
+        .map_err(|error| BootError::Decode { idx, error })?;
     if event.idx != idx {
         return Err(BootError::Header { idx, what: "idx" });
     }

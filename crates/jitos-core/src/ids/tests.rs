@@ -4,7 +4,7 @@
 //! - The streamed preimage equals the `Value` encoding on both sides of the stack buffer
 //!   boundary, where the hasher switches from one-shot to incremental, byte by byte.
 
-use super::{BUFFER_BYTES, EDGE_ID_DOMAIN, NODE_ID_DOMAIN, edge_id, node_id};
+use super::{BUFFER_BYTES, EDGE_ID_DOMAIN, NODE_ID_DOMAIN, edge_id, node_id, node_ids_each};
 use crate::cbor::{Value, hash_canonical};
 use crate::hash::{Hash, hash_bytes};
 
@@ -26,6 +26,36 @@ fn edge_id_slow(from: &Hash, to: &Hash, kind: &str, payload: Option<&[u8]>) -> H
         payload.map_or(Value::Null, Value::from),
     ]);
     hash_canonical(&preimage).unwrap()
+}
+
+#[test]
+fn node_ids_each_gives_every_node_id_in_order() {
+    // Payload lengths across head sizes and past one BLAKE3 chunk, kinds of several lengths,
+    // in one batch of a count that leaves a partial group of eight.
+    let lengths = [0, 1, 23, 24, 255, 256, 900, 1000, 1024, 1025, 5000];
+    let kinds = ["", "a", "demo.kind", &*"k".repeat(BUFFER_BYTES + 3)];
+    let nodes: Vec<(String, Vec<u8>)> = lengths
+        .iter()
+        .enumerate()
+        .flat_map(|(at, len)| {
+            kinds.iter().map(move |kind| {
+                let payload = (0..*len).map(|idx| u8::try_from((idx + at) % 251).unwrap());
+                ((*kind).to_owned(), payload.collect())
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    node_ids_each(
+        nodes
+            .iter()
+            .map(|(kind, payload)| (kind.as_str(), payload.as_slice())),
+        |id| ids.push(id),
+    );
+    let expected: Vec<Hash> = nodes
+        .iter()
+        .map(|(kind, payload)| node_id_slow(kind, payload))
+        .collect();
+    assert_eq!(ids, expected);
 }
 
 #[test]

@@ -133,13 +133,15 @@ fn reading_in_place_agrees_with_the_strict_decoder() {
     }
     for event in &samples {
         let bytes = event.encode().expect("encodes");
-        // Every event the kernel writes takes the fast path.
+        // Every event the kernel writes takes the fast path, its id hashed there or given.
         assert_eq!(
-            read_event(&bytes).as_ref(),
+            read_event(&bytes, None).as_ref(),
             Some(event),
             "event {}",
             event.idx
         );
+        let given = Some(jitos_core::hash_bytes(&bytes));
+        assert_eq!(read_event(&bytes, given).as_ref(), Some(event));
         // Every byte of it set to each of a few values, and every prefix: what reads in place
         // decodes strictly to the same event (the other way round holds by the fallback).
         let mut damaged = Vec::new();
@@ -163,7 +165,7 @@ fn reading_in_place_agrees_with_the_strict_decoder() {
             damaged.push(bytes[..at].to_vec());
         }
         for changed in &damaged {
-            if let Some(read) = read_event(changed) {
+            if let Some(read) = read_event(changed, Some(jitos_core::hash_bytes(changed))) {
                 assert_eq!(
                     decode_event_strictly(changed),
                     Ok(read),
