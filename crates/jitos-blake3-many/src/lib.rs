@@ -99,6 +99,17 @@ where
     hash_each_with(Kernel::detect(), inputs, sink);
 }
 
+/// [`hash_each`] of inputs laid end to end in `bytes`: input `i` ends at `ends[i]` and starts
+/// where input `i - 1` ended (input 0 at 0). `ends` must not decrease nor pass `bytes.len()`.
+pub fn hash_each_end_to_end<F>(bytes: &[u8], ends: &[usize], sink: F)
+where
+    F: FnMut([u8; OUT_LEN]),
+{
+    let starts = std::iter::once(0).chain(ends.iter().copied());
+    let inputs = starts.zip(ends).map(|(start, end)| &bytes[start..*end]);
+    hash_each(inputs, sink);
+}
+
 /// [`hash_each`] on the given kernel. Panics if this CPU cannot run it.
 pub fn hash_each_with<'a, I, F>(kernel: Kernel, inputs: I, mut sink: F)
 where

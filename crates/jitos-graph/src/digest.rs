@@ -170,15 +170,15 @@ pub(crate) fn entries_each<T>(
     }
 }
 
-/// Preimages laid end to end, to be hashed together.
-struct Preimages {
+/// Preimages laid end to end, to be hashed together (`jitos_blake3_many`).
+pub(crate) struct Preimages {
     bytes: Vec<u8>,
     /// Where each preimage ends in `bytes`.
     ends: Vec<usize>,
 }
 
 impl Preimages {
-    fn with_capacity(n_preimages: usize) -> Preimages {
+    pub(crate) fn with_capacity(n_preimages: usize) -> Preimages {
         Preimages {
             bytes: Vec::with_capacity(n_preimages * 2 * PREIMAGE_BYTES_MAX),
             ends: Vec::with_capacity(n_preimages),
@@ -186,7 +186,7 @@ impl Preimages {
     }
 
     /// Adds the preimage made of `parts`.
-    fn push(&mut self, parts: &[&[u8]]) {
+    pub(crate) fn push(&mut self, parts: &[&[u8]]) {
         parts
             .iter()
             .for_each(|part| self.bytes.extend_from_slice(part));
@@ -194,13 +194,11 @@ impl Preimages {
     }
 
     /// The hash of every preimage, in order; empties the list.
-    fn hashes(&mut self) -> Vec<Hash> {
+    pub(crate) fn hashes(&mut self) -> Vec<Hash> {
         let mut hashes = Vec::with_capacity(self.ends.len());
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        let preimages = starts
-            .zip(&self.ends)
-            .map(|(start, end)| &self.bytes[start..*end]);
-        jitos_blake3_many::hash_each(preimages, |hash| hashes.push(Hash::from_bytes(hash)));
+        jitos_blake3_many::hash_each_end_to_end(&self.bytes, &self.ends, |hash| {
+            hashes.push(Hash::from_bytes(hash));
+        });
         self.bytes.clear();
         self.ends.clear();
         hashes

@@ -35,7 +35,9 @@
 //!   bit at which the keys differ, and so on down), whatever order built it; [`Smt::diff`]
 //!   relies on this to skip equal subtrees of trees that share no nodes.
 //! - A branch is built only by `branch_with`, from its children's hashes at depth `bit + 1`,
-//!   so a stored hash always matches its children: the root hash equals the recursive
+//!   or by `branch_hashed` with that hash computed beforehand (the bulk build's `batched`,
+//!   checked against `branch_with`'s rule in debug builds), so a stored hash always matches
+//!   its children: the root hash equals the recursive
 //!   definition (checked against an independent recomputation by the unit tests and by
 //!   `Graph::digest_full`).
 
@@ -200,6 +202,24 @@ fn hash_from(own: Hash, crit: Option<u8>, depth: usize, rep: impl FnOnce() -> Ha
             }
         }
     }
+}
+
+/// A branch at `bit` over `children` whose hash `hash` at depth `bit` is already known: `smt_inner`
+/// of their hashes at depth `bit + 1` (`batched`, which hashes many at once; debug builds check).
+fn branch_hashed(bit: u8, children: [TreeNode; 2], hash: Hash) -> TreeNode {
+    debug_assert_eq!(
+        hash,
+        smt_inner(
+            &children[0].hash_at(usize::from(bit) + 1),
+            &children[1].hash_at(usize::from(bit) + 1)
+        ),
+        "a branch's hash is its children's at the next depth"
+    );
+    TreeNode::Branch(Arc::new(BranchNode {
+        bit,
+        hash,
+        children,
+    }))
 }
 
 /// A branch at `bit` over `children` whose hashes at depth `bit + 1` are already known.
@@ -575,6 +595,9 @@ fn leftmost_key(node: &TreeNode) -> (&Hash, usize) {
 /// The tree of a non-empty slice sorted strictly by key, built on up to `n_threads` threads
 /// (the two halves of a large split side by side; the tree does not depend on how).
 fn build(entries: &[LeafEntry], n_threads: usize) -> TreeNode {
+    if entries.len() <= batched::BATCHED_BUILD_MAX {
+        return batched::build_batched(entries);
+    }
     let (first, last) = match entries {
         [] => unreachable!("build is never called on an empty slice"),
         [entry] => return leaf(*entry),
@@ -637,6 +660,8 @@ fn count_unshared(node: &TreeNode, shared: &BTreeSet<usize>, n_nodes: &mut usize
         }
     }
 }
+
+mod batched;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! `hash_each` against `blake3::hash`, on every kernel this machine runs.
 
-use jitos_blake3_many::{Kernel, LANES, hash_each, hash_each_with};
+use jitos_blake3_many::{Kernel, LANES, hash_each, hash_each_end_to_end, hash_each_with};
 use proptest::prelude::*;
 
 /// Deterministic bytes: a different pattern per `seed`.
@@ -65,6 +65,25 @@ fn the_default_kernel_is_one_this_machine_runs() {
     let inputs = vec![bytes(100, 1), bytes(5, 2)];
     let mut out = Vec::new();
     hash_each(inputs.iter().map(Vec::as_slice), |hash| out.push(hash));
+    assert_eq!(out, expected(&inputs));
+}
+
+#[test]
+fn inputs_laid_end_to_end() {
+    let inputs: Vec<Vec<u8>> = [0, 5, 64, 0, 130, 1100, 7]
+        .iter()
+        .map(|len| bytes(*len, *len))
+        .collect();
+    let all: Vec<u8> = inputs.concat();
+    let ends: Vec<usize> = inputs
+        .iter()
+        .scan(0, |end, input| {
+            *end += input.len();
+            Some(*end)
+        })
+        .collect();
+    let mut out = Vec::new();
+    hash_each_end_to_end(&all, &ends, |hash| out.push(hash));
     assert_eq!(out, expected(&inputs));
 }
 

@@ -257,6 +257,27 @@ fn bulk_build_equals_incremental_inserts() {
 }
 
 #[test]
+fn bulk_build_climbs_zero_sibling_chains() {
+    // Keys sharing 200 and 254 leading bits: children whose hashes climb many levels, in the
+    // same rounds as children that climb none (`batched::climb_all`).
+    let keys = [
+        Hash::ZERO,
+        key_with_bit(200),
+        key_with_bit(255),
+        key_with_bit(254),
+        key_with_bit(0),
+        key_with_bit(1),
+        key_with_bits(&[0, 200]),
+        key_with_bits(&[1, 7, 255]),
+    ];
+    let model = sorted_model(keys);
+    let built = Smt::from_sorted(&model);
+    check_tree(&built, &model);
+    let incremental = inserted_one_by_one(&model);
+    assert_eq!(built.root_hash(), incremental.root_hash());
+}
+
+#[test]
 fn a_large_build_on_several_threads_equals_the_build_on_one() {
     let n_entries = 3 * crate::parallel::PARALLEL_MIN as u64 + 5;
     let model = sorted_model((0..n_entries).map(random_key));
