@@ -73,11 +73,9 @@ pub fn node_ids_each<'a>(
         preimages.extend_from_slice(payload);
         ends.push(preimages.len());
     }
-    let starts = std::iter::once(0).chain(ends.iter().copied());
-    let slices = starts
-        .zip(&ends)
-        .map(|(start, end)| &preimages[start..*end]);
-    jitos_blake3_many::hash_each(slices, |hash| each(Hash::from_bytes(hash)));
+    jitos_blake3_many::hash_each_end_to_end(&preimages, &ends, |hash| {
+        each(Hash::from_bytes(hash));
+    });
 }
 
 /// The id of the edge `from -> to` of kind `kind`, with `payload` or without one (`None`).
