@@ -167,17 +167,21 @@ fn empty_and_single_leaf_roots() {
     assert!(one.remove(&random_key(2)).is_none());
 }
 
-#[test]
-fn zero_sibling_chains_follow_the_contract() {
-    // Keys that agree on their first 200 bits, then on 254, then on none.
-    let keys = [
+/// Keys that agree on their first 200 bits, then on 254, then on none: long zero-sibling chains.
+fn chain_keys() -> [Hash; 6] {
+    [
         Hash::ZERO,
         key_with_bit(200),
         key_with_bit(255),
         key_with_bit(254),
         key_with_bit(0),
         key_with_bit(1),
-    ];
+    ]
+}
+
+#[test]
+fn zero_sibling_chains_follow_the_contract() {
+    let keys = chain_keys();
     let mut tree = Smt::default();
     let mut model = Vec::new();
     for key in keys {
@@ -258,19 +262,10 @@ fn bulk_build_equals_incremental_inserts() {
 
 #[test]
 fn bulk_build_climbs_zero_sibling_chains() {
-    // Keys sharing 200 and 254 leading bits: children whose hashes climb many levels, in the
-    // same rounds as children that climb none (`batched::climb_all`).
-    let keys = [
-        Hash::ZERO,
-        key_with_bit(200),
-        key_with_bit(255),
-        key_with_bit(254),
-        key_with_bit(0),
-        key_with_bit(1),
-        key_with_bits(&[0, 200]),
-        key_with_bits(&[1, 7, 255]),
-    ];
-    let model = sorted_model(keys);
+    // Children whose hashes climb many levels, in the same rounds as children that climb
+    // none (`batched::climb_all`).
+    let more = [key_with_bits(&[0, 200]), key_with_bits(&[1, 7, 255])];
+    let model = sorted_model(chain_keys().into_iter().chain(more));
     let built = Smt::from_sorted(&model);
     check_tree(&built, &model);
     let incremental = inserted_one_by_one(&model);
