@@ -30,8 +30,8 @@ macro_rules! lanes_kernel {
             use super::$rotations::{rotate_7, rotate_8, rotate_12, rotate_16};
             use crate::{BLOCK_LEN, CHUNK_END, CHUNK_START, IV, LANES, OUT_LEN, ROOT};
 
-            /// Hashes `inputs[lane]` for every lane with `n_blocks[lane] > 0`, which must be the input's
-            /// block count (`len.div_ceil(64).max(1)`, at most 16).
+            /// Hashes `inputs[lane]` for every lane with `n_blocks[lane] > 0`, which must be
+            /// the input's block count (`len.div_ceil(64).max(1)`, at most 16).
             #[target_feature(enable = $features)]
             pub(crate) fn hash8(
                 inputs: &[&[u8]; LANES],
@@ -76,7 +76,8 @@ macro_rules! lanes_kernel {
                 transpose(cv).map(bytemuck::cast::<__m256i, [u8; OUT_LEN]>)
             }
 
-            /// Block `block` of `input`, as its first and last 32 bytes (zero-padded), and its length.
+            /// Block `block` of `input`, as its first and last 32 bytes (zero-padded), and its
+            /// length.
             #[target_feature(enable = $features)]
             #[inline]
             fn load_block(input: &[u8], block: usize) -> (__m256i, __m256i, u32) {
@@ -128,8 +129,9 @@ macro_rules! lanes_kernel {
             #[inline]
             fn transpose(rows: [__m256i; 8]) -> [__m256i; 8] {
                 let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
-                // Pairs of rows interleaved word by word, then pairs of pairs by 64-bit halves: each
-                // 128-bit half then holds one column of four rows; the last step joins the halves.
+                // Pairs of rows interleaved word by word, then pairs of pairs by 64-bit halves:
+                // each 128-bit half then holds one column of four rows; the last step joins the
+                // halves.
                 let (t0, t1) = (_mm256_unpacklo_epi32(r0, r1), _mm256_unpackhi_epi32(r0, r1));
                 let (t2, t3) = (_mm256_unpacklo_epi32(r2, r3), _mm256_unpackhi_epi32(r2, r3));
                 let (t4, t5) = (_mm256_unpacklo_epi32(r4, r5), _mm256_unpackhi_epi32(r4, r5));
@@ -150,8 +152,8 @@ macro_rules! lanes_kernel {
                 ]
             }
 
-            /// The compression function on eight lanes; returns the new chaining values (the first half
-            /// of the output, which is also the hash of a `ROOT` block).
+            /// The compression function on eight lanes; returns the new chaining values (the
+            /// first half of the output, which is also the hash of a `ROOT` block).
             #[target_feature(enable = $features)]
             #[inline]
             fn compress(

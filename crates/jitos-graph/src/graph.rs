@@ -860,7 +860,8 @@ fn update_tree<T>(
     }
 }
 
-/// Each item with its id, and its tree entry, in input order (`id` and `entry` hash it).
+/// Each item with its id, and its tree entry, in input order: `ids_into` gives the ids,
+/// `key_domain` and `put_leaf` the entries (as `node_entry` or `edge_entry`), batch by batch.
 fn ids_and_entries<T: Sync + Send>(
     items: Vec<T>,
     ids_into: fn(&[T], &mut Vec<Hash>),
