@@ -362,12 +362,14 @@ impl ViewHistory {
         Ok(())
     }
 
-    /// Makes every checkpoint deferred so far, so no later read waits for one: what a daemon
-    /// does in the background once it has started.
+    /// Makes every checkpoint deferred so far, and indexes the digests of the versions a bare
+    /// run recorded, so no later read waits for either: what a daemon does in the background
+    /// once it has started.
     ///
     /// # Errors
     /// `INTERNAL` when the log does not reproduce a checkpoint (a kernel bug).
     pub fn make_deferred(&self, log: &Vector<Arc<Event>>) -> Result<(), KernelError> {
+        self.first_version_of.catch_up(&self.versions);
         for deferred in self.deferred.values() {
             self.made(deferred, log)?;
         }
@@ -416,7 +418,9 @@ impl ViewHistory {
             made_by: Some(idx),
             digest,
         });
-        self.first_version_of.record_last(&self.versions);
+        // A replay's bare run leaves the index to the first lookup or the history thread.
+        self.first_version_of
+            .record_last(&self.versions, self.bare.is_some());
         self.ops_since_checkpoint += n_ops.max(1);
         if checkpoint || self.ops_since_checkpoint >= CHECKPOINT_OPS {
             if let Some(run) = &mut self.bare {

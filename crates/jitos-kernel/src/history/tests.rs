@@ -4,7 +4,7 @@
 use jitos_core::Hash;
 use jitos_schema::ops::{AddNode, Op, RemoveNode};
 
-use super::CHECKPOINT_OPS;
+use super::{CHECKPOINT_OPS, Version};
 use crate::error::KernelError;
 use crate::state::{Command, State};
 use crate::view::{At, ViewKey, ViewSpec};
@@ -324,4 +324,42 @@ fn a_meta_too_deep_to_encode_is_refused_before_the_graph_changes() {
         (history.n_versions(), state.events().len()),
         (n_versions, n_events)
     );
+}
+
+#[test]
+fn a_deferred_digest_index_answers_as_an_eager_one() {
+    use super::digest_index::DigestIndex;
+    // Digests with repeats: a lookup must find the first version of each.
+    let digest = |v: u64| jitos_core::hash_bytes(&(v % 5).to_be_bytes());
+    let mut versions = imbl::Vector::new();
+    let mut deferred = DigestIndex::default();
+    let mut eager = DigestIndex::default();
+    for v in 0..40u64 {
+        versions.push_back(Version {
+            made_by: Some(v),
+            digest: digest(v),
+        });
+        deferred.record_last(&versions, v < 30);
+        eager.record_last(&versions, false);
+        // A snapshot taken now shares the table and sees only its prefix.
+        let snapshot = versions.clone();
+        for probe in 0..6u64 {
+            let asked = jitos_core::hash_bytes(&probe.to_be_bytes());
+            assert_eq!(
+                deferred.first(&snapshot, &asked),
+                eager.first(&snapshot, &asked),
+                "after version {v}, digest {probe}"
+            );
+        }
+    }
+    // Deferred to the end, then caught up by the history thread.
+    let mut late = DigestIndex::default();
+    let mut prefix = imbl::Vector::new();
+    for version in &versions {
+        prefix.push_back(*version);
+        late.record_last(&prefix, true);
+    }
+    late.catch_up(&versions);
+    assert_eq!(late.first(&versions, &digest(3)), Some(3));
+    assert_eq!(late.first(&versions.take(2), &digest(3)), None);
 }
