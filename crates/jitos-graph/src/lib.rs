@@ -62,4 +62,4 @@ pub use error::{AddEdgeError, AddNodeError, BuildError, RemoveEdgeError, RemoveN
 pub use graph::{
     AddOutcome, DEBUG_DIGEST_CHECK_ENTRIES_MAX, Graph, TREES_FROM_BASE_SHARE_MAX, TreeStats,
 };
-pub use model::{Edge, EdgeId, Node, NodeId};
+pub use model::{Edge, EdgeId, NODE_INLINE_BYTES_MAX, Node, NodeId};

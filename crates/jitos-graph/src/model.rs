@@ -2,8 +2,9 @@
 //!
 //! A node is `(kind, payload)` and its id is `jitos_core::node_id(kind, payload)`; an edge is
 //! `(from, to, kind, payload?)` and its id is `jitos_core::edge_id(from, to, kind, payload)`
-//! (contract §2). A node or an edge is one reference-counted handle, so cloning it (and so
-//! copying a path of the persistent maps that hold them) never copies its bytes.
+//! (contract §2). An edge is one reference-counted handle, and so is a node too large to be
+//! held inline, so cloning either (and so copying a path of the persistent maps that hold
+//! them) copies at most 32 bytes.
 //!
 //! # Invariants
 //! - A value's id depends only on its fields: equal nodes (or edges) have equal ids in every
@@ -21,48 +22,110 @@ pub type NodeId = Hash;
 /// The id of an edge: `blake3(enc(["warp-edge-v0", from, to, kind, payload]))`.
 pub type EdgeId = Hash;
 
+/// Bytes of kind plus payload a [`Node`] holds inside itself, without an allocation.
+pub const NODE_INLINE_BYTES_MAX: usize = 29;
+
 /// A node: a kind and opaque payload bytes.
 ///
-/// One allocation holds the kind's bytes followed by the payload, behind one `Arc`: cloning a
-/// node (as the persistent maps do when they copy a path) is one reference-count increment, and
-/// reading it (as the commit digest does for every node) touches one allocation.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Node {
+/// The kind's bytes followed by the payload, held inline when they are at most
+/// [`NODE_INLINE_BYTES_MAX`] bytes (most nodes: a short kind and a small payload), else in one
+/// allocation behind one `Arc`. Either way cloning a node (as the persistent maps do when they
+/// copy a path) copies 32 bytes at most, and reading it touches at most one allocation; an
+/// inline node is read where its map leaf is, so a walk through a map in key order never
+/// jumps to memory laid out in the order the nodes were made.
+#[derive(Clone)]
+pub struct Node(NodeBytes);
+
+#[derive(Clone)]
+enum NodeBytes {
+    /// `kind` then `payload` in `bytes[..len]`.
+    Inline {
+        kind_len: u8,
+        len: u8,
+        bytes: [u8; NODE_INLINE_BYTES_MAX],
+    },
     /// `kind` then `payload`.
-    bytes: Arc<[u8]>,
-    kind_len: usize,
+    Shared { kind_len: usize, bytes: Arc<[u8]> },
 }
+
+const _: () = assert!(std::mem::size_of::<Node>() == 32);
+const _: () = assert!(NODE_INLINE_BYTES_MAX <= u8::MAX as usize);
 
 impl Node {
     /// The node `(kind, payload)`. Limits are checked when it is added to a graph.
     pub fn new(kind: impl AsRef<str>, payload: impl AsRef<[u8]>) -> Node {
-        let (kind, payload) = (kind.as_ref(), payload.as_ref());
-        let mut bytes = Vec::with_capacity(kind.len() + payload.len());
-        bytes.extend_from_slice(kind.as_bytes());
-        bytes.extend_from_slice(payload);
-        Node {
-            bytes: Arc::from(bytes),
-            kind_len: kind.len(),
+        let (kind, payload) = (kind.as_ref().as_bytes(), payload.as_ref());
+        let len = kind.len() + payload.len();
+        Node(match (u8::try_from(kind.len()), u8::try_from(len)) {
+            (Ok(kind_len), Ok(len_u8)) if len <= NODE_INLINE_BYTES_MAX => {
+                let mut bytes = [0; NODE_INLINE_BYTES_MAX];
+                bytes[..kind.len()].copy_from_slice(kind);
+                bytes[kind.len()..len].copy_from_slice(payload);
+                NodeBytes::Inline {
+                    kind_len,
+                    len: len_u8,
+                    bytes,
+                }
+            }
+            // One allocation of exactly `len` bytes: the chained iterator has a trusted length.
+            _ => NodeBytes::Shared {
+                kind_len: kind.len(),
+                bytes: kind.iter().chain(payload).copied().collect(),
+            },
+        })
+    }
+
+    /// The kind's bytes followed by the payload, and the kind's length.
+    fn bytes(&self) -> (&[u8], usize) {
+        match &self.0 {
+            NodeBytes::Inline {
+                kind_len,
+                len,
+                bytes,
+            } => (&bytes[..usize::from(*len)], usize::from(*kind_len)),
+            NodeBytes::Shared { kind_len, bytes } => (bytes, *kind_len),
         }
     }
 
     /// The node kind.
     #[must_use]
     pub fn kind(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.kind_len])
-            .expect("the first kind_len bytes were copied from a str")
+        let (bytes, kind_len) = self.bytes();
+        std::str::from_utf8(&bytes[..kind_len]).expect("the first kind_len bytes were a str")
     }
 
     /// The payload bytes.
     #[must_use]
     pub fn payload(&self) -> &[u8] {
-        &self.bytes[self.kind_len..]
+        let (bytes, kind_len) = self.bytes();
+        &bytes[kind_len..]
     }
 
     /// The content-addressed id (one BLAKE3 call; a graph computes it once per add).
     #[must_use]
     pub fn id(&self) -> NodeId {
         node_id(self.kind(), self.payload())
+    }
+}
+
+/// Nodes are equal, and ordered, by kind, then payload.
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Node {}
+
+impl PartialOrd for Node {
+    fn partial_cmp(&self, other: &Node) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Node {
+    fn cmp(&self, other: &Node) -> std::cmp::Ordering {
+        (self.kind(), self.payload()).cmp(&(other.kind(), other.payload()))
     }
 }
 
@@ -149,5 +212,47 @@ impl std::fmt::Debug for Edge {
             .field("kind", &self.kind())
             .field("payload_len", &self.payload().map(<[u8]>::len))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Kinds and payloads around the inline limit, both sides of it.
+    fn node_parts() -> impl Strategy<Value = (String, Vec<u8>)> {
+        (
+            "[a-z]{1,40}",
+            proptest::collection::vec(any::<u8>(), 0..=2 * NODE_INLINE_BYTES_MAX),
+        )
+    }
+
+    #[test]
+    fn a_node_gives_back_its_parts_inline_or_not() {
+        for len in 0..=2 * NODE_INLINE_BYTES_MAX {
+            let payload: Vec<u8> = (0..len).map(|i| u8::try_from(i).unwrap_or(0)).collect();
+            let node = Node::new("kind", &payload);
+            assert_eq!(node.kind(), "kind");
+            assert_eq!(node.payload(), payload.as_slice());
+            assert_eq!(node.id(), node_id("kind", &payload));
+            let inline = matches!(node.0, NodeBytes::Inline { .. });
+            assert_eq!(
+                inline,
+                "kind".len() + len <= NODE_INLINE_BYTES_MAX,
+                "len {len}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn nodes_compare_by_kind_then_payload(a in node_parts(), b in node_parts()) {
+            let (node_a, node_b) = (Node::new(&a.0, &a.1), Node::new(&b.0, &b.1));
+            prop_assert_eq!(node_a == node_b, a == b);
+            prop_assert_eq!(node_a.cmp(&node_b), a.cmp(&b));
+            prop_assert_eq!(node_a.clone(), node_a);
+        }
     }
 }

@@ -298,8 +298,8 @@ fn read_and_decode<S: Storage + Send>(
                 let _ = to_decoders[n_chunks % n_decoders].send(chunk);
                 n_chunks += 1;
             };
-            let opening = Wal::read(storage, options, &mut |record: &Decoded| {
-                chunk.push((record.record.clone(), record.hash));
+            let opening = Wal::read(storage, options, &mut |decoded: Decoded| {
+                chunk.push((decoded.record, decoded.hash));
                 if chunk.len() == DECODE_CHUNK_RECORDS {
                     give(std::mem::replace(
                         &mut chunk,

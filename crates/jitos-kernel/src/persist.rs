@@ -95,7 +95,7 @@ pub fn boot<S: Storage>(
     let mut failure: Option<BootError> = None;
     let opening = Wal::read(storage, options, &mut |decoded| {
         if failure.is_none() {
-            failure = boot_record(&mut replay, decoded).err();
+            failure = boot_record(&mut replay, &decoded).err();
         }
     })?;
     if let Some(error) = failure {

@@ -281,7 +281,7 @@ pub fn verify<S: Storage + ?Sized>(
 ) -> Result<VerifyReport, VerifyError> {
     let checkpoints = read_checkpoints(checkpoints)?;
     let mut verifier = Verifier::new(segment_names(wal)?, options.clone(), checkpoints);
-    let scan = scan_with(wal, &mut |decoded| verifier.visit(decoded))?;
+    let scan = scan_with(wal, &mut |decoded| verifier.visit(&decoded))?;
     verifier.finish(&scan)
 }
 
@@ -320,7 +320,7 @@ pub fn scan_located<S: Storage + ?Sized>(
     let mut locator = Locator::new(segment_names(wal)?);
     scan_with(wal, &mut |decoded| {
         let position = locator.locate(decoded.record.idx, decoded.len);
-        visit(decoded, locator.location(position).as_ref());
+        visit(&decoded, locator.location(position).as_ref());
     })
 }
 

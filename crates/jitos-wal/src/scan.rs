@@ -199,12 +199,19 @@ pub fn segment_names<S: Storage + ?Sized>(storage: &S) -> Result<Vec<(String, u6
     Ok(segments)
 }
 
-fn read<S: Storage + ?Sized>(storage: &S, name: &str) -> Result<Vec<u8>, ScanError> {
-    storage.read(name).map_err(|source| ScanError::Io {
-        op: "read",
-        name: name.to_owned(),
-        source,
-    })
+/// The contents of segment `name`, in `buf`.
+fn read_into<S: Storage + ?Sized>(
+    storage: &S,
+    name: &str,
+    buf: &mut Vec<u8>,
+) -> Result<(), ScanError> {
+    storage
+        .read_into(name, buf)
+        .map_err(|source| ScanError::Io {
+            op: "read",
+            name: name.to_owned(),
+            source,
+        })
 }
 
 /// Scans the log without looking at record contents (see [`scan_with`]).
@@ -215,7 +222,7 @@ pub fn scan<S: Storage + ?Sized>(storage: &S) -> Result<Scan, ScanError> {
     scan_with(storage, &mut |_| {})
 }
 
-/// Scans the log, calling `visit` on every record of the valid prefix, in order.
+/// Scans the log, handing `visit` every record of the valid prefix, in order.
 ///
 /// Damage is not an error: it is reported in [`Scan::end`]. The visitor has seen exactly the
 /// `Scan::n_records` valid records when this returns.
@@ -224,16 +231,18 @@ pub fn scan<S: Storage + ?Sized>(storage: &S) -> Result<Scan, ScanError> {
 /// Listing or reading fails, or a stray `*.wal` file is present.
 pub fn scan_with<S: Storage + ?Sized>(
     storage: &S,
-    visit: &mut dyn FnMut(&Decoded),
+    visit: &mut dyn FnMut(Decoded),
 ) -> Result<Scan, ScanError> {
     let names = segment_names(storage)?;
+    // One buffer for every segment read: its pages are mapped once, not once per segment.
+    let mut bytes = Vec::new();
     let mut walk = Walk {
         segments: Vec::new(),
         n_records: 0,
         last_hash: Hash::ZERO,
     };
     for (segment_idx, (name, first_idx)) in names.iter().enumerate() {
-        let bytes = read(storage, name)?;
+        read_into(storage, name, &mut bytes)?;
         let is_last = segment_idx + 1 == names.len();
         let Some((offset, reason)) = walk.segment(name, *first_idx, &bytes, is_last, visit) else {
             continue;
@@ -289,7 +298,7 @@ impl Walk {
         first_idx: u64,
         bytes: &[u8],
         is_last: bool,
-        visit: &mut dyn FnMut(&Decoded),
+        visit: &mut dyn FnMut(Decoded),
     ) -> Option<(usize, DamageReason)> {
         if first_idx != self.n_records {
             let expected = self.n_records;
@@ -325,8 +334,8 @@ impl Walk {
             next += 1;
             match self.record(rest, prehashed) {
                 Ok(decoded) => {
-                    visit(&decoded);
                     offset += decoded.len;
+                    visit(decoded);
                     summary.n_records += 1;
                     summary.valid_len = u64::try_from(offset).expect("offsets fit u64");
                 }
@@ -401,8 +410,10 @@ fn later_has_valid_record<S: Storage + ?Sized>(
     storage: &S,
     later: &[(String, u64)],
 ) -> Result<bool, ScanError> {
+    let mut bytes = Vec::new();
     for (name, _) in later {
-        if valid_record_from(&read(storage, name)?, 0) {
+        read_into(storage, name, &mut bytes)?;
+        if valid_record_from(&bytes, 0) {
             return Ok(true);
         }
     }

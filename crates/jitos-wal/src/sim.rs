@@ -414,6 +414,14 @@ impl Storage for SimStorage {
         Ok(linked_mut(&mut state, name)?.written.clone())
     }
 
+    fn read_into(&self, name: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut state = self.state();
+        let written = &linked_mut(&mut state, name)?.written;
+        buf.clear();
+        buf.extend_from_slice(written);
+        Ok(())
+    }
+
     fn truncate(&mut self, name: &str, len_bytes: u64) -> io::Result<()> {
         let mut state = self.state();
         let file = linked_mut(&mut state, name)?;

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// A flat directory of files, as the WAL sees it.
@@ -60,6 +60,16 @@ pub trait Storage {
     /// # Errors
     /// The file does not exist or cannot be read.
     fn read(&self, name: &str) -> io::Result<Vec<u8>>;
+
+    /// The whole current contents of `name`, in `buf` (replacing what it held): a reader of
+    /// many files reuses one buffer, and so memory that is already mapped.
+    ///
+    /// # Errors
+    /// As [`Storage::read`]; `buf` then holds no particular contents.
+    fn read_into(&self, name: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        *buf = self.read(name)?;
+        Ok(())
+    }
 
     /// Cuts `name` to `len_bytes` bytes. Not durable until `sync(name)`.
     ///
@@ -183,6 +193,12 @@ impl Storage for FsStorage {
 
     fn read(&self, name: &str) -> io::Result<Vec<u8>> {
         std::fs::read(self.path(name)?)
+    }
+
+    fn read_into(&self, name: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        File::open(self.path(name)?)?.read_to_end(buf)?;
+        Ok(())
     }
 
     fn truncate(&mut self, name: &str, len_bytes: u64) -> io::Result<()> {

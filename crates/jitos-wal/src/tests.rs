@@ -1,7 +1,7 @@
 //! Unit tests of the small pieces: SplitMix64 against its reference output, segment names and
 //! file headers, the `SimStorage` durability model (appends, overwrites in place, renames),
-//! `FsStorage`'s rename, and the
-//! sizes the writer extends a segment file to.
+//! `FsStorage`'s rename, `read_into` on both storages, and the sizes the writer extends a
+//! segment file to.
 //!
 //! # Invariants
 //! - The SplitMix64 vectors are the published reference output for seed 0, not this code's.
@@ -176,6 +176,32 @@ fn fs_storage_rename_moves_the_file_and_never_replaces() {
     // The handle followed the file: a write through the new name lands in it.
     fs.append("x", b"+").unwrap();
     assert_eq!(fs.read("x").unwrap(), b"bytes+");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `read_into` replaces whatever the buffer held with the file's contents, longer or shorter,
+/// and fails on a missing file as `read` does.
+fn read_into_replaces_the_buffer(storage: &mut dyn Storage) {
+    storage.create("long").unwrap();
+    storage.append("long", &[7; 5000]).unwrap();
+    storage.create("short").unwrap();
+    storage.append("short", b"abc").unwrap();
+    let mut buf = b"stale".to_vec();
+    for name in ["long", "short", "long"] {
+        storage.read_into(name, &mut buf).unwrap();
+        assert_eq!(buf, storage.read(name).unwrap(), "{name}");
+    }
+    let missing = storage.read_into("missing", &mut buf).unwrap_err().kind();
+    assert_eq!(missing, storage.read("missing").unwrap_err().kind());
+}
+
+#[test]
+fn read_into_reads_as_read_on_both_storages() {
+    read_into_replaces_the_buffer(&mut SimStorage::new());
+    let dir = std::env::temp_dir().join(format!("jitos-wal-read-into-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    read_into_replaces_the_buffer(&mut crate::storage::FsStorage::open(&dir).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

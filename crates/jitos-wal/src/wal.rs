@@ -316,7 +316,7 @@ impl<S: Storage> Wal<S> {
         Wal::open_visit(storage, options, &mut |_| {})
     }
 
-    /// Opens the log, calling `visit` on every record of the valid prefix in order (replay):
+    /// Opens the log, handing `visit` every record of the valid prefix in order (replay):
     /// [`Wal::read`], then [`Opening::open`].
     ///
     /// A torn tail is cut off. Corruption is refused unless `options.recover` is
@@ -328,12 +328,12 @@ impl<S: Storage> Wal<S> {
     pub fn open_visit(
         storage: S,
         options: WalOptions,
-        visit: &mut dyn FnMut(&Decoded),
+        visit: &mut dyn FnMut(Decoded),
     ) -> Result<(Wal<S>, Recovery), OpenError> {
         Wal::read(storage, options, visit)?.open()
     }
 
-    /// Reads the log without changing anything, calling `visit` on every record of the valid
+    /// Reads the log without changing anything, handing `visit` every record of the valid
     /// prefix in order: the first half of an open, for a caller that checks the records (a
     /// boot replaying them) before anything on disk changes. Corruption is refused here, as by
     /// [`Wal::open_visit`]; repairs wait for [`Opening::open`], so a caller that refuses the
@@ -344,7 +344,7 @@ impl<S: Storage> Wal<S> {
     pub fn read(
         storage: S,
         options: WalOptions,
-        visit: &mut dyn FnMut(&Decoded),
+        visit: &mut dyn FnMut(Decoded),
     ) -> Result<Opening<S>, OpenError> {
         let scan = scan_with(&storage, visit)?;
         if let ScanEnd::Corrupt {

@@ -413,7 +413,7 @@ fn verify_tampered(
 ) -> Result<VerifyReport, VerifyError> {
     let names = segment_names(storage).expect("lists");
     let mut verifier = Verifier::new(names, VerifyOptions::default(), BTreeMap::new());
-    let scan = scan_with(storage, &mut |decoded| verifier.visit(decoded)).expect("scans");
+    let scan = scan_with(storage, &mut |decoded| verifier.visit(&decoded)).expect("scans");
     tamper(&mut verifier.state);
     verifier.finish(&scan)
 }

@@ -106,7 +106,7 @@ fn run(seed: u64) -> Outcome {
 
     let mut seen = Vec::new();
     let (mut wal, recovery) = Wal::open_visit(sim.clone(), options.clone(), &mut |decoded| {
-        seen.push(decoded.clone())
+        seen.push(decoded);
     })
     .unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     assert!(

@@ -95,7 +95,7 @@ pub(crate) fn assert_is_entry(record: &Record) {
 /// Every record of the valid prefix of `storage`, with the scan.
 pub(crate) fn records<S: Storage>(storage: &S) -> (Vec<Decoded>, jitos_wal::Scan) {
     let mut seen = Vec::new();
-    let scan = scan_with(storage, &mut |decoded| seen.push(decoded.clone())).unwrap();
+    let scan = scan_with(storage, &mut |decoded| seen.push(decoded)).unwrap();
     (seen, scan)
 }
 
