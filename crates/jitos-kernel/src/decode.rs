@@ -184,7 +184,7 @@ fn expect(condition: bool) -> Option<()> {
 
 /// Reads the text `name`: a map's next key.
 fn key(r: &mut Reader<'_>, name: &str) -> Option<()> {
-    expect(r.text()? == name)
+    r.expect_text(name)
 }
 
 /// An op, as `write_op` writes it.

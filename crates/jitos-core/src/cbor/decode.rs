@@ -408,6 +408,15 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.decoder.take(len, start).ok()?).ok()
     }
 
+    /// Reads the next item, which must be the text `expected` (a map key the decoder knows):
+    /// its bytes are compared as they stand, without a UTF-8 check, which bytes equal to a
+    /// `str` pass anyway.
+    pub fn expect_text(&mut self, expected: &str) -> Option<()> {
+        let start = self.decoder.pos;
+        let len = self.argument_of(MAJOR_TEXT)?;
+        (self.decoder.take(len, start).ok()? == expected.as_bytes()).then_some(())
+    }
+
     /// Reads the next item if it is `null`; says whether it was (and reads nothing if not).
     pub fn null(&mut self) -> bool {
         let is_null = self.decoder.input.get(self.decoder.pos) == Some(&NULL);

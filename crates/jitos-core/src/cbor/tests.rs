@@ -5,7 +5,9 @@
 //! - Every test that decodes also re-encodes and compares bytes when decoding succeeds.
 
 use super::float::{FloatForm, float_form};
-use super::{DecodeError, EncodeError, Map, Value, decode, encode, encode_into, hash_canonical};
+use super::{
+    DecodeError, EncodeError, Map, Reader, Value, decode, encode, encode_into, hash_canonical,
+};
 use crate::limits::CBOR_DEPTH_MAX;
 
 const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
@@ -307,4 +309,30 @@ fn error_messages_are_lowercase_without_trailing_dot() {
         DecodeError::DepthExceeded { offset: 64 }.name(),
         "DepthExceeded"
     );
+}
+
+#[test]
+fn a_reader_expects_a_text_by_its_exact_bytes() {
+    let long = "k".repeat(300);
+    let texts = ["", "op", "kind", "payload", long.as_str()];
+    let bytes = encode(&Value::Array(
+        texts
+            .iter()
+            .map(|text| Value::Text((*text).to_owned()))
+            .collect(),
+    ))
+    .unwrap();
+    let mut reader = Reader::new(&bytes);
+    assert_eq!(reader.array_len(), Some(texts.len() as u64));
+    for text in texts {
+        assert_eq!(reader.clone().expect_text(&format!("{text}x")), None);
+        if let Some(shorter) = text.get(..text.len().wrapping_sub(1)) {
+            assert_eq!(reader.clone().expect_text(shorter), None);
+        }
+        assert_eq!(reader.expect_text(text), Some(()), "{text:?}");
+    }
+    assert!(reader.is_at_end());
+    // A byte string with the same bytes is not the text.
+    let bytes = encode(&Value::Bytes(b"op".to_vec())).unwrap();
+    assert_eq!(Reader::new(&bytes).expect_text("op"), None);
 }
