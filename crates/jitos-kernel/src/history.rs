@@ -277,22 +277,27 @@ impl ViewHistory {
     /// ends.
     ///
     /// # Errors
-    /// A node the graph would refuse (beyond the limits), as applying the ops would refuse it.
+    /// A node the graph would refuse (beyond the limits), as applying the ops would refuse it;
+    /// no node is then pending that was not before.
     pub(crate) fn add_nodes_bare(
         &mut self,
         idx: u64,
         n_ops: usize,
         digest: Hash,
-        nodes: Vec<Node>,
+        nodes: impl IntoIterator<Item = Node>,
     ) -> Result<(), KernelError> {
-        for node in &nodes {
-            Graph::check_node(node).map_err(|error| rewrite::unapplied(&error))?;
-        }
         let run = self
             .bare
             .as_mut()
             .ok_or_else(|| KernelError::internal("nodes added in a bare run outside one"))?;
-        run.pending.extend(nodes);
+        let n_pending = run.pending.len();
+        for node in nodes {
+            if let Err(error) = Graph::check_node(&node) {
+                run.pending.truncate(n_pending);
+                return Err(rewrite::unapplied(&error));
+            }
+            run.pending.push(node);
+        }
         self.push_version(idx, digest, n_ops, false);
         Ok(())
     }

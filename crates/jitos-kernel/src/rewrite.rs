@@ -266,12 +266,20 @@ fn unbuilt(error: &dyn std::fmt::Display) -> KernelError {
 /// The nodes `ops` add when they are all `AddNode`s: a rewrite that cannot be refused, since
 /// adding a node the view holds changes nothing and no end-state rule concerns a node added.
 pub(crate) fn added_nodes(ops: &[Op]) -> Option<Vec<Node>> {
-    ops.iter()
-        .map(|op| match op {
-            Op::AddNode(add) => Some(Node::new(add.kind.as_str(), add.payload.as_slice())),
-            _ => None,
-        })
-        .collect()
+    only_adds_nodes(ops).then(|| nodes_added(ops).collect())
+}
+
+/// Whether `ops` are all `AddNode`s (see [`added_nodes`]).
+pub(crate) fn only_adds_nodes(ops: &[Op]) -> bool {
+    ops.iter().all(|op| matches!(op, Op::AddNode(_)))
+}
+
+/// The nodes the `AddNode`s among `ops` add, in order.
+pub(crate) fn nodes_added(ops: &[Op]) -> impl Iterator<Item = Node> + '_ {
+    ops.iter().filter_map(|op| match op {
+        Op::AddNode(add) => Some(Node::new(add.kind.as_str(), add.payload.as_slice())),
+        _ => None,
+    })
 }
 
 fn not_found(op_idx: usize, field: &'static str, message: String) -> RewriteFault {

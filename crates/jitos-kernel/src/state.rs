@@ -765,7 +765,8 @@ impl State {
     /// The ops' refusal; the state is then to be discarded.
     pub(crate) fn replay_bare(&mut self, event: Arc<Event>) -> Result<(), KernelError> {
         let history = self.history_of(event.view)?;
-        if let Some(nodes) = rewrite::added_nodes(&event.ops) {
+        if rewrite::only_adds_nodes(&event.ops) {
+            let nodes = rewrite::nodes_added(&event.ops);
             history.add_nodes_bare(event.idx, event.ops.len(), event.view_digest, nodes)?;
         } else {
             let change = rewrite::check(history.live_bare()?, &event.ops)?;
