@@ -159,7 +159,8 @@ impl ViewHistory {
             .get(&last)
             .cloned()
             .ok_or_else(|| KernelError::internal("a restored history lacks its live graph"))?;
-        let first_version_of = DigestIndex::of(&versions);
+        // Indexed when first read, or by the daemon's history thread after the start.
+        let first_version_of = DigestIndex::deferred(&versions);
         Ok(ViewHistory {
             live,
             event_idxs,

@@ -7,9 +7,10 @@
 //! versions with a crit-bit map). A version's first digest never changes once recorded, so one
 //! shared, append-only hash table serves the writer and every snapshot of it.
 //!
-//! A replay's bare run records its versions without indexing them (`record_last` with `defer`):
-//! a random insert into a table of a million entries is a cache miss, 5 to 8% of a start. The
-//! first lookup indexes what is missing, and `jitosd` does so on its `jitos-history` thread right
+//! A replay's bare run records its versions without indexing them (`record_last` with `defer`),
+//! and a history restored from a checkpoint starts unindexed (`deferred`): a random insert into
+//! a table of a million entries is a cache miss, 5 to 8% of a start. The first lookup indexes
+//! what is missing, and `jitosd` does so on its `jitos-history` thread right
 //! after the start (`catch_up`, with the deferred history checkpoints); so does the first
 //! version recorded without `defer`.
 //!
@@ -80,6 +81,18 @@ impl DigestIndex {
             ..Line::default()
         };
         line.catch_up(versions);
+        DigestIndex {
+            line: Arc::new(RwLock::new(line)),
+        }
+    }
+
+    /// An index of `versions` that indexes them when first read (a lookup, `catch_up`, or the
+    /// next version recorded without `defer`), not now: a history restored from a checkpoint.
+    pub(super) fn deferred(versions: &Vector<Version>) -> DigestIndex {
+        let line = Line {
+            n_recorded: versions.len(),
+            ..Line::default()
+        };
         DigestIndex {
             line: Arc::new(RwLock::new(line)),
         }

@@ -362,4 +362,26 @@ fn a_deferred_digest_index_answers_as_an_eager_one() {
     late.catch_up(&versions);
     assert_eq!(late.first(&versions, &digest(3)), Some(3));
     assert_eq!(late.first(&versions.take(2), &digest(3)), None);
+    // Restored unindexed: the first lookup, even of a prefix, indexes what it needs.
+    let restored = DigestIndex::deferred(&versions);
+    let whole = DigestIndex::of(&versions);
+    for probe in 0..6u64 {
+        let asked = jitos_core::hash_bytes(&probe.to_be_bytes());
+        for n in [0, 2, 7, versions.len()] {
+            let prefix = versions.take(n);
+            assert_eq!(
+                restored.first(&prefix, &asked),
+                whole.first(&prefix, &asked)
+            );
+        }
+    }
+    // Recording on after a restore indexes the restored versions first.
+    let mut recorded = DigestIndex::deferred(&versions);
+    let mut more = versions.clone();
+    more.push_back(Version {
+        made_by: Some(40),
+        digest: digest(40),
+    });
+    recorded.record_last(&more, false);
+    assert_eq!(recorded.first(&more, &digest(40)), Some(0));
 }
