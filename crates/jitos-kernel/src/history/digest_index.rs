@@ -76,14 +76,9 @@ pub(super) struct DigestIndex {
 impl DigestIndex {
     /// An index of `versions`, shared with no other history.
     pub(super) fn of(versions: &Vector<Version>) -> DigestIndex {
-        let mut line = Line {
-            n_recorded: versions.len(),
-            ..Line::default()
-        };
-        line.catch_up(versions);
-        DigestIndex {
-            line: Arc::new(RwLock::new(line)),
-        }
+        let index = DigestIndex::deferred(versions);
+        index.catch_up(versions);
+        index
     }
 
     /// An index of `versions` that indexes them when first read (a lookup, `catch_up`, or the
