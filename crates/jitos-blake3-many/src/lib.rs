@@ -4,13 +4,14 @@
 //! blocks one after another, each a chain of dependent vector operations: on the development
 //! machine about 60 to 90 ns per block, bound by latency, not by the vector units. The start
 //! of `jitosd` hashes a dozen or more such short inputs per event (record checks, event ids,
-//! node ids, tree leaves). Hashing eight independent inputs side by side, one per 32-bit lane
-//! of an AVX2 register, keeps the units busy: several times the throughput per input.
+//! node ids, tree leaves). Hashing independent inputs side by side, one per 32-bit lane of a
+//! vector register (eight with AVX2, sixteen with AVX-512), keeps the units busy: several
+//! times the throughput per input.
 //!
 //! [`hash_each`] takes inputs in any number and of any lengths, mixed, and gives each one's
-//! hash in input order. Lanes whose input has fewer blocks than the longest in its group of
-//! eight keep their chaining value from the block that ended them; inputs longer than one
-//! chunk, and every input on a CPU without AVX2, go through `blake3::hash`.
+//! hash in input order. Lanes whose input has fewer blocks than the longest in its group keep
+//! their chaining value from the block that ended them; inputs longer than one chunk, and
+//! every input on a CPU without AVX2, go through `blake3::hash`.
 //!
 //! # Invariants
 //! - `hash_each(inputs)` yields exactly `blake3::hash(input)` for every input, in input order,
@@ -18,9 +19,9 @@
 //!   1,100 bytes and random mixed groups on every kernel the machine has).
 //! - Nothing depends on the kernel but speed: the choice is made per call from the CPU's
 //!   features, never from the data.
-//! - The only `unsafe` is the call of the AVX2 kernel right after `is_x86_feature_detected!`
-//!   confirmed AVX2 (a `#[target_feature]` function may only be called where the feature is
-//!   known to exist).
+//! - `unsafe` is confined to two things: calling a kernel (a `#[target_feature]` function)
+//!   right after `Kernel::available` confirmed its features with `is_x86_feature_detected!`,
+//!   and the AVX-512 kernel's masked loads, which read exactly the bytes of a slice.
 
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -29,8 +30,8 @@ mod x86;
 pub const OUT_LEN: usize = 32;
 /// Inputs of at most this many bytes (one BLAKE3 chunk) take the SIMD kernel.
 pub const SIMD_INPUT_BYTES_MAX: usize = 1024;
-/// Inputs hashed side by side by the SIMD kernel.
-pub const LANES: usize = 8;
+/// The most inputs a kernel hashes side by side ([`Kernel::lanes`]).
+pub const LANES_MAX: usize = 16;
 
 /// Bytes of a BLAKE3 block.
 const BLOCK_LEN: usize = 64;
@@ -58,9 +59,10 @@ const _: () = assert!(BLOCK_LEN == blake3::BLOCK_LEN && OUT_LEN == blake3::OUT_L
 pub enum Kernel {
     /// One input at a time through `blake3::hash`: every CPU.
     Portable,
-    /// Eight inputs at a time in AVX2 registers: x86-64 CPUs with AVX2.
+    /// Eight inputs at a time in 256-bit registers: x86-64 CPUs with AVX2.
     Avx2,
-    /// The AVX2 kernel with AVX-512VL's rotations: x86-64 CPUs with AVX-512F and AVX-512VL.
+    /// Sixteen inputs at a time in 512-bit registers: x86-64 CPUs with AVX-512F and
+    /// AVX-512BW.
     Avx512,
 }
 
@@ -79,14 +81,26 @@ impl Kernel {
     pub fn available() -> Vec<Kernel> {
         let mut kernels = vec![Kernel::Portable];
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            kernels.push(Kernel::Avx2);
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                kernels.push(Kernel::Avx2);
+            }
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
             {
                 kernels.push(Kernel::Avx512);
             }
         }
         kernels
+    }
+
+    /// How many inputs the kernel hashes side by side.
+    #[must_use]
+    pub fn lanes(self) -> usize {
+        match self {
+            Kernel::Portable => 1,
+            Kernel::Avx2 => 8,
+            Kernel::Avx512 => LANES_MAX,
+        }
     }
 }
 
@@ -126,53 +140,57 @@ where
         Kernel::available().contains(&kernel),
         "this CPU cannot run {kernel:?}"
     );
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code)]
+    match kernel {
+        Kernel::Avx2 => in_groups(inputs, sink, |group, n_blocks| {
+            // SAFETY: `Kernel::available()`, asserted above to hold `Avx2`, lists it only when
+            // `is_x86_feature_detected!` found AVX2 on this CPU: the kernel's features.
+            unsafe { x86::avx2::hash8(group, n_blocks) }
+        }),
+        Kernel::Avx512 => in_groups(inputs, sink, |group, n_blocks| {
+            // SAFETY: `Kernel::available()`, asserted above to hold `Avx512`, lists it only
+            // when `is_x86_feature_detected!` found AVX-512F and AVX-512BW on this CPU: the
+            // kernel's features.
+            unsafe { x86::avx512::hash16(group, n_blocks) }
+        }),
+        Kernel::Portable => unreachable!("handled above"),
+    }
+}
+
+/// Hashes `inputs` `N` at a time with `kernel` (one of the SIMD kernels, given each lane's
+/// input and block count, 0 to leave a lane out), and hands `sink` each hash in input order.
+/// Inputs too long for one chunk go through `blake3::hash` instead.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn in_groups<'a, const N: usize>(
+    inputs: impl IntoIterator<Item = &'a [u8]>,
+    mut sink: impl FnMut([u8; OUT_LEN]),
+    kernel: impl Fn(&[&'a [u8]; N], &[usize; N]) -> [[u8; OUT_LEN]; N],
+) {
     let mut inputs = inputs.into_iter();
     loop {
-        let mut group: [&[u8]; LANES] = [&[]; LANES];
+        let mut group: [&[u8]; N] = [&[]; N];
+        let mut n_blocks = [0usize; N];
         let mut n_inputs = 0;
         for (slot, input) in group.iter_mut().zip(inputs.by_ref()) {
             *slot = input;
+            if input.len() <= SIMD_INPUT_BYTES_MAX {
+                n_blocks[n_inputs] = input.len().div_ceil(BLOCK_LEN).max(1);
+            }
             n_inputs += 1;
         }
         if n_inputs == 0 {
             return;
         }
-        let hashes = hash_group(kernel, &group, n_inputs);
+        let mut hashes = kernel(&group, &n_blocks);
+        for (lane, input) in group[..n_inputs].iter().enumerate() {
+            if n_blocks[lane] == 0 {
+                hashes[lane] = *blake3::hash(input).as_bytes();
+            }
+        }
         hashes[..n_inputs].iter().for_each(|hash| sink(*hash));
-        if n_inputs < LANES {
+        if n_inputs < N {
             return;
         }
     }
-}
-
-/// The hashes of `group[..n_inputs]` (the rest of the array is unspecified) on `kernel`, one
-/// of the SIMD kernels, which this CPU runs.
-fn hash_group(kernel: Kernel, group: &[&[u8]; LANES], n_inputs: usize) -> [[u8; OUT_LEN]; LANES] {
-    // Blocks per lane: 0 leaves the lane out (no input, or one too long for one chunk).
-    let mut n_blocks = [0usize; LANES];
-    for (lane, input) in group[..n_inputs].iter().enumerate() {
-        if input.len() <= SIMD_INPUT_BYTES_MAX {
-            n_blocks[lane] = input.len().div_ceil(BLOCK_LEN).max(1);
-        }
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[allow(unsafe_code)]
-    let mut hashes = match kernel {
-        // SAFETY: `hash_each_with` asserted that `Kernel::available()` holds `kernel`, which
-        // lists `Avx2` only when `is_x86_feature_detected!` found AVX2 on this CPU, and
-        // `Avx512` only when it found AVX2, AVX-512F and AVX-512VL: exactly the features each
-        // function is compiled for.
-        Kernel::Avx2 => unsafe { x86::avx2::hash8(group, &n_blocks) },
-        // SAFETY: as above.
-        Kernel::Avx512 => unsafe { x86::avx512::hash8(group, &n_blocks) },
-        Kernel::Portable => unreachable!("the portable kernel hashes one input at a time"),
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let mut hashes = [[0u8; OUT_LEN]; LANES];
-    for (lane, input) in group[..n_inputs].iter().enumerate() {
-        if n_blocks[lane] == 0 {
-            hashes[lane] = *blake3::hash(input).as_bytes();
-        }
-    }
-    hashes
 }

@@ -1,6 +1,6 @@
 //! `hash_each` against `blake3::hash`, on every kernel this machine runs.
 
-use jitos_blake3_many::{Kernel, LANES, hash_each, hash_each_end_to_end, hash_each_with};
+use jitos_blake3_many::{Kernel, LANES_MAX, hash_each, hash_each_end_to_end, hash_each_with};
 use proptest::prelude::*;
 
 /// Deterministic bytes: a different pattern per `seed`.
@@ -28,7 +28,7 @@ fn expected(inputs: &[Vec<u8>]) -> Vec<[u8; 32]> {
 #[test]
 fn every_length_up_to_past_one_chunk_on_every_kernel() {
     // Lengths 0 to 1,100: empty, partial and full blocks, exactly one chunk (1,024), and
-    // inputs past it (which take `blake3::hash`); one group holds eight consecutive lengths.
+    // inputs past it (which take `blake3::hash`); a group holds eight or sixteen consecutive lengths.
     let inputs: Vec<Vec<u8>> = (0..=1100).map(|len| bytes(len, len)).collect();
     for kernel in Kernel::available() {
         assert_eq!(hashes(kernel, &inputs), expected(&inputs), "{kernel:?}");
@@ -38,7 +38,16 @@ fn every_length_up_to_past_one_chunk_on_every_kernel() {
 #[test]
 fn equal_lengths_in_full_and_partial_groups() {
     for len in [0, 1, 31, 32, 63, 64, 65, 120, 128, 190, 350, 1023, 1024] {
-        for count in [1, LANES - 1, LANES, LANES + 1, 3 * LANES + 5] {
+        for count in [
+            1,
+            7,
+            8,
+            9,
+            LANES_MAX - 1,
+            LANES_MAX,
+            LANES_MAX + 1,
+            3 * LANES_MAX + 5,
+        ] {
             let inputs: Vec<Vec<u8>> = (0..count).map(|seed| bytes(len, seed)).collect();
             for kernel in Kernel::available() {
                 assert_eq!(

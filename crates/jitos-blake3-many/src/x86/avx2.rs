@@ -1,0 +1,229 @@
+//! Eight lanes in AVX2's 256-bit registers.
+
+use core::arch::x86_64::{
+    __m256i, _mm256_add_epi32, _mm256_blendv_epi8, _mm256_or_si256, _mm256_permute2x128_si256,
+    _mm256_set1_epi32, _mm256_setr_epi8, _mm256_setzero_si256, _mm256_shuffle_epi8,
+    _mm256_slli_epi32, _mm256_srli_epi32, _mm256_unpackhi_epi32, _mm256_unpackhi_epi64,
+    _mm256_unpacklo_epi32, _mm256_unpacklo_epi64, _mm256_xor_si256,
+};
+
+use super::{SCHEDULE, block_flags, block_range};
+use crate::{BLOCK_LEN, IV, OUT_LEN};
+
+/// Inputs hashed side by side.
+pub(crate) const LANES: usize = 8;
+
+/// Hashes `inputs[lane]` for every lane with `n_blocks[lane] > 0`, which must be the input's
+/// block count (`len.div_ceil(64).max(1)`, at most 16).
+#[target_feature(enable = "avx2")]
+pub(crate) fn hash8(inputs: &[&[u8]; LANES], n_blocks: &[usize; LANES]) -> [[u8; OUT_LEN]; LANES] {
+    let mut cv: [__m256i; 8] = IV.map(|word| splat(word));
+    let blocks_max = n_blocks.iter().copied().max().unwrap_or(0);
+    for block in 0..blocks_max {
+        let mut low_halves = [_mm256_setzero_si256(); LANES];
+        let mut high_halves = [_mm256_setzero_si256(); LANES];
+        let mut block_lens = [0u32; LANES];
+        let mut flags = [0u32; LANES];
+        let mut running = [0u32; LANES];
+        for lane in 0..LANES {
+            if block >= n_blocks[lane] {
+                continue;
+            }
+            let (start, len) = block_range(inputs[lane], block);
+            let (low, high) = load_block(&inputs[lane][start..start + len]);
+            low_halves[lane] = low;
+            high_halves[lane] = high;
+            // At most 64, so the cast is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            let len = len as u32;
+            block_lens[lane] = len;
+            flags[lane] = block_flags(block, n_blocks[lane]);
+            running[lane] = u32::MAX;
+        }
+        let low = transpose(low_halves);
+        let high = transpose(high_halves);
+        let words = [
+            low[0], low[1], low[2], low[3], low[4], low[5], low[6], low[7], high[0], high[1],
+            high[2], high[3], high[4], high[5], high[6], high[7],
+        ];
+        let next = compress(&cv, &words, cast(block_lens), cast(flags));
+        let running = cast(running);
+        for (word, next) in cv.iter_mut().zip(next) {
+            *word = _mm256_blendv_epi8(*word, next, running);
+        }
+    }
+    transpose(cv).map(bytemuck::cast::<__m256i, [u8; OUT_LEN]>)
+}
+
+/// `bytes` (at most one block) as its first and last 32 bytes, zero-padded.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load_block(bytes: &[u8]) -> (__m256i, __m256i) {
+    if let Some((low, high)) = bytes.split_at_checked(32)
+        && high.len() == 32
+    {
+        // A whole block: two loads straight from the input.
+        return (half(low), half(high));
+    }
+    let mut padded = [0u8; BLOCK_LEN];
+    padded[..bytes.len()].copy_from_slice(bytes);
+    let (low, high) = padded.split_at(32);
+    (half(low), half(high))
+}
+
+/// 32 bytes as a vector.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn half(bytes: &[u8]) -> __m256i {
+    let mut half = [0u8; 32];
+    half.copy_from_slice(bytes);
+    bytemuck::cast(half)
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn cast(words: [u32; LANES]) -> __m256i {
+    bytemuck::cast(words)
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn splat(word: u32) -> __m256i {
+    // The same 32 bits, read as signed: the intrinsic takes an `i32`.
+    _mm256_set1_epi32(i32::from_le_bytes(word.to_le_bytes()))
+}
+
+/// An 8x8 transpose of 32-bit words: `out[w]` holds word `w` of every `rows[lane]`.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn transpose(rows: [__m256i; 8]) -> [__m256i; 8] {
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+    // Pairs of rows interleaved word by word, then pairs of pairs by 64-bit halves: each
+    // 128-bit half then holds one column of four rows; the last step joins the halves.
+    let (t0, t1) = (_mm256_unpacklo_epi32(r0, r1), _mm256_unpackhi_epi32(r0, r1));
+    let (t2, t3) = (_mm256_unpacklo_epi32(r2, r3), _mm256_unpackhi_epi32(r2, r3));
+    let (t4, t5) = (_mm256_unpacklo_epi32(r4, r5), _mm256_unpackhi_epi32(r4, r5));
+    let (t6, t7) = (_mm256_unpacklo_epi32(r6, r7), _mm256_unpackhi_epi32(r6, r7));
+    let (u0, u1) = (_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2));
+    let (u2, u3) = (_mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3));
+    let (u4, u5) = (_mm256_unpacklo_epi64(t4, t6), _mm256_unpackhi_epi64(t4, t6));
+    let (u6, u7) = (_mm256_unpacklo_epi64(t5, t7), _mm256_unpackhi_epi64(t5, t7));
+    [
+        _mm256_permute2x128_si256::<0x20>(u0, u4),
+        _mm256_permute2x128_si256::<0x20>(u1, u5),
+        _mm256_permute2x128_si256::<0x20>(u2, u6),
+        _mm256_permute2x128_si256::<0x20>(u3, u7),
+        _mm256_permute2x128_si256::<0x31>(u0, u4),
+        _mm256_permute2x128_si256::<0x31>(u1, u5),
+        _mm256_permute2x128_si256::<0x31>(u2, u6),
+        _mm256_permute2x128_si256::<0x31>(u3, u7),
+    ]
+}
+
+/// The compression function on eight lanes; returns the new chaining values (the first half
+/// of the output, which is also the hash of a `ROOT` block).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn compress(
+    cv: &[__m256i; 8],
+    m: &[__m256i; 16],
+    block_len: __m256i,
+    flags: __m256i,
+) -> [__m256i; 8] {
+    let zero = _mm256_setzero_si256();
+    let mut v = [
+        cv[0],
+        cv[1],
+        cv[2],
+        cv[3],
+        cv[4],
+        cv[5],
+        cv[6],
+        cv[7],
+        splat(IV[0]),
+        splat(IV[1]),
+        splat(IV[2]),
+        splat(IV[3]),
+        zero,
+        zero,
+        block_len,
+        flags,
+    ];
+    // Spelled out so that every message index is a constant (a loop over the schedule
+    // reads it, and bounds-checks it, at run time).
+    one_round::<0>(&mut v, m);
+    one_round::<1>(&mut v, m);
+    one_round::<2>(&mut v, m);
+    one_round::<3>(&mut v, m);
+    one_round::<4>(&mut v, m);
+    one_round::<5>(&mut v, m);
+    one_round::<6>(&mut v, m);
+    std::array::from_fn(|i| _mm256_xor_si256(v[i], v[i + 8]))
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn one_round<const ROUND: usize>(v: &mut [__m256i; 16], m: &[__m256i; 16]) {
+    let s = &SCHEDULE[ROUND];
+    g(v, [0, 4, 8, 12], m[s[0]], m[s[1]]);
+    g(v, [1, 5, 9, 13], m[s[2]], m[s[3]]);
+    g(v, [2, 6, 10, 14], m[s[4]], m[s[5]]);
+    g(v, [3, 7, 11, 15], m[s[6]], m[s[7]]);
+    g(v, [0, 5, 10, 15], m[s[8]], m[s[9]]);
+    g(v, [1, 6, 11, 12], m[s[10]], m[s[11]]);
+    g(v, [2, 7, 8, 13], m[s[12]], m[s[13]]);
+    g(v, [3, 4, 9, 14], m[s[14]], m[s[15]]);
+}
+
+/// The quarter-round G on state words `a, b, c, d` with message words `x, y`.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn g(v: &mut [__m256i; 16], [a, b, c, d]: [usize; 4], x: __m256i, y: __m256i) {
+    v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), x);
+    v[d] = rotate_16(_mm256_xor_si256(v[d], v[a]));
+    v[c] = _mm256_add_epi32(v[c], v[d]);
+    v[b] = rotate_12(_mm256_xor_si256(v[b], v[c]));
+    v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), y);
+    v[d] = rotate_8(_mm256_xor_si256(v[d], v[a]));
+    v[c] = _mm256_add_epi32(v[c], v[d]);
+    v[b] = rotate_7(_mm256_xor_si256(v[b], v[c]));
+}
+
+// Rotations right. By 16 and 8 they move whole bytes, so one byte shuffle does them; by 12 and
+// 7 they take two shifts and an or.
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn rotate_16(x: __m256i) -> __m256i {
+    _mm256_shuffle_epi8(
+        x,
+        _mm256_setr_epi8(
+            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
+            8, 9, 14, 15, 12, 13,
+        ),
+    )
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn rotate_8(x: __m256i) -> __m256i {
+    _mm256_shuffle_epi8(
+        x,
+        _mm256_setr_epi8(
+            1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10,
+            11, 8, 13, 14, 15, 12,
+        ),
+    )
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn rotate_12(x: __m256i) -> __m256i {
+    _mm256_or_si256(_mm256_srli_epi32::<12>(x), _mm256_slli_epi32::<20>(x))
+}
+
+#[target_feature(enable = "avx2")]
+#[inline]
+fn rotate_7(x: __m256i) -> __m256i {
+    _mm256_or_si256(_mm256_srli_epi32::<7>(x), _mm256_slli_epi32::<25>(x))
+}
