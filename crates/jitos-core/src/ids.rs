@@ -55,7 +55,7 @@ pub fn node_id(kind: &str, payload: &[u8]) -> Hash {
 }
 
 /// [`node_id`] of every `(kind, payload)`, handed to `each` in order: the preimages are laid
-/// end to end and hashed eight at a time (`jitos_blake3_many`), several times faster per id
+/// end to end and hashed many at a time (`jitos_blake3_many`), several times faster per id
 /// than one call each when there are many.
 pub fn node_ids_each<'a>(
     nodes: impl IntoIterator<Item = (&'a str, &'a [u8])>,

@@ -144,7 +144,7 @@ pub(crate) const ENTRIES_BATCH_MAX: usize = 64;
 
 /// `(key, smt_leaf(key, value))` of every item, in order, as [`node_entry`] or [`edge_entry`]
 /// gives it (`key_domain` and `put_leaf` say which), each of the three hashes computed for
-/// all items at once, eight at a time (`jitos_blake3_many`).
+/// all items at once, many at a time (`jitos_blake3_many`).
 pub(crate) fn entries_each<T>(
     items: &[(&Hash, &T)],
     key_domain: &[u8],

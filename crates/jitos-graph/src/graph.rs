@@ -880,7 +880,7 @@ fn ids_and_entries<T: Sync + Send>(
     (ids.into_iter().zip(items).collect(), entries)
 }
 
-/// The ids of `nodes`, appended to `out` in order, hashed eight at a time.
+/// The ids of `nodes`, appended to `out` in order, hashed many at a time.
 fn node_ids_into(nodes: &[Node], out: &mut Vec<NodeId>) {
     node_ids_each(
         nodes.iter().map(|node| (node.kind(), node.payload())),

@@ -6,18 +6,26 @@
 //! and decoded, the checkpoint checked and restored, nothing replayed.
 //! `boot/start/n` is the daemon's start on the log without a checkpoint: `boot_with_checkpoints`,
 //! which decodes on every core while it replays (`boot/n` decodes and replays record by record).
+//! `boot/process/n` is that start as the daemon makes it, once per process: each sample runs a
+//! fresh process (this benchmark's own binary, re-run with `JITOS_BOOT_BENCH_CHILD` naming a
+//! directory) that boots from the log written to disk (`FsStorage`, read from the page cache)
+//! and reports the time of the boot alone. Within one process, a boot's memory comes back from
+//! the allocator's freed pages, which mimalloc returns to the OS and faults back in 4 KiB at a
+//! time; a fresh process maps its heap anew (huge pages where the kernel gives them).
 //!
 //! Run: `cargo bench -p jitos-kernel --bench boot`; `JITOS_BOOT_BENCH_N=1000000` sets the size
 //! of the large boots and of the checkpoint comparison (default 100,000).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, BenchmarkId, Criterion, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion};
 use jitos_kernel::{
     Command, State, ViewKey, append, boot, boot_with_checkpoints, write_checkpoint,
 };
 use jitos_schema::ops::{AddNode, Op};
-use jitos_wal::{SimStorage, WalOptions};
+use jitos_wal::{FsStorage, SimStorage, Storage, WalOptions};
 
 /// The daemon's allocator.
 #[global_allocator]
@@ -84,6 +92,13 @@ fn boot_from_wal(c: &mut Criterion) {
                     .state
             });
         });
+        if n == large_n() {
+            let dir = on_disk(&storage, n);
+            group.bench_function(BenchmarkId::new("process", n), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| boot_in_child(&dir)).sum());
+            });
+            std::fs::remove_dir_all(&dir).expect("removed");
+        }
         // What the daemon does in the background once started: the history checkpoints the
         // start deferred (every 64 ops of each replayed run).
         group.bench_function(BenchmarkId::new("deferred-checkpoints", n), |b| {
@@ -102,6 +117,57 @@ fn boot_from_wal(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The environment variable that makes this binary a child of `boot/process`: it names the
+/// directory of the log to boot from.
+const CHILD_ENV: &str = "JITOS_BOOT_BENCH_CHILD";
+
+/// The segments of `storage` written to a fresh directory under the system's temporary one.
+fn on_disk(storage: &SimStorage, n: u64) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jitos-boot-bench-{n}-{}", std::process::id()));
+    let _absent = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("created");
+    for name in storage.list().expect("listed") {
+        let bytes = storage.read(&name).expect("read");
+        std::fs::write(dir.join(&name), bytes).expect("written");
+    }
+    dir
+}
+
+/// Runs this binary as a child that boots from the log in `dir`; returns the boot's time as the
+/// child measured it.
+fn boot_in_child(dir: &Path) -> Duration {
+    let exe = std::env::current_exe().expect("own path");
+    let output = std::process::Command::new(exe)
+        .env(CHILD_ENV, dir)
+        .output()
+        .expect("child runs");
+    assert!(output.status.success(), "child failed: {output:?}");
+    let nanos: u64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("the child prints nanoseconds");
+    Duration::from_nanos(nanos)
+}
+
+/// The child's part: one boot from the log in `dir`, its time printed in nanoseconds.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark reads the wall clock to time itself; nothing canonical sees it"
+)]
+fn child_boot(dir: &str) {
+    let storage = FsStorage::open(dir).expect("opened");
+    let start = Instant::now();
+    let booted =
+        boot_with_checkpoints(storage, &SimStorage::new(), WalOptions::default()).expect("boots");
+    let elapsed = start.elapsed();
+    assert!(booted.report.n_events > 0);
+    // The process ends here: its state is not dropped (a daemon keeps it).
+    std::mem::forget(booted);
+    let mut out = std::io::stdout();
+    std::io::Write::write_all(&mut out, format!("{}\n", elapsed.as_nanos()).as_bytes())
+        .expect("printed");
 }
 
 /// Replay of the same log from memory, without the WAL: what verification and decoding add.
@@ -163,4 +229,13 @@ mod group {
     );
 }
 
-criterion_main!(group::benches);
+fn main() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        child_boot(&dir);
+        return;
+    }
+    group::benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}

@@ -19,6 +19,7 @@
 //!   the newest `keep`.
 
 use std::io;
+use std::ops::Range;
 use std::sync::Arc;
 
 use imbl::Vector;
@@ -235,11 +236,43 @@ const DECODE_CHUNK_RECORDS: usize = 4096;
 
 /// Chunks a decoder may have waiting, to decode and decoded, before the reader or the consumer
 /// take them: bounds the memory of records and events in flight.
-const DECODE_CHUNKS_AHEAD: usize = 2;
+const DECODE_CHUNKS_AHEAD: usize = 8;
 
-/// Chunks of records on their way to a decoder, and of events (with their records' hashes) on
-/// their way back.
-type RecordChunk = Vec<(Record, Hash)>;
+/// Records on their way to a decoder: their bodies copied end to end into one buffer (one
+/// allocation per chunk, not one per record, freed by the decoder), each record holding the
+/// range of its body there, with its record hash.
+#[derive(Debug)]
+struct RecordChunk {
+    bodies: Vec<u8>,
+    records: Vec<(Record<Range<usize>>, Hash)>,
+}
+
+impl RecordChunk {
+    /// An empty chunk, its buffer sized for `bodies_len` bytes of bodies.
+    fn with_capacity(bodies_len: usize) -> RecordChunk {
+        RecordChunk {
+            bodies: Vec::with_capacity(bodies_len),
+            records: Vec::with_capacity(DECODE_CHUNK_RECORDS),
+        }
+    }
+
+    fn push(&mut self, decoded: Decoded<&[u8]>) {
+        let start = self.bodies.len();
+        self.bodies.extend_from_slice(decoded.record.body);
+        let body = start..self.bodies.len();
+        self.records
+            .push((decoded.record.map_body(|_| body), decoded.hash));
+    }
+
+    /// Each record, with its body.
+    fn records(&self) -> impl Iterator<Item = Record<&[u8]>> {
+        self.records
+            .iter()
+            .map(|(record, _)| record.clone().map_body(|body| &self.bodies[body]))
+    }
+}
+
+/// Events decoded from a chunk, with their records' hashes, on their way to the consumer.
 type EventChunk = (Vec<Arc<Event>>, Vec<Hash>);
 
 /// Reads the log in `storage` on one thread, cutting its records into chunks that one decoder
@@ -263,18 +296,18 @@ fn read_and_decode<S: Storage + Send>(
                 );
                 scope.spawn(move || {
                     for chunk in take {
-                        let hashes = chunk.iter().map(|(_, hash)| *hash).collect();
-                        // The bodies' hashes (the events' ids) eight at a time.
-                        let mut body_hashes = Vec::with_capacity(chunk.len());
+                        let hashes = chunk.records.iter().map(|(_, hash)| *hash).collect();
+                        // The bodies' hashes (the events' ids), many at a time.
+                        let mut body_hashes = Vec::with_capacity(chunk.records.len());
                         jitos_blake3_many::hash_each(
-                            chunk.iter().map(|(record, _)| record.body.as_slice()),
+                            chunk.records().map(|record| record.body),
                             |hash| body_hashes.push(Hash::from_bytes(hash)),
                         );
                         let events: Result<Vec<Arc<Event>>, BootError> = chunk
-                            .iter()
+                            .records()
                             .zip(body_hashes)
-                            .map(|((record, _), body_hash)| {
-                                check_record_hashed(record, Some(body_hash)).map(Arc::new)
+                            .map(|(record, body_hash)| {
+                                check_record_hashed(&record, Some(body_hash)).map(Arc::new)
                             })
                             .collect();
                         let failed = events.is_err();
@@ -289,7 +322,7 @@ fn read_and_decode<S: Storage + Send>(
             })
             .collect();
         let reader = scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(DECODE_CHUNK_RECORDS);
+            let mut chunk = RecordChunk::with_capacity(0);
             let mut n_chunks = 0;
             // A decoder that stopped (a failed record, or a consumer that stopped) takes no
             // more chunks; the read goes on to the end all the same, so that whether the log
@@ -298,16 +331,15 @@ fn read_and_decode<S: Storage + Send>(
                 let _ = to_decoders[n_chunks % n_decoders].send(chunk);
                 n_chunks += 1;
             };
-            let opening = Wal::read(storage, options, &mut |decoded: Decoded| {
-                chunk.push((decoded.record, decoded.hash));
-                if chunk.len() == DECODE_CHUNK_RECORDS {
-                    give(std::mem::replace(
-                        &mut chunk,
-                        Vec::with_capacity(DECODE_CHUNK_RECORDS),
-                    ));
+            let opening = Wal::read(storage, options, &mut |decoded| {
+                chunk.push(decoded);
+                if chunk.records.len() == DECODE_CHUNK_RECORDS {
+                    // The next chunk's bodies likely take as much room as this one's.
+                    let next = RecordChunk::with_capacity(chunk.bodies.len());
+                    give(std::mem::replace(&mut chunk, next));
                 }
             });
-            if !chunk.is_empty() {
+            if !chunk.records.is_empty() {
                 give(chunk);
             }
             opening.map_err(BootError::from)

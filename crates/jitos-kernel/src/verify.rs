@@ -308,6 +308,10 @@ fn checkpoint_io(error: std::io::Error) -> VerifyError {
     })
 }
 
+/// What [`scan_located`] hands each record of the valid prefix to: the record, its body borrowed
+/// from the segment read, and where it starts.
+pub type LocatedVisitor<'v> = dyn FnMut(&Decoded<&[u8]>, Option<&Location>) + 'v;
+
 /// Scans the log read-only, like `jitos_wal::scan_with`, telling `visit` where each record of
 /// the valid prefix starts (`None` if the directory changed since its listing).
 ///
@@ -315,7 +319,7 @@ fn checkpoint_io(error: std::io::Error) -> VerifyError {
 /// As `jitos_wal::scan_with`.
 pub fn scan_located<S: Storage + ?Sized>(
     wal: &S,
-    visit: &mut dyn FnMut(&Decoded, Option<&Location>),
+    visit: &mut LocatedVisitor<'_>,
 ) -> Result<Scan, ScanError> {
     let mut locator = Locator::new(segment_names(wal)?);
     scan_with(wal, &mut |decoded| {
@@ -434,7 +438,7 @@ impl Verifier {
     }
 
     /// One record of the valid prefix, in order; after a failure, records are only located.
-    fn visit(&mut self, decoded: &Decoded) {
+    fn visit(&mut self, decoded: &Decoded<&[u8]>) {
         let position = self.locator.locate(decoded.record.idx, decoded.len);
         if self.failure.is_none()
             && let Err(divergence) = self.record(&decoded.record, decoded.hash, position)
@@ -446,7 +450,7 @@ impl Verifier {
     /// Boot's checks and the replay of one record, then the periodic from-scratch digest.
     fn record(
         &mut self,
-        record: &Record,
+        record: &Record<&[u8]>,
         hash: Hash,
         position: Option<Position>,
     ) -> Result<(), Divergence> {
@@ -684,8 +688,8 @@ fn changed_view(event: &Event) -> ViewKey {
 }
 
 /// A record boot would refuse, as a divergence (without its idx and location yet).
-fn boot_divergence(error: &BootError, record: &Record) -> Divergence {
-    let event = || decode_event(&record.body).ok();
+fn boot_divergence(error: &BootError, record: &Record<&[u8]>) -> Divergence {
+    let event = || decode_event(record.body).ok();
     let (check, expected, found) = match error {
         BootError::Pins {
             rule_pack_id: found_pack,

@@ -64,9 +64,12 @@ const _: () = assert!(
 
 /// One record: the header fields and the event's canonical CBOR body.
 ///
-/// The header check and the record hash are not stored: [`encode`] computes them.
+/// The header check and the record hash are not stored: [`encode`] computes them. The body is
+/// owned by default; a scan hands out records that borrow it from the segment it read
+/// (`Record<&[u8]>`, [`Record::into_owned`] to keep one), and a caller may carry a body in any
+/// form of its own ([`Record::map_body`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<B = Vec<u8>> {
     /// Position in the log: 0, 1, 2, ... with no gap.
     pub idx: u64,
     /// Record hash of the previous record ([`Hash::ZERO`] for idx 0).
@@ -78,18 +81,53 @@ pub struct Record {
     /// Digest of the view the event changed, as it stands after the event.
     pub view_digest: Hash,
     /// The event, canonical CBOR (opaque to this crate).
-    pub body: Vec<u8>,
+    pub body: B,
 }
 
-/// A record [`decode`] accepted, with its hash and its length in bytes.
+impl<B> Record<B> {
+    /// The same record with its body turned into `f(body)`.
+    pub fn map_body<C>(self, f: impl FnOnce(B) -> C) -> Record<C> {
+        Record {
+            idx: self.idx,
+            prev: self.prev,
+            rule_pack_id: self.rule_pack_id,
+            policy_id: self.policy_id,
+            view_digest: self.view_digest,
+            body: f(self.body),
+        }
+    }
+}
+
+impl Record<&[u8]> {
+    /// The record with a body of its own.
+    #[must_use]
+    pub fn into_owned(self) -> Record {
+        self.map_body(<[u8]>::to_vec)
+    }
+}
+
+/// A record [`decode`] accepted, with its hash and its length in bytes; its body borrowed from
+/// the bytes it was decoded from unless made owned ([`Decoded::into_owned`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
+pub struct Decoded<B = Vec<u8>> {
     /// The record.
-    pub record: Record,
+    pub record: Record<B>,
     /// Its record hash (the trailing 32 bytes).
     pub hash: Hash,
     /// Bytes it took: `RECORD_OVERHEAD_LEN + body.len()`.
     pub len: usize,
+}
+
+impl Decoded<&[u8]> {
+    /// The decoded record with a body of its own.
+    #[must_use]
+    pub fn into_owned(self) -> Decoded {
+        Decoded {
+            record: self.record.into_owned(),
+            hash: self.hash,
+            len: self.len,
+        }
+    }
 }
 
 /// Why bytes are not a record.
@@ -137,8 +175,8 @@ pub enum DecodeError {
 /// If the body exceeds [`RECORD_BODY_BYTES_MAX`]: callers check (the writer refuses such a body
 /// with a typed error before it gets here).
 #[must_use]
-pub fn encode(record: &Record) -> Vec<u8> {
-    let mut out = Vec::with_capacity(RECORD_OVERHEAD_LEN + record.body.len());
+pub fn encode<B: AsRef<[u8]>>(record: &Record<B>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(RECORD_OVERHEAD_LEN + record.body.as_ref().len());
     encode_into(&mut out, record.idx, record.prev, &fields_of(record));
     out
 }
@@ -152,12 +190,12 @@ pub(crate) struct Fields<'a> {
     pub(crate) body: &'a [u8],
 }
 
-fn fields_of(record: &Record) -> Fields<'_> {
+fn fields_of<B: AsRef<[u8]>>(record: &Record<B>) -> Fields<'_> {
     Fields {
         rule_pack_id: record.rule_pack_id,
         policy_id: record.policy_id,
         view_digest: record.view_digest,
-        body: &record.body,
+        body: record.body.as_ref(),
     }
 }
 
@@ -266,19 +304,22 @@ fn apparent_len(bytes: &[u8]) -> Option<usize> {
 ///
 /// # Errors
 /// The first check that fails, as a [`DecodeError`].
-pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+pub fn decode(bytes: &[u8]) -> Result<Decoded<&[u8]>, DecodeError> {
     decode_using(bytes, None)
 }
 
 /// [`decode`] with the hashes [`prehash_run`] computed for this record.
-pub(crate) fn decode_prehashed(
-    bytes: &[u8],
+pub(crate) fn decode_prehashed<'a>(
+    bytes: &'a [u8],
     prehashed: &Prehashed,
-) -> Result<Decoded, DecodeError> {
+) -> Result<Decoded<&'a [u8]>, DecodeError> {
     decode_using(bytes, Some(prehashed))
 }
 
-fn decode_using(bytes: &[u8], prehashed: Option<&Prehashed>) -> Result<Decoded, DecodeError> {
+fn decode_using<'a>(
+    bytes: &'a [u8],
+    prehashed: Option<&Prehashed>,
+) -> Result<Decoded<&'a [u8]>, DecodeError> {
     let body_len = check_header(bytes, prehashed)?;
     let len = RECORD_OVERHEAD_LEN + body_len;
     let Some(record_bytes) = bytes.get(..len) else {
@@ -298,7 +339,7 @@ fn decode_using(bytes: &[u8], prehashed: Option<&Prehashed>) -> Result<Decoded, 
         rule_pack_id: Hash::from_bytes(array_at(hashed, 52)),
         policy_id: u32::from_le_bytes(array_at(hashed, 84)),
         view_digest: Hash::from_bytes(array_at(hashed, 88)),
-        body: hashed[RECORD_HEADER_LEN..].to_vec(),
+        body: &hashed[RECORD_HEADER_LEN..],
     };
     Ok(Decoded { record, hash, len })
 }

@@ -23,7 +23,7 @@
 //!   the damage, with the length of their valid prefix: what cutting at the damage leaves.
 //! - Padding is only ever all-zero bytes from the end of a segment's last valid record to the
 //!   end of its file; a segment holding damage has none.
-//! - Hashing records ahead (`record::prehash_run`, eight at a time) changes no outcome: every
+//! - Hashing records ahead (`record::prehash_run`, many at a time) changes no outcome: every
 //!   record is checked in the same order with the same hashes as one `decode` at a time.
 
 use std::io;
@@ -231,7 +231,7 @@ pub fn scan<S: Storage + ?Sized>(storage: &S) -> Result<Scan, ScanError> {
 /// Listing or reading fails, or a stray `*.wal` file is present.
 pub fn scan_with<S: Storage + ?Sized>(
     storage: &S,
-    visit: &mut dyn FnMut(Decoded),
+    visit: &mut dyn FnMut(Decoded<&[u8]>),
 ) -> Result<Scan, ScanError> {
     let names = segment_names(storage)?;
     // One buffer for every segment read: its pages are mapped once, not once per segment.
@@ -298,7 +298,7 @@ impl Walk {
         first_idx: u64,
         bytes: &[u8],
         is_last: bool,
-        visit: &mut dyn FnMut(Decoded),
+        visit: &mut dyn FnMut(Decoded<&[u8]>),
     ) -> Option<(usize, DamageReason)> {
         if first_idx != self.n_records {
             let expected = self.n_records;
@@ -357,11 +357,11 @@ impl Walk {
 
     /// Decodes the record at the start of `bytes` (with its hashes from `prehashed`, if
     /// computed ahead) and checks that it continues the chain.
-    fn record(
+    fn record<'a>(
         &mut self,
-        bytes: &[u8],
+        bytes: &'a [u8],
         prehashed: Option<&Prehashed>,
-    ) -> Result<Decoded, DamageReason> {
+    ) -> Result<Decoded<&'a [u8]>, DamageReason> {
         let decoded = match prehashed {
             Some(prehashed) => decode_prehashed(bytes, prehashed),
             None => decode(bytes),

@@ -328,7 +328,7 @@ impl<S: Storage> Wal<S> {
     pub fn open_visit(
         storage: S,
         options: WalOptions,
-        visit: &mut dyn FnMut(Decoded),
+        visit: &mut dyn FnMut(Decoded<&[u8]>),
     ) -> Result<(Wal<S>, Recovery), OpenError> {
         Wal::read(storage, options, visit)?.open()
     }
@@ -344,7 +344,7 @@ impl<S: Storage> Wal<S> {
     pub fn read(
         storage: S,
         options: WalOptions,
-        visit: &mut dyn FnMut(Decoded),
+        visit: &mut dyn FnMut(Decoded<&[u8]>),
     ) -> Result<Opening<S>, OpenError> {
         let scan = scan_with(&storage, visit)?;
         if let ScanEnd::Corrupt {

@@ -353,11 +353,11 @@ impl Lines {
         }
     }
 
-    fn record(&mut self, decoded: &Decoded, location: Option<&Location>) {
+    fn record(&mut self, decoded: &Decoded<&[u8]>, location: Option<&Location>) {
         if self.failed.is_some() {
             return;
         }
-        let event = decode_event(&decoded.record.body);
+        let event = decode_event(decoded.record.body);
         let line = if self.json {
             record_json(decoded, location, &event).to_string()
         } else {
@@ -414,7 +414,10 @@ fn short(hash: &impl std::fmt::Display) -> String {
 
 /// One record for people: idx, kind, view, changed-view digest and record hash (short), the
 /// number of ops, and the outcome of a COLLAPSE or REBASE or the reason of a DISCARD.
-fn record_line(decoded: &Decoded, event: &Result<Event, jitos_kernel::EventDecodeError>) -> String {
+fn record_line(
+    decoded: &Decoded<&[u8]>,
+    event: &Result<Event, jitos_kernel::EventDecodeError>,
+) -> String {
     let idx = decoded.record.idx.to_string();
     let digest = short(&decoded.record.view_digest);
     let hash = short(&decoded.hash);
@@ -461,7 +464,7 @@ fn event_detail(event: &Event) -> String {
 
 /// One record as JSON: its header fields and hash in full, where it is, and its event.
 fn record_json(
-    decoded: &Decoded,
+    decoded: &Decoded<&[u8]>,
     location: Option<&Location>,
     event: &Result<Event, jitos_kernel::EventDecodeError>,
 ) -> Value {

@@ -792,7 +792,7 @@ fn a_record_that_disagrees_with_its_event_is_a_divergence() {
             rule_pack_id: record.rule_pack_id,
             policy_id: record.policy_id,
             view_digest,
-            body: &record.body,
+            body: record.body,
         };
         wal.append(entry).unwrap();
     }

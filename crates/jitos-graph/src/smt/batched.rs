@@ -4,7 +4,7 @@
 //! `Smt::from_sorted` splits a large input in halves (side by side, one per core) down to
 //! slices of this size; [`build_batched`] builds each in three passes: the shape (which branches,
 //! at which critical bits, over which entries), then the hashes by height (a branch's children
-//! are lower, so all branches of one height are ready together and are hashed eight at a time,
+//! are lower, so all branches of one height are ready together and are hashed many at a time,
 //! `jitos_blake3_many`, as are the zero-sibling chains of their children), then the nodes,
 //! children before parents. Hashed one branch at a time, as each recursion returned, these
 //! inner hashes were the largest share of BLAKE3 left in a start.

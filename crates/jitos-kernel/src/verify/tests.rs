@@ -131,7 +131,7 @@ fn records(storage: &SimStorage) -> Vec<(Record, Location)> {
                 segment: segment.clone(),
                 offset: offset as u64,
             };
-            found.push((decoded.record, location));
+            found.push((decoded.record.into_owned(), location));
             offset += decoded.len;
         }
     }
@@ -466,7 +466,10 @@ fn scan_located_tells_where_every_record_starts() {
     let (_, storage, _) = written(small_segments());
     let mut seen = Vec::new();
     let scanned = scan_located(&storage, &mut |decoded, location| {
-        seen.push((decoded.record.clone(), location.expect("located").clone()));
+        seen.push((
+            decoded.record.clone().into_owned(),
+            location.expect("located").clone(),
+        ));
     })
     .expect("scans");
     assert_eq!(scanned.n_records, N_RECORDS);

@@ -955,7 +955,7 @@ fn check_cut_open(fixture: &Fixture, k: usize, len: usize) {
     let (n, torn) = expected_cut(fixture, k, len);
     let storage = cut_storage(fixture, k, len);
     let mut seen = Vec::new();
-    let visit = &mut |decoded: jitos_wal::Decoded| seen.push(decoded.hash);
+    let visit = &mut |decoded: jitos_wal::Decoded<&[u8]>| seen.push(decoded.hash);
     let (wal, recovery) =
         Wal::open_visit(storage.clone(), WalOptions::default(), visit).expect(&at);
     let recorded: Vec<Hash> = fixture.rows[..n].iter().map(|r| r.record_hash).collect();
@@ -1072,7 +1072,7 @@ fn check_flip_open(fixture: &Fixture, k: usize, offset: usize, bit: u64) {
     let storage = flipped_storage(fixture, k, offset, bit);
     let before = storage.snapshot();
     let mut seen = Vec::new();
-    let visit = &mut |decoded: jitos_wal::Decoded| seen.push(decoded.hash);
+    let visit = &mut |decoded: jitos_wal::Decoded<&[u8]>| seen.push(decoded.hash);
     let opened = Wal::open_visit(storage.clone(), WalOptions::default(), visit);
     let recorded: Vec<Hash> = fixture.rows[..n].iter().map(|r| r.record_hash).collect();
     assert!(

@@ -106,7 +106,7 @@ fn run(seed: u64) -> Outcome {
 
     let mut seen = Vec::new();
     let (mut wal, recovery) = Wal::open_visit(sim.clone(), options.clone(), &mut |decoded| {
-        seen.push(decoded);
+        seen.push(decoded.into_owned());
     })
     .unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     assert!(

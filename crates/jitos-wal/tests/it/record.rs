@@ -46,7 +46,7 @@ fn layout_matches_the_spec_byte_for_byte() {
     let encoded = encode(&record);
     assert_eq!(encoded, expected);
     let decoded = decode(&encoded).unwrap();
-    assert_eq!(decoded.record, record);
+    assert_eq!(decoded.record.into_owned(), record);
     assert_eq!(decoded.hash, Hash::from_bytes(record_hash));
     assert_eq!(decoded.len, RECORD_OVERHEAD_LEN + 4);
 }
@@ -120,7 +120,7 @@ fn decode_ignores_bytes_after_the_record() {
     bytes.extend_from_slice(b"JWAL and more");
     let decoded = decode(&bytes).unwrap();
     assert_eq!(decoded.len, len);
-    assert_eq!(decoded.record, sample());
+    assert_eq!(decoded.record.into_owned(), sample());
 }
 
 fn any_hash() -> impl Strategy<Value = Hash> {
@@ -148,7 +148,7 @@ proptest! {
         let decoded = decode(&bytes).unwrap();
         prop_assert_eq!(decoded.len, bytes.len());
         prop_assert_eq!(decoded.hash, jitos_core::hash_bytes(&bytes[..bytes.len() - 32]));
-        prop_assert_eq!(decoded.record, record);
+        prop_assert_eq!(decoded.record.into_owned(), record);
     }
 
     #[test]

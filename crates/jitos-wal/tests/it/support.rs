@@ -84,9 +84,14 @@ pub(crate) fn entry_for(idx: u64) -> OwnedEntry {
 }
 
 /// Asserts that `record` is what `entry_for(record.idx)` describes.
-pub(crate) fn assert_is_entry(record: &Record) {
+pub(crate) fn assert_is_entry<B: AsRef<[u8]>>(record: &Record<B>) {
     let expected = entry_for(record.idx);
-    assert_eq!(record.body, expected.body, "body of record {}", record.idx);
+    assert_eq!(
+        record.body.as_ref(),
+        expected.body.as_slice(),
+        "body of record {}",
+        record.idx
+    );
     assert_eq!(record.view_digest, expected.view_digest);
     assert_eq!(record.policy_id, expected.policy_id);
     assert_eq!(record.rule_pack_id, rule_pack());
@@ -95,7 +100,7 @@ pub(crate) fn assert_is_entry(record: &Record) {
 /// Every record of the valid prefix of `storage`, with the scan.
 pub(crate) fn records<S: Storage>(storage: &S) -> (Vec<Decoded>, jitos_wal::Scan) {
     let mut seen = Vec::new();
-    let scan = scan_with(storage, &mut |decoded| seen.push(decoded)).unwrap();
+    let scan = scan_with(storage, &mut |decoded| seen.push(decoded.into_owned())).unwrap();
     (seen, scan)
 }
 
