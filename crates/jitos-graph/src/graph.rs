@@ -641,8 +641,14 @@ impl Graph {
             }
             return Ok(());
         }
-        let ids = parallel::map_batches_in_order(&nodes, ENTRIES_BATCH_MAX, node_ids_into);
-        let added: Vec<(NodeId, Node)> = ids.into_iter().zip(nodes).collect();
+        // Each node with its id, made on every core (a clone copies an inline node, or counts
+        // one more reference to a shared one, which `nodes` then drops).
+        let added = parallel::map_batches_in_order(&nodes, ENTRIES_BATCH_MAX, |batch, out| {
+            let mut ids = Vec::with_capacity(batch.len());
+            node_ids_into(batch, &mut ids);
+            out.extend(ids.into_iter().zip(batch.iter().cloned()));
+        });
+        drop(nodes);
         let mut added =
             parallel::sort_unstable_by(added, &|item| &item.0, &|a, b| hash_order(&a.0, &b.0));
         added.dedup_by_key(|(id, _)| *id);

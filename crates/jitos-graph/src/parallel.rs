@@ -45,14 +45,18 @@ pub(crate) fn map_batches_in_order<T: Sync, U: Send>(
             .chunks(chunk_len)
             .map(|chunk| scope.spawn(move || map_slice(chunk)))
             .collect();
-        threads
-            .into_iter()
-            .flat_map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        let mut parts = threads.into_iter().map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        // The first slice's output grows to take the others, reserved once: one copy of the
+        // later slices' items, not a copy of all of them into a vector grown by doubling.
+        let mut out = parts.next().unwrap_or_default();
+        let rest: Vec<Vec<U>> = parts.collect();
+        out.reserve_exact(rest.iter().map(Vec::len).sum());
+        rest.into_iter().for_each(|part| out.extend(part));
+        out
     })
 }
 
