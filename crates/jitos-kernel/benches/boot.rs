@@ -9,9 +9,10 @@
 //! `boot/process/n` is that start as the daemon makes it, once per process: each sample runs a
 //! fresh process (this benchmark's own binary, re-run with `JITOS_BOOT_BENCH_CHILD` naming a
 //! directory) that boots from the log written to disk (`FsStorage`, read from the page cache)
-//! and reports the time of the boot alone. Within one process, a boot's memory comes back from
-//! the allocator's freed pages, which mimalloc returns to the OS and faults back in 4 KiB at a
-//! time; a fresh process maps its heap anew (huge pages where the kernel gives them).
+//! and reports the time of the boot alone. Within one process, each boot reuses the heap the
+//! previous one freed (what mimalloc kept, and pages it returned to the OS faulted back in); a
+//! daemon boots once, in a fresh process whose whole heap is new, and reads its log through
+//! `read` from the page cache rather than from memory.
 //!
 //! Run: `cargo bench -p jitos-kernel --bench boot`; `JITOS_BOOT_BENCH_N=1000000` sets the size
 //! of the large boots and of the checkpoint comparison (default 100,000).
