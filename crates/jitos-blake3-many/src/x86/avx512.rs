@@ -7,7 +7,7 @@ use core::arch::x86_64::{
     _mm512_xor_si512,
 };
 
-use super::{SCHEDULE, block_flags, block_range};
+use super::{block_flags, block_range};
 use crate::{IV, OUT_LEN};
 
 /// Inputs hashed side by side.
@@ -130,71 +130,17 @@ fn transpose(rows: [__m512i; 16]) -> [__m512i; 16] {
     out
 }
 
-/// The compression function on sixteen lanes; returns the new chaining values (the first half
-/// of the output, which is also the hash of a `ROOT` block).
-#[target_feature(enable = "avx512f,avx512bw")]
-#[inline]
-fn compress(
-    cv: &[__m512i; 8],
-    m: &[__m512i; 16],
-    block_len: __m512i,
-    flags: __m512i,
-) -> [__m512i; 8] {
-    let zero = _mm512_setzero_si512();
-    let mut v = [
-        cv[0],
-        cv[1],
-        cv[2],
-        cv[3],
-        cv[4],
-        cv[5],
-        cv[6],
-        cv[7],
-        splat(IV[0]),
-        splat(IV[1]),
-        splat(IV[2]),
-        splat(IV[3]),
-        zero,
-        zero,
-        block_len,
-        flags,
-    ];
-    // Spelled out so that every message index is a constant (a loop over the schedule
-    // reads it, and bounds-checks it, at run time).
-    one_round::<0>(&mut v, m);
-    one_round::<1>(&mut v, m);
-    one_round::<2>(&mut v, m);
-    one_round::<3>(&mut v, m);
-    one_round::<4>(&mut v, m);
-    one_round::<5>(&mut v, m);
-    one_round::<6>(&mut v, m);
-    std::array::from_fn(|i| _mm512_xor_si512(v[i], v[i + 8]))
-}
-
-#[target_feature(enable = "avx512f,avx512bw")]
-#[inline]
-fn one_round<const ROUND: usize>(v: &mut [__m512i; 16], m: &[__m512i; 16]) {
-    let s = &SCHEDULE[ROUND];
-    g(v, [0, 4, 8, 12], m[s[0]], m[s[1]]);
-    g(v, [1, 5, 9, 13], m[s[2]], m[s[3]]);
-    g(v, [2, 6, 10, 14], m[s[4]], m[s[5]]);
-    g(v, [3, 7, 11, 15], m[s[6]], m[s[7]]);
-    g(v, [0, 5, 10, 15], m[s[8]], m[s[9]]);
-    g(v, [1, 6, 11, 12], m[s[10]], m[s[11]]);
-    g(v, [2, 7, 8, 13], m[s[12]], m[s[13]]);
-    g(v, [3, 4, 9, 14], m[s[14]], m[s[15]]);
-}
-
-/// The quarter-round G on state words `a, b, c, d` with message words `x, y`.
-#[target_feature(enable = "avx512f,avx512bw")]
-#[inline]
-fn g(v: &mut [__m512i; 16], [a, b, c, d]: [usize; 4], x: __m512i, y: __m512i) {
-    v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), x);
-    v[d] = _mm512_ror_epi32::<16>(_mm512_xor_si512(v[d], v[a]));
-    v[c] = _mm512_add_epi32(v[c], v[d]);
-    v[b] = _mm512_ror_epi32::<12>(_mm512_xor_si512(v[b], v[c]));
-    v[a] = _mm512_add_epi32(_mm512_add_epi32(v[a], v[b]), y);
-    v[d] = _mm512_ror_epi32::<8>(_mm512_xor_si512(v[d], v[a]));
-    v[c] = _mm512_add_epi32(v[c], v[d]);
-    v[b] = _mm512_ror_epi32::<7>(_mm512_xor_si512(v[b], v[c]));
+compression! {
+    features: "avx512f,avx512bw",
+    vector: __m512i,
+    zero: _mm512_setzero_si512(),
+    splat: splat,
+    add: _mm512_add_epi32,
+    xor: _mm512_xor_si512,
+    rotations: [
+        _mm512_ror_epi32::<16>,
+        _mm512_ror_epi32::<12>,
+        _mm512_ror_epi32::<8>,
+        _mm512_ror_epi32::<7>,
+    ],
 }

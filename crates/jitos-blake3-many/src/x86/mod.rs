@@ -18,6 +18,94 @@
 //! - Every kernel computes the same function; only how many lanes and which instructions
 //!   differ.
 
+/// The compression function for one vector type, written once for every kernel: `compress`
+/// (7 rounds, then the chaining values out), `one_round` and the quarter-round `g`, each
+/// compiled for `$features`. `$vector` holds one 32-bit word per lane; `$zero`, `$splat`,
+/// `$add`, `$xor` and the rotations right by 16, 12, 8 and 7 act lane by lane.
+macro_rules! compression {
+    (
+        features: $features:literal,
+        vector: $vector:ty,
+        zero: $zero:expr,
+        splat: $splat:expr,
+        add: $add:expr,
+        xor: $xor:expr,
+        rotations: [$rotate_16:expr, $rotate_12:expr, $rotate_8:expr, $rotate_7:expr $(,)?] $(,)?
+    ) => {
+        /// The compression function on every lane; returns the new chaining values (the first
+        /// half of the output, which is also the hash of a `ROOT` block).
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn compress(
+            cv: &[$vector; 8],
+            m: &[$vector; 16],
+            block_len: $vector,
+            flags: $vector,
+        ) -> [$vector; 8] {
+            let zero = $zero;
+            let iv = |word: usize| ($splat)(crate::IV[word]);
+            let mut v = [
+                cv[0],
+                cv[1],
+                cv[2],
+                cv[3],
+                cv[4],
+                cv[5],
+                cv[6],
+                cv[7],
+                iv(0),
+                iv(1),
+                iv(2),
+                iv(3),
+                zero,
+                zero,
+                block_len,
+                flags,
+            ];
+            // Spelled out so that every message index is a constant (a loop over the
+            // schedule reads it, and bounds-checks it, at run time).
+            one_round::<0>(&mut v, m);
+            one_round::<1>(&mut v, m);
+            one_round::<2>(&mut v, m);
+            one_round::<3>(&mut v, m);
+            one_round::<4>(&mut v, m);
+            one_round::<5>(&mut v, m);
+            one_round::<6>(&mut v, m);
+            std::array::from_fn(|i| ($xor)(v[i], v[i + 8]))
+        }
+
+        /// Round `ROUND`: the columns, then the diagonals, reading the message words the
+        /// schedule gives it.
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn one_round<const ROUND: usize>(v: &mut [$vector; 16], m: &[$vector; 16]) {
+            let s = &super::SCHEDULE[ROUND];
+            g(v, [0, 4, 8, 12], m[s[0]], m[s[1]]);
+            g(v, [1, 5, 9, 13], m[s[2]], m[s[3]]);
+            g(v, [2, 6, 10, 14], m[s[4]], m[s[5]]);
+            g(v, [3, 7, 11, 15], m[s[6]], m[s[7]]);
+            g(v, [0, 5, 10, 15], m[s[8]], m[s[9]]);
+            g(v, [1, 6, 11, 12], m[s[10]], m[s[11]]);
+            g(v, [2, 7, 8, 13], m[s[12]], m[s[13]]);
+            g(v, [3, 4, 9, 14], m[s[14]], m[s[15]]);
+        }
+
+        /// The quarter-round G on state words `a, b, c, d` with message words `x, y`.
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn g(v: &mut [$vector; 16], [a, b, c, d]: [usize; 4], x: $vector, y: $vector) {
+            v[a] = ($add)(($add)(v[a], v[b]), x);
+            v[d] = ($rotate_16)(($xor)(v[d], v[a]));
+            v[c] = ($add)(v[c], v[d]);
+            v[b] = ($rotate_12)(($xor)(v[b], v[c]));
+            v[a] = ($add)(($add)(v[a], v[b]), y);
+            v[d] = ($rotate_8)(($xor)(v[d], v[a]));
+            v[c] = ($add)(v[c], v[d]);
+            v[b] = ($rotate_7)(($xor)(v[b], v[c]));
+        }
+    };
+}
+
 pub(crate) mod avx2;
 pub(crate) mod avx512;
 
