@@ -1,4 +1,10 @@
 //! Eight lanes in AVX2's 256-bit registers.
+//!
+//! # Invariants
+//! - `hash8` gives, for every lane with a non-zero block count, exactly `blake3::hash` of the
+//!   lane's input (an input of at most one chunk); lanes with none are left out, unread.
+//! - Partial blocks are copied into a zeroed buffer (AVX2 has no byte-masked load); whole
+//!   blocks are loaded straight from the input.
 
 use core::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_blendv_epi8, _mm256_or_si256, _mm256_permute2x128_si256,

@@ -1,4 +1,10 @@
 //! Sixteen lanes in AVX-512's 512-bit registers.
+//!
+//! # Invariants
+//! - `hash16` gives, for every lane with a non-zero block count, exactly `blake3::hash` of the
+//!   lane's input (an input of at most one chunk); lanes with none are left out, unread.
+//! - A block is read with one masked load whose mask covers exactly the block's bytes in its
+//!   input: nothing outside the input is read, not even for the empty input.
 
 use core::arch::x86_64::{
     __m512i, __mmask16, _mm512_add_epi32, _mm512_mask_mov_epi32, _mm512_maskz_loadu_epi8,
