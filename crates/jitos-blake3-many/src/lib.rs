@@ -30,7 +30,7 @@ mod x86;
 pub const OUT_LEN: usize = 32;
 /// Inputs of at most this many bytes (one BLAKE3 chunk) take the SIMD kernel.
 pub const SIMD_INPUT_BYTES_MAX: usize = 1024;
-/// The most inputs a kernel hashes side by side ([`Kernel::lanes`]).
+/// The most inputs a kernel hashes side by side (the AVX-512 kernel's sixteen).
 pub const LANES_MAX: usize = 16;
 
 /// Bytes of a BLAKE3 block.
@@ -91,16 +91,6 @@ impl Kernel {
             }
         }
         kernels
-    }
-
-    /// How many inputs the kernel hashes side by side.
-    #[must_use]
-    pub fn lanes(self) -> usize {
-        match self {
-            Kernel::Portable => 1,
-            Kernel::Avx2 => 8,
-            Kernel::Avx512 => LANES_MAX,
-        }
     }
 }
 

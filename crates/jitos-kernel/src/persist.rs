@@ -115,13 +115,13 @@ fn boot_record(replay: &mut Replay, decoded: &Decoded<&[u8]>) -> Result<(), Boot
 /// The checks boot makes on one record before replaying its event: the pins are this kernel's,
 /// the body decodes to an event with the record's idx, and the header carries the event's
 /// changed-view digest. Offline verification (`verify.rs`) applies the very same rules.
-pub(crate) fn check_record(record: &Record<impl AsRef<[u8]>>) -> Result<Event, BootError> {
+pub(crate) fn check_record(record: &Record<&[u8]>) -> Result<Event, BootError> {
     check_record_hashed(record, None)
 }
 
 /// [`check_record`], given `blake3(record.body)` if the caller computed it.
 pub(crate) fn check_record_hashed(
-    record: &Record<impl AsRef<[u8]>>,
+    record: &Record<&[u8]>,
     body_hash: Option<Hash>,
 ) -> Result<Event, BootError> {
     let idx = record.idx;
@@ -132,7 +132,7 @@ pub(crate) fn check_record_hashed(
             policy_id: record.policy_id,
         });
     }
-    let event = decode_event_hashed(record.body.as_ref(), body_hash)
+    let event = decode_event_hashed(record.body, body_hash)
         .map_err(|error| BootError::Decode { idx, error })?;
     if event.idx != idx {
         return Err(BootError::Header { idx, what: "idx" });

@@ -13,7 +13,7 @@ use core::arch::x86_64::{
     _mm256_unpacklo_epi32, _mm256_unpacklo_epi64, _mm256_xor_si256,
 };
 
-use super::{block_flags, block_range};
+use super::{block_flags, block_of};
 use crate::{BLOCK_LEN, IV, OUT_LEN};
 
 /// Inputs hashed side by side.
@@ -35,13 +35,13 @@ pub(crate) fn hash8(inputs: &[&[u8]; LANES], n_blocks: &[usize; LANES]) -> [[u8;
             if block >= n_blocks[lane] {
                 continue;
             }
-            let (start, len) = block_range(inputs[lane], block);
-            let (low, high) = load_block(&inputs[lane][start..start + len]);
+            let bytes = block_of(inputs[lane], block);
+            let (low, high) = load_block(bytes);
             low_halves[lane] = low;
             high_halves[lane] = high;
             // At most 64, so the cast is exact.
             #[allow(clippy::cast_possible_truncation)]
-            let len = len as u32;
+            let len = bytes.len() as u32;
             block_lens[lane] = len;
             flags[lane] = block_flags(block, n_blocks[lane]);
             running[lane] = u32::MAX;

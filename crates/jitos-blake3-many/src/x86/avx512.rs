@@ -13,11 +13,11 @@ use core::arch::x86_64::{
     _mm512_xor_si512,
 };
 
-use super::{block_flags, block_range};
+use super::{block_flags, block_of};
 use crate::{IV, OUT_LEN};
 
 /// Inputs hashed side by side.
-pub(crate) const LANES: usize = 16;
+pub(crate) const LANES: usize = crate::LANES_MAX;
 
 /// Hashes `inputs[lane]` for every lane with `n_blocks[lane] > 0`, which must be the input's
 /// block count (`len.div_ceil(64).max(1)`, at most 16).
@@ -34,11 +34,11 @@ pub(crate) fn hash16(inputs: &[&[u8]; LANES], n_blocks: &[usize; LANES]) -> [[u8
             if block >= n_blocks[lane] {
                 continue;
             }
-            let (start, len) = block_range(inputs[lane], block);
-            rows[lane] = load_block(&inputs[lane][start..start + len]);
+            let bytes = block_of(inputs[lane], block);
+            rows[lane] = load_block(bytes);
             // At most 64, so the cast is exact.
             #[allow(clippy::cast_possible_truncation)]
-            let len = len as u32;
+            let len = bytes.len() as u32;
             block_lens[lane] = len;
             flags[lane] = block_flags(block, n_blocks[lane]);
             running |= 1 << lane;

@@ -147,11 +147,11 @@ fn block_flags(block: usize, n_blocks: usize) -> u32 {
     start | end
 }
 
-/// The length of block `block` of `input` (64 but for a partial last block; 0 for the empty
-/// input's one block) and where it starts.
-fn block_range(input: &[u8], block: usize) -> (usize, usize) {
+/// Block `block` of `input`: 64 bytes, or fewer for a partial last block (none for the empty
+/// input's one block).
+fn block_of(input: &[u8], block: usize) -> &[u8] {
     let start = block * crate::BLOCK_LEN;
-    (start, (input.len() - start).min(crate::BLOCK_LEN))
+    &input[start..input.len().min(start + crate::BLOCK_LEN)]
 }
 
 #[cfg(test)]
