@@ -35,13 +35,14 @@ pub struct Event {
     pub ops: Vec<Op>,
     /// The caller's meta, in canonical form: as it reads back from the encoding (an integral
     /// float such as `2.0` is the integer `2`), so it is the same before and after a restart.
-    pub meta: Option<Json>,
+    /// Boxed, as `outcome` is: most events have neither, and a log holds millions of events.
+    pub meta: Option<Box<Json>>,
     /// Why an SWS was discarded (DISCARD events only).
-    pub reason: Option<String>,
+    pub reason: Option<Box<str>>,
     /// The caller's idempotency key, if it gave one.
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<Box<str>>,
     /// What a COLLAPSE or REBASE event's merge decided (`None` for other kinds).
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<Box<Outcome>>,
     /// The digest of `view` right after the event.
     pub view_digest: Hash,
     /// blake3 of the canonical encoding of everything above.
@@ -177,10 +178,10 @@ impl Event {
             kind,
             view,
             ops,
-            meta,
-            reason,
-            idempotency_key,
-            outcome,
+            meta: meta.map(Box::new),
+            reason: reason.map(String::into_boxed_str),
+            idempotency_key: idempotency_key.map(String::into_boxed_str),
+            outcome: outcome.map(Box::new),
             view_digest,
             id,
         }
@@ -212,7 +213,7 @@ impl Event {
         write::text(&mut out, self.kind.as_str());
         write::text(&mut out, "meta");
         // Inside the event map: one container deep, as the depth limit counts it.
-        cbor::encode_nested_into(&meta_to_cbor(self.meta.as_ref())?, &mut out, 1)
+        cbor::encode_nested_into(&meta_to_cbor(self.meta.as_deref())?, &mut out, 1)
             .map_err(EventEncodeError::Meta)?;
         write::text(&mut out, "view");
         write_view(&mut out, self.view);
@@ -252,7 +253,7 @@ impl Event {
                 EventKind::Collapse | EventKind::Rebase => &[],
                 _ => &self.ops,
             },
-            meta: self.meta.as_ref(),
+            meta: self.meta.as_deref(),
             reason: self.reason.as_deref(),
         }
     }

@@ -121,7 +121,7 @@ pub(crate) fn created_sws(event: &Event) -> Sws {
         parent_snapshot_id: Some(event.view_digest.to_string()),
         created_at: None,
         state: crate::state::SwsState::Active.as_str().to_owned(),
-        meta: event.meta.clone(),
+        meta: event.meta.as_deref().cloned(),
     }
 }
 
@@ -162,8 +162,8 @@ pub(crate) fn event(event: &Event) -> RewriteEvent {
             .iter()
             .map(jitos_schema::ops::Op::to_json)
             .collect(),
-        meta: event.meta.clone(),
-        reason: event.reason.clone(),
+        meta: event.meta.as_deref().cloned(),
+        reason: event.reason.as_deref().map(str::to_owned),
         view_digest: *event.view_digest.as_bytes(),
         receipt: Receipt::of(event).map(|receipt| merge_receipt(&receipt)),
     }
@@ -235,7 +235,7 @@ pub(crate) fn collapse_payload(event: &Event) -> Result<CollapseSwsPayload, Kern
                 id: event.id.to_string(),
                 kind: event.kind,
                 at: None,
-                meta: event.meta.clone(),
+                meta: event.meta.as_deref().cloned(),
             }],
         }),
         collapse_receipt: merge_receipt(&receipt),

@@ -89,8 +89,8 @@ impl Command {
     /// The command that made `event`, with everything the caller chose (meta, reason,
     /// idempotency key); `None` for a kind no command makes.
     pub fn from_event(event: &Event) -> Option<Command> {
-        let meta = event.meta.clone();
-        let idempotency_key = event.idempotency_key.clone();
+        let meta = event.meta.as_deref().cloned();
+        let idempotency_key = event.idempotency_key.as_deref().map(str::to_owned);
         let sws_id = match event.view {
             ViewKey::Sws(id) => Some(id),
             ViewKey::System => None,
@@ -108,7 +108,7 @@ impl Command {
             },
             EventKind::Discard => Command::DiscardSws {
                 id: sws_id?,
-                reason: event.reason.clone(),
+                reason: event.reason.as_deref().map(str::to_owned),
                 meta,
                 idempotency_key,
             },
@@ -294,10 +294,10 @@ fn diverged(event: &Event, found: Hash) -> ReplayError {
         kind: event.kind,
         view: event.view,
         ops: event.ops.clone(),
-        meta: event.meta.clone(),
-        reason: event.reason.clone(),
-        idempotency_key: event.idempotency_key.clone(),
-        outcome: event.outcome.clone(),
+        meta: event.meta.as_deref().cloned(),
+        reason: event.reason.as_deref().map(str::to_owned),
+        idempotency_key: event.idempotency_key.as_deref().map(str::to_owned),
+        outcome: event.outcome.as_deref().cloned(),
     };
     ReplayError::Diverged {
         idx: event.idx,

@@ -498,7 +498,7 @@ impl State {
             created_by: idx,
             state: SwsState::Active,
             // In canonical form, as the event keeps it.
-            meta: event.meta.clone(),
+            meta: event.meta.as_deref().cloned(),
         };
         self.views
             .insert(ViewKey::Sws(id), ViewHistory::new(base, Some(idx)));
@@ -753,7 +753,7 @@ impl State {
             && event.idempotency_key.is_none()
             && matches!(event.view, ViewKey::Sws(id)
                 if self.sws(id).is_some_and(|record| record.state == SwsState::Active))
-            && check_meta(event.meta.as_ref()).is_ok()
+            && check_meta(event.meta.as_deref()).is_ok()
     }
 
     /// Applies `event`, the next event of the log, for which [`State::replays_bare`] holds,

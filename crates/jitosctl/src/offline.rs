@@ -498,7 +498,7 @@ fn event_json(event: &Event) -> Value {
         "meta": event.meta,
         "reason": event.reason,
         "idempotencyKey": event.idempotency_key,
-        "outcome": event.outcome.as_ref().map(outcome_json),
+        "outcome": event.outcome.as_deref().map(outcome_json),
         "viewDigest": event.view_digest.to_string(),
     })
 }

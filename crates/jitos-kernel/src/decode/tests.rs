@@ -180,7 +180,7 @@ fn reading_in_place_agrees_with_the_strict_decoder() {
 #[test]
 fn meta_is_kept_in_canonical_form() {
     let event = &events()[1];
-    let meta = event.meta.as_ref().expect("meta");
+    let meta = event.meta.as_deref().expect("meta");
     assert_eq!(meta["whole"], json!(2), "2.0 reads back as the integer 2");
     assert_eq!(meta["half"], json!(0.5));
     assert_eq!(meta["big"], json!(10_000_000_000_000_000_000u64));

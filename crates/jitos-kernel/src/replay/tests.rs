@@ -69,7 +69,7 @@ fn a_changed_event_diverges_at_its_idx() {
         "{error}"
     );
     let mut events = script_log();
-    events[5].reason = Some("other".to_owned());
+    events[5].reason = Some("other".into());
     let error = State::replay(arcs(&events)).expect_err("diverges");
     assert!(
         matches!(error, ReplayError::Diverged { idx: 5, .. }),

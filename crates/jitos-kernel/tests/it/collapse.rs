@@ -604,7 +604,10 @@ impl Harness {
             let expected = self.model.apply(&step);
             let event = self.state.apply(command(&step));
             assert!(event.is_ok(), "{step:?}: {event:?}");
-            if let Some(outcome) = event.ok().and_then(|event| event.outcome.clone()) {
+            if let Some(outcome) = event
+                .ok()
+                .and_then(|event| event.outcome.as_deref().cloned())
+            {
                 let conflicts = outcome.conflicts.iter();
                 let actual = Expect::Merged {
                     committed: outcome.committed,

@@ -177,7 +177,7 @@ fn a_restored_state_reads_every_version_like_the_original() {
     let outcomes: Vec<_> = original
         .events()
         .iter()
-        .filter_map(|e| e.outcome.clone())
+        .filter_map(|e| e.outcome.as_deref().cloned())
         .collect();
     assert!(outcomes.iter().any(|o| !o.committed) && outcomes.iter().any(|o| o.committed));
     let restored = restore(&original, Hash::from_bytes([7; 32]));
